@@ -1,1 +1,27 @@
-//! Placeholder.
+//! callspec's conformance runner for Twilio's Calls API: fixtures, callback sink, checks and reports.
+//!
+//! - [`fixture`]: the case file format and loading; [`requirements`]: the requirement catalog.
+//! - [`profile`]: target profiles, capabilities and known failures.
+//! - [`runner`]: running a case (setup, steps, checks) into a [`outcome::CaseResult`].
+//! - [`sink`]: the callback sink that serves TwiML and records the target's requests.
+//! - [`client`]: requests to the target with deadlines, size caps and curl repros.
+//! - [`matcher`], [`template`], [`schema`]: the checks' building blocks.
+//! - [`report`]: report.json, JUnit, summary.md and the coverage tables.
+//! - [`cli`]: the `callspec` command and the `cargo test` entry point.
+//!
+//! Tests: `tests/selftest` runs the harness against deliberately wrong targets; `tests/suite.rs`
+//! runs the whole suite against the embedded reference emulator.
+
+pub mod cli;
+pub mod client;
+pub mod error;
+pub mod fixture;
+pub mod matcher;
+pub mod outcome;
+pub mod profile;
+pub mod report;
+pub mod requirements;
+pub mod runner;
+pub mod schema;
+pub mod sink;
+pub mod template;

@@ -170,13 +170,11 @@ impl Sid {
 
     /// Parses a SID and requires the given kind.
     pub fn parse_kind(s: &str, kind: SidKind) -> Result<Sid, SidError> {
-        if let Some(prefix) = s.get(..2) {
-            if prefix != kind.prefix() && s.len() == 34 {
-                return Err(SidError::WrongPrefix {
-                    expected: kind.prefix(),
-                    found: prefix.to_owned(),
-                });
-            }
+        if let Some(prefix) = s.get(..2)
+            && prefix != kind.prefix()
+            && s.len() == 34
+        {
+            return Err(SidError::WrongPrefix { expected: kind.prefix(), found: prefix.to_owned() });
         }
         let sid = Sid::parse(s)?;
         if sid.kind != kind {

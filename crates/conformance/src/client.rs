@@ -1,0 +1,164 @@
+//! Requests to the target: credentials, time limits, a cap on body size, and a curl command
+//! that reproduces each request with the secrets masked.
+
+use base64::Engine as _;
+use std::time::{Duration, Instant};
+
+/// A request ready to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// HTTP method.
+    pub method: String,
+    /// Absolute URL, query included.
+    pub url: String,
+    /// Basic credentials, if any.
+    pub basic: Option<(String, String)>,
+    /// Body and its content type.
+    pub body: Option<(String, Vec<u8>)>,
+}
+
+/// A response, read in full (up to the cap).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`, if any.
+    pub content_type: Option<String>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// How long the exchange took.
+    pub elapsed: Duration,
+}
+
+impl Incoming {
+    /// The body as JSON, or why it is not.
+    pub fn json(&self) -> Result<serde_json::Value, String> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let text = String::from_utf8_lossy(&self.body);
+            format!("body is not JSON ({e}): {}", crate::matcher::shorten(&text, 200))
+        })
+    }
+}
+
+/// The client to the target.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    timeout: Duration,
+    max_body: usize,
+}
+
+impl Client {
+    /// A client with a per-request timeout and a body cap.
+    pub fn new(timeout: Duration, max_body: usize) -> Result<Client, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Client { http, timeout, max_body })
+    }
+
+    /// Sends a request; a transport failure (refused, reset, timeout, oversized body) is an `Err`
+    /// describing it, which the runner reports as the target's failure.
+    pub async fn send(&self, out: &Outgoing) -> Result<Incoming, String> {
+        let started = Instant::now();
+        let method = reqwest::Method::from_bytes(out.method.as_bytes()).map_err(|e| format!("bad method: {e}"))?;
+        let mut req = self.http.request(method, &out.url);
+        if let Some((user, pass)) = &out.basic {
+            req = req.basic_auth(user, Some(pass));
+        }
+        if let Some((ct, body)) = &out.body {
+            req = req.header("Content-Type", ct).body(body.clone());
+        }
+        let exchange = async {
+            let mut resp = req.send().await.map_err(|e| describe(&e))?;
+            let status = resp.status().as_u16();
+            let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+                if body.len() + chunk.len() > self.max_body {
+                    return Err(format!("response body larger than {} bytes", self.max_body));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(Incoming { status, content_type, body, elapsed: started.elapsed() })
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(format!("no complete response within {} ms", self.timeout.as_millis())),
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    let mut msg = if e.is_connect() {
+        "connection failed".to_owned()
+    } else if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_body() || e.is_decode() {
+        "could not read the response body".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    msg
+}
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A curl command reproducing the request; every value in `secrets` is replaced by `****`.
+pub fn curl(out: &Outgoing, secrets: &[&str]) -> String {
+    let mut cmd = format!("curl -X {} {}", out.method, quote(&out.url));
+    if let Some((user, _)) = &out.basic {
+        cmd.push_str(&format!(" -u {}", quote(&format!("{user}:****"))));
+    }
+    if let Some((ct, body)) = &out.body {
+        if ct.starts_with("application/x-www-form-urlencoded") {
+            if let Ok(form) = callspec_model::Form::parse(body) {
+                for (k, v) in form.pairs() {
+                    cmd.push_str(&format!(" --data-urlencode {}", quote(&format!("{k}={v}"))));
+                }
+            }
+        } else {
+            cmd.push_str(&format!(" -H {} --data-binary {}", quote(&format!("Content-Type: {ct}")), quote(&String::from_utf8_lossy(body))));
+        }
+    }
+    for s in secrets {
+        if !s.is_empty() {
+            cmd = cmd.replace(s, "****");
+        }
+    }
+    cmd
+}
+
+/// The `Authorization` header value for Basic credentials.
+pub fn basic_header(user: &str, pass: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn curl_masks_secrets_and_lists_form_pairs() {
+        let out = Outgoing {
+            method: "POST".into(),
+            url: "http://localhost:4010/2010-04-01/Accounts/AC1/Calls.json".into(),
+            basic: Some(("AC1".into(), "s3cret".into())),
+            body: Some(("application/x-www-form-urlencoded".into(), b"To=%2B14155551212&Url=http%3A%2F%2Fx%2Fs3cret".to_vec())),
+        };
+        let c = curl(&out, &["s3cret"]);
+        assert!(!c.contains("s3cret"), "{c}");
+        assert!(c.contains("--data-urlencode 'To=+14155551212'"), "{c}");
+        assert!(c.contains("-u 'AC1:****'"), "{c}");
+    }
+}

@@ -1,0 +1,508 @@
+//! Cases as data: the fixture file format, and loading every case with its errors collected.
+//!
+//! A case is one JSON file `fixtures/cases/<area>/<NNN-slug>.json`, validated against
+//! `schemas/fixture.schema.json` before it is read, so a mistake is reported with the file
+//! and the JSON pointer. The format is documented in that schema and in `ARCHITECTURE.md`.
+
+use crate::error::{LoadError, LoadErrorKind, LoadErrors};
+use crate::requirements::Catalog;
+use crate::schema::SchemaSet;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One case file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseFile {
+    /// One line saying what the case checks.
+    pub title: String,
+    /// Longer notes: the doc passage behind the expectations.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Requirement IDs from `fixtures/requirements.toml` this case covers.
+    pub requirements: Vec<String>,
+    /// Free-form tags for selection and reports.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Capabilities the target must declare; otherwise the case is skipped.
+    #[serde(default)]
+    pub needs: Vec<String>,
+    /// Which account the case acts as.
+    #[serde(default)]
+    pub account: AccountChoice,
+    /// Responses the callback sink serves under the case's prefix, keyed by path (`/twiml`).
+    #[serde(default)]
+    pub sink: BTreeMap<String, SinkRoute>,
+    /// Deadline for the whole case in milliseconds, before the profile's multiplier.
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
+    /// The steps, run in order.
+    pub steps: Vec<Step>,
+}
+
+/// Which account a case acts as.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountChoice {
+    /// A fresh subaccount with its own number when the target can create them; else the main account.
+    #[default]
+    Fresh,
+    /// The profile's main account, shared with other cases.
+    Main,
+    /// The profile's trial account.
+    Trial,
+}
+
+/// A canned response of the callback sink.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SinkRoute {
+    /// HTTP status, default 200.
+    #[serde(default = "default_status")]
+    pub status: u16,
+    /// Body; templated (`{Sink}` etc.).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Content type, default `text/xml` when there is a body.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Delay before answering, in milliseconds.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+/// One step of a case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Step {
+    /// A label for messages; defaults to a description of the action.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The requirement a failure of this step is reported under; defaults to the case's first.
+    #[serde(default)]
+    pub requirement: Option<String>,
+    /// Run the step this many times; `{i}` is the zero-based repetition.
+    #[serde(default)]
+    pub repeat: Option<u32>,
+    /// What the step does.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// What a step does; exactly one key of the step object.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Send one request to the target and check the response.
+    Request(RequestStep),
+    /// Repeat a request until matchers hold, within a deadline.
+    Poll(PollStep),
+    /// Wait for requests the target makes to the sink and check them.
+    Callbacks(CallbacksStep),
+    /// Check a captured list of values: increasing, with a minimum step.
+    Sequence(SequenceStep),
+    /// Follow `next_page_uri` from a first page and check the items seen.
+    Paginate(PaginateStep),
+    /// Hold requests open and check that one more is refused with 429.
+    Saturate(SaturateStep),
+}
+
+/// Whose credentials a request carries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Auth {
+    /// The case's account.
+    #[default]
+    Account,
+    /// No `Authorization` header.
+    None,
+    /// The case's account SID with a wrong auth token.
+    WrongToken,
+    /// The profile's main account (the parent of a fresh subaccount).
+    Main,
+    /// The profile's trial account.
+    Trial,
+    /// An unrelated account: the trial account, or the main one when the case runs as trial.
+    Foreign,
+}
+
+/// An HTTP request to the target.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RequestSpec {
+    /// GET, POST, DELETE, PUT...
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// Path template, e.g. `/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`.
+    pub path: String,
+    /// Credentials.
+    #[serde(default)]
+    pub auth: Auth,
+    /// Form parameters in wire order, as `[name, value]` pairs; repeated names are list values.
+    #[serde(default)]
+    pub form: Vec<(String, String)>,
+    /// Query parameters, as `[name, value]` pairs.
+    #[serde(default)]
+    pub query: Vec<(String, String)>,
+    /// A raw body instead of a form (for garbage-in cases), with its content type.
+    #[serde(default)]
+    pub raw_body: Option<RawBody>,
+}
+
+fn default_method() -> String {
+    "GET".to_owned()
+}
+
+/// A raw request body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RawBody {
+    /// `Content-Type` header.
+    pub content_type: String,
+    /// The body text.
+    pub text: String,
+}
+
+/// A request step.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RequestStep {
+    /// The request.
+    #[serde(flatten)]
+    pub request: RequestSpec,
+    /// What the response must be.
+    pub expect: Expect,
+    /// Values to keep: variable name → JSON pointer into the response body. A name
+    /// ending in `[]` appends to a list.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+}
+
+/// Expectations on a response.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Expect {
+    /// HTTP status code.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Any of these HTTP status codes (where the docs allow several).
+    #[serde(default)]
+    pub status_in: Option<Vec<u16>>,
+    /// Twilio error code; implies the error body shape and `status` equal to the HTTP status.
+    #[serde(default)]
+    pub error_code: Option<u32>,
+    /// Name of a schema under `schemas/` the body must follow, e.g. `call`.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Matchers on the JSON body.
+    #[serde(default)]
+    pub json: Vec<Matcher>,
+    /// Whether the body must be empty (e.g. 204).
+    #[serde(default)]
+    pub empty_body: Option<bool>,
+}
+
+/// A check on the value at a JSON pointer; exactly one rule.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Matcher {
+    /// RFC 6901 pointer, e.g. `/subresource_uris/recordings`.
+    pub pointer: String,
+    /// The rule.
+    #[serde(flatten)]
+    pub rule: Rule,
+}
+
+/// A rule on one value.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// Equal to this JSON value (strings are templated).
+    Equals(serde_json::Value),
+    /// A string matching this regular expression.
+    Regex(String),
+    /// Of this JSON type: string, number, integer, boolean, null, object, array.
+    Type(String),
+    /// Present (`true`) or absent (`false`).
+    Present(bool),
+    /// Equal to one of these values.
+    OneOf(Vec<serde_json::Value>),
+    /// A string that starts with this text (templated).
+    StartsWith(String),
+}
+
+/// A poll step: repeat the request until the matchers hold.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PollStep {
+    /// The request to repeat.
+    #[serde(flatten)]
+    pub request: RequestSpec,
+    /// Stop when all of these hold.
+    pub until: Vec<Matcher>,
+    /// Give up after this many milliseconds (times the profile's multiplier): FAIL.
+    pub within_ms: u64,
+    /// Pause between attempts, default 100 ms.
+    #[serde(default)]
+    pub interval_ms: Option<u64>,
+    /// Checks on the final response.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// Captures from the final response.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+}
+
+/// A check on a callback parameter: a string is shorthand for `equals`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ParamRule {
+    /// Equal to this text (templated).
+    Text(String),
+    /// A rule object.
+    Rule(Rule),
+}
+
+/// A callbacks step: what the target requested from the sink.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbacksStep {
+    /// The sink path the requests went to, relative to the case's prefix (`/status`).
+    pub path: String,
+    /// Only requests whose parameters match these count.
+    #[serde(default, rename = "where")]
+    pub filter: BTreeMap<String, ParamRule>,
+    /// Exactly this many requests must arrive.
+    pub count: u32,
+    /// Wait at most this long for them (times the multiplier).
+    pub within_ms: u64,
+    /// After the count is reached, wait this long to see that no more arrive.
+    #[serde(default)]
+    pub quiet_ms: Option<u64>,
+    /// The HTTP method every request must use.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// A schema the parameter set of every request must follow (`status-callback`).
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// Checks on the parameters of every request.
+    #[serde(default)]
+    pub each: BTreeMap<String, ParamRule>,
+    /// Checks on the requests in arrival order, one object per request.
+    #[serde(default)]
+    pub sequence: Vec<BTreeMap<String, ParamRule>>,
+    /// Spacing of arrival times between consecutive requests.
+    #[serde(default)]
+    pub spacing: Option<Spacing>,
+    /// Whether every request must carry a valid `X-Twilio-Signature` (default true).
+    #[serde(default)]
+    pub signed: Option<bool>,
+    /// Values to keep: variable name → parameter name, from the last request.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+}
+
+/// Bounds on the time between consecutive events.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Spacing {
+    /// At least this many milliseconds apart.
+    #[serde(default)]
+    pub min_ms: Option<u64>,
+    /// At most this many milliseconds apart (times the multiplier).
+    #[serde(default)]
+    pub max_ms: Option<u64>,
+    /// Allowance for delivery jitter subtracted from `min_ms`.
+    #[serde(default)]
+    pub tolerance_ms: Option<u64>,
+}
+
+/// A sequence step: checks a captured list.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SequenceStep {
+    /// The list variable (without `[]`).
+    pub values: String,
+    /// How to read the values: `integer` or `rfc2822` (seconds).
+    #[serde(rename = "as")]
+    pub read_as: String,
+    /// Each value must be at least this much larger than the one before (0 = non-decreasing).
+    pub min_step: i64,
+    /// The list must have this many values.
+    #[serde(default)]
+    pub count: Option<usize>,
+}
+
+/// A paginate step: follows `next_page_uri`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaginateStep {
+    /// The first page's request.
+    #[serde(flatten)]
+    pub request: RequestSpec,
+    /// Pointer to the items array of a page, e.g. `/calls`.
+    pub items: String,
+    /// Pointer to an item's identity inside the item, e.g. `/sid`.
+    pub id: String,
+    /// Schema every page must follow.
+    #[serde(default)]
+    pub schema: Option<String>,
+    /// How many items in all; each must be seen exactly once.
+    pub expect_total: usize,
+    /// The `page_size` every page but the last must have.
+    #[serde(default)]
+    pub page_size: Option<usize>,
+    /// Stop following after this many pages: FAIL.
+    #[serde(default)]
+    pub max_pages: Option<u32>,
+    /// Every id seen must be in this captured list.
+    #[serde(default)]
+    pub ids_from: Option<String>,
+}
+
+/// A saturate step: hold `hold` requests open, then one more must be refused.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SaturateStep {
+    /// The request to hold open (its body is sent slowly).
+    #[serde(flatten)]
+    pub request: RequestSpec,
+    /// How many to hold; `{ConcurrencyLimit}` is templated from the profile.
+    pub hold: String,
+    /// What the extra request must get.
+    pub expect: Expect,
+}
+
+/// A loaded case.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Trial name, `area::NNN_slug`.
+    pub name: String,
+    /// The area (folder).
+    pub area: String,
+    /// Path relative to the repository root.
+    pub file: String,
+    /// The parsed file.
+    pub data: CaseFile,
+    /// Whether a step creates calls (shared-account cases then run one at a time).
+    pub creates_calls: bool,
+}
+
+/// The trial name of a case file: `fixtures/cases/create/001-phone.json` → `create::001_phone`.
+pub fn case_name(cases_dir: &Path, file: &Path) -> Option<(String, String)> {
+    let rel = file.strip_prefix(cases_dir).ok()?;
+    let mut parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let last = parts.pop()?;
+    let stem = last.strip_suffix(".json")?;
+    let area = parts.join("::");
+    let name = format!("{area}::{}", stem.replace(['-', '.'], "_"));
+    Some((name, area))
+}
+
+fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_json_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Loads every case under `cases_dir`, collecting every problem of every file.
+pub fn load_cases(root: &Path, cases_dir: &Path, schemas: &SchemaSet, catalog: &Catalog) -> Result<Vec<Case>, LoadErrors> {
+    let mut files = Vec::new();
+    if let Err(e) = collect_json_files(cases_dir, &mut files) {
+        return Err(LoadError::new(cases_dir, LoadErrorKind::Io, e.to_string()).into());
+    }
+    files.sort();
+    let mut errors = Vec::new();
+    let mut cases: Vec<Case> = Vec::new();
+    for file in files {
+        let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        match load_case(&file, &shown, cases_dir, schemas, catalog) {
+            Ok(case) => {
+                if let Some(other) = cases.iter().find(|c| c.name == case.name) {
+                    errors.push(LoadError::new(
+                        &shown,
+                        LoadErrorKind::Duplicate,
+                        format!("case name {} is also the name of {}", case.name, other.file),
+                    ));
+                } else {
+                    cases.push(case);
+                }
+            }
+            Err(mut e) => errors.append(&mut e.0),
+        }
+    }
+    if errors.is_empty() { Ok(cases) } else { Err(LoadErrors(errors)) }
+}
+
+fn load_case(file: &Path, shown: &Path, cases_dir: &Path, schemas: &SchemaSet, catalog: &Catalog) -> Result<Case, LoadErrors> {
+    let text = std::fs::read_to_string(file).map_err(|e| LoadError::new(shown, LoadErrorKind::Io, e.to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| LoadError::new(shown, LoadErrorKind::Json, e.to_string()))?;
+    let Some((name, area)) = case_name(cases_dir, file) else {
+        return Err(LoadError::new(shown, LoadErrorKind::Invalid, "a case file must sit in an area folder and end in .json").into());
+    };
+    parse_case(&name, &area, shown, value, schemas, catalog)
+}
+
+/// Checks a case given as JSON against the fixture schema and the catalog; `shown` names it in errors.
+pub fn parse_case(
+    name: &str,
+    area: &str,
+    shown: &Path,
+    value: serde_json::Value,
+    schemas: &SchemaSet,
+    catalog: &Catalog,
+) -> Result<Case, LoadErrors> {
+    let violations = schemas
+        .validate("fixture", &value)
+        .map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
+    if !violations.is_empty() {
+        return Err(LoadErrors(
+            violations
+                .into_iter()
+                .map(|v| LoadError::new(shown, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone()))
+                .collect(),
+        ));
+    }
+    let data: CaseFile =
+        serde_json::from_value(value).map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
+    let mut errors = Vec::new();
+    for (i, id) in data.requirements.iter().enumerate() {
+        if !catalog.contains(id) {
+            errors.push(
+                LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
+                    .at(format!("/requirements/{i}")),
+            );
+        }
+    }
+    for (i, step) in data.steps.iter().enumerate() {
+        if let Some(id) = &step.requirement {
+            if !catalog.contains(id) {
+                errors.push(
+                    LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
+                        .at(format!("/steps/{i}/requirement")),
+                );
+            }
+        }
+        if let Action::Callbacks(c) = &step.action {
+            if !c.sequence.is_empty() && c.sequence.len() != c.count as usize {
+                errors.push(
+                    LoadError::new(shown, LoadErrorKind::Invalid, format!("`sequence` has {} entries but `count` is {}", c.sequence.len(), c.count))
+                        .at(format!("/steps/{i}/callbacks/sequence")),
+                );
+            }
+            if c.count == 0 && c.quiet_ms.is_none() {
+                errors.push(
+                    LoadError::new(shown, LoadErrorKind::Invalid, "`count: 0` needs `quiet_ms`: how long to watch for requests that must not come")
+                        .at(format!("/steps/{i}/callbacks")),
+                );
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(LoadErrors(errors));
+    }
+    let creates_calls = data.steps.iter().any(|s| match &s.action {
+        Action::Request(r) => r.request.method.eq_ignore_ascii_case("POST") && r.request.path.ends_with("/Calls.json"),
+        Action::Saturate(r) => r.request.path.ends_with("/Calls.json"),
+        _ => false,
+    });
+    Ok(Case { name: name.to_owned(), area: area.to_owned(), file: shown.to_string_lossy().replace('\\', "/"), data, creates_calls })
+}

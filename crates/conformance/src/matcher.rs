@@ -1,0 +1,118 @@
+//! Checking values against fixture rules: JSON-pointer matchers on bodies and parameter
+//! rules on callback requests. Each check returns what was expected and what was found.
+
+use crate::fixture::{ParamRule, Rule};
+use crate::template::Vars;
+use serde_json::Value;
+
+/// A rule that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// What the rule wanted.
+    pub expected: String,
+    /// What was there.
+    pub actual: String,
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Shows a found value for a message: JSON, shortened.
+pub fn show(v: Option<&Value>) -> String {
+    match v {
+        None => "(absent)".to_owned(),
+        Some(v) => shorten(&v.to_string(), 300),
+    }
+}
+
+/// Cuts text to `max` characters with an ellipsis.
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max { s.to_owned() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
+}
+
+/// Checks one rule against an optional value. Templates in the rule are rendered with `vars`.
+pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option<usize>) -> Result<(), Mismatch> {
+    let mismatch = |expected: String| Err(Mismatch { expected, actual: show(found) });
+    match rule {
+        Rule::Present(want) => {
+            if found.is_some() == *want {
+                Ok(())
+            } else {
+                mismatch(if *want { "present".into() } else { "absent".into() })
+            }
+        }
+        Rule::Equals(want) => {
+            let want = vars.render_json(want, index).map_err(|e| Mismatch { expected: e, actual: String::new() })?;
+            if found == Some(&want) { Ok(()) } else { mismatch(want.to_string()) }
+        }
+        Rule::OneOf(options) => {
+            let options = options
+                .iter()
+                .map(|o| vars.render_json(o, index))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Mismatch { expected: e, actual: String::new() })?;
+            if found.is_some_and(|f| options.contains(f)) {
+                Ok(())
+            } else {
+                mismatch(format!("one of {}", Value::Array(options)))
+            }
+        }
+        Rule::Type(t) => match found {
+            Some(v) if type_name(v) == t || (t == "number" && v.is_number()) => Ok(()),
+            _ => mismatch(format!("a value of type {t}")),
+        },
+        Rule::Regex(pattern) => {
+            let re = regex::Regex::new(pattern).map_err(|e| Mismatch { expected: format!("valid regex: {e}"), actual: String::new() })?;
+            match found {
+                Some(Value::String(s)) if re.is_match(s) => Ok(()),
+                _ => mismatch(format!("a string matching /{pattern}/")),
+            }
+        }
+        Rule::StartsWith(prefix) => {
+            let prefix = vars.render(prefix, index).map_err(|e| Mismatch { expected: e, actual: String::new() })?;
+            match found {
+                Some(Value::String(s)) if s.starts_with(&prefix) => Ok(()),
+                _ => mismatch(format!("a string starting with {prefix:?}")),
+            }
+        }
+    }
+}
+
+/// Checks a callback parameter (a string, or absent) against a parameter rule.
+pub fn check_param(rule: &ParamRule, found: Option<&str>, vars: &Vars, index: Option<usize>) -> Result<(), Mismatch> {
+    let value = found.map(|s| Value::String(s.to_owned()));
+    match rule {
+        ParamRule::Text(text) => check_rule(&Rule::Equals(Value::String(text.clone())), value.as_ref(), vars, index),
+        ParamRule::Rule(rule) => check_rule(rule, value.as_ref(), vars, index),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rules_hold_and_fail_with_expected_and_actual() {
+        let vars = Vars::default();
+        let v = json!("queued");
+        assert!(check_rule(&Rule::Equals(json!("queued")), Some(&v), &vars, None).is_ok());
+        let m = check_rule(&Rule::Equals(json!("completed")), Some(&v), &vars, None).expect_err("mismatch");
+        assert_eq!(m, Mismatch { expected: "\"completed\"".into(), actual: "\"queued\"".into() });
+        assert!(check_rule(&Rule::Type("null".into()), Some(&Value::Null), &vars, None).is_ok());
+        assert!(check_rule(&Rule::Type("string".into()), Some(&json!(15)), &vars, None).is_err());
+        assert!(check_rule(&Rule::Present(false), None, &vars, None).is_ok());
+        assert!(check_rule(&Rule::Regex("^CA[0-9a-f]{32}$".into()), Some(&json!("CAXX")), &vars, None).is_err());
+        assert!(check_param(&ParamRule::Text("0".into()), Some("0"), &vars, None).is_ok());
+        assert!(check_param(&ParamRule::Text("0".into()), None, &vars, None).is_err());
+    }
+}

@@ -1,0 +1,300 @@
+//! Target profiles: where the target is, how to authenticate, which numbers and
+//! capabilities it has, and its known failures. TOML, validated by `schemas/profile.schema.json`.
+
+use crate::error::{LoadError, LoadErrorKind, LoadErrors};
+use crate::schema::SchemaSet;
+use serde::Deserialize;
+use std::path::Path;
+
+/// A target profile.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Profile {
+    /// Short name used in reports.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The target's version, for reports.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Base URL of the target's API, e.g. `http://localhost:4010`; `--target` overrides it.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Scales every deadline and wait (slow targets, CI machines).
+    #[serde(default = "one")]
+    pub timeout_multiplier: f64,
+    /// Deadline of one case, before the multiplier. Default 30 s.
+    #[serde(default)]
+    pub case_deadline_ms: Option<u64>,
+    /// Timeout of one HTTP request, before the multiplier. Default 10 s.
+    #[serde(default)]
+    pub request_timeout_ms: Option<u64>,
+    /// The main account.
+    #[serde(default)]
+    pub credentials: Credentials,
+    /// A trial account, unrelated to the main one.
+    #[serde(default)]
+    pub trial: Option<TrialAccount>,
+    /// Numbers the cases use.
+    pub numbers: Numbers,
+    /// What the target supports.
+    #[serde(default)]
+    pub capabilities: Capabilities,
+    /// The callback sink.
+    #[serde(default)]
+    pub sink: SinkConfig,
+    /// Cases expected to fail on this target.
+    #[serde(default)]
+    pub known_failures: Vec<KnownFailure>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Account credentials; each field falls back to an environment variable.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Credentials {
+    /// `AC…`; default from `$TWILIO_ACCOUNT_SID` (or the variable named by `account_sid_env`).
+    #[serde(default)]
+    pub account_sid: Option<String>,
+    /// Default from `$TWILIO_AUTH_TOKEN` (or the variable named by `auth_token_env`).
+    #[serde(default)]
+    pub auth_token: Option<String>,
+    /// Environment variable holding the account SID.
+    #[serde(default)]
+    pub account_sid_env: Option<String>,
+    /// Environment variable holding the auth token.
+    #[serde(default)]
+    pub auth_token_env: Option<String>,
+}
+
+/// A trial account and its numbers.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrialAccount {
+    /// Credentials.
+    #[serde(flatten)]
+    pub credentials: Credentials,
+    /// A From number the trial account owns.
+    pub from: String,
+    /// A verified caller ID the trial account may call.
+    pub verified_number: String,
+    /// A number it may not call.
+    pub unverified_number: String,
+}
+
+/// Numbers the cases use.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Numbers {
+    /// A From number the main account owns (used when no fresh subaccount is made).
+    pub from: String,
+    /// Other numbers the main account owns (the seed's `+18668675310`).
+    #[serde(default)]
+    pub other_from: Vec<String>,
+    /// A callee that answers.
+    pub answer: String,
+    /// A callee that is busy.
+    #[serde(default)]
+    pub busy: Option<String>,
+    /// A callee that never answers.
+    #[serde(default)]
+    pub no_answer: Option<String>,
+    /// A callee that cannot be reached.
+    #[serde(default)]
+    pub failed: Option<String>,
+    /// Prefix of numbers bought for fresh subaccounts; the harness appends random digits to reach 12 characters.
+    #[serde(default)]
+    pub fresh_prefix: Option<String>,
+}
+
+/// What the target supports; cases that need more are skipped with the reason.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Capabilities {
+    /// `POST /2010-04-01/Accounts.json` and `IncomingPhoneNumbers.json`: each case gets a fresh subaccount.
+    #[serde(default)]
+    pub subaccounts: bool,
+    /// `Applications.json`.
+    #[serde(default)]
+    pub applications: bool,
+    /// `Record=true` and the call's `Recordings.json`.
+    #[serde(default)]
+    pub recordings: bool,
+    /// The target can reach the sink: TwiML fetches and callbacks.
+    #[serde(default)]
+    pub callbacks: bool,
+    /// The target's dequeue rate per account; absent: the rate cases are skipped.
+    #[serde(default)]
+    pub cps: Option<f64>,
+    /// The target's concurrent-request limit per account; absent: the 429 case is skipped.
+    #[serde(default)]
+    pub concurrency_limit: Option<u32>,
+    /// Twilio's test-credential magic numbers answer their documented errors.
+    #[serde(default)]
+    pub magic_numbers: bool,
+}
+
+impl Capabilities {
+    /// Whether the named capability (as in a case's `needs`) is declared.
+    pub fn has(&self, name: &str, profile: &Profile) -> bool {
+        match name {
+            "subaccounts" => self.subaccounts,
+            "applications" => self.applications,
+            "recordings" => self.recordings,
+            "callbacks" => self.callbacks,
+            "cps" => self.cps.is_some(),
+            "concurrency-limit" => self.concurrency_limit.is_some(),
+            "trial" => profile.trial.is_some(),
+            "magic-numbers" => self.magic_numbers,
+            _ => false,
+        }
+    }
+}
+
+/// Where the callback sink listens and how the target reaches it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SinkConfig {
+    /// Address to bind, default `127.0.0.1:0`.
+    #[serde(default)]
+    pub bind: Option<String>,
+    /// URL under which the target reaches the sink (a tunnel, a container name);
+    /// `{port}` is replaced by the bound port. Default `http://127.0.0.1:{port}`.
+    #[serde(default)]
+    pub public_base_url: Option<String>,
+    /// A URL that refuses connections, for fallback cases. Default `http://127.0.0.1:9/unreachable`.
+    #[serde(default)]
+    pub unreachable_url: Option<String>,
+}
+
+/// Why a case is expected to fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureCategory {
+    /// The target has a bug.
+    Bug,
+    /// The target does not implement the feature yet.
+    MissingFeature,
+    /// The behaviour does not apply to this target.
+    Irrelevant,
+}
+
+/// A known failure: the case fails on this target for a stated reason.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KnownFailure {
+    /// A case name (`create::001_phone`) or an area prefix ending in `::`.
+    pub case: String,
+    /// Why; required and non-empty.
+    pub reason: String,
+    /// What kind of failure.
+    pub category: FailureCategory,
+    /// An issue or doc link.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// Last day the entry suppresses the failure (`YYYY-MM-DD`); afterwards the case fails again.
+    #[serde(default)]
+    pub expires: Option<String>,
+}
+
+impl KnownFailure {
+    /// Whether the entry covers a case name.
+    pub fn matches(&self, case: &str) -> bool {
+        if self.case.ends_with("::") { case.starts_with(&self.case) } else { case == self.case }
+    }
+
+    /// Whether the entry has expired on `today` (`YYYY-MM-DD`, compared as text).
+    pub fn expired(&self, today: &str) -> bool {
+        self.expires.as_deref().is_some_and(|e| e < today)
+    }
+}
+
+/// Credentials resolved from the profile and the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// `AC…`.
+    pub sid: String,
+    /// The auth token.
+    pub token: String,
+}
+
+impl Credentials {
+    /// The credentials, from the profile or the environment.
+    pub fn resolve(&self, what: &str) -> Result<Account, String> {
+        let from_env = |field: &Option<String>, var: &Option<String>, default_var: &str| -> Option<String> {
+            field.clone().or_else(|| std::env::var(var.as_deref().unwrap_or(default_var)).ok())
+        };
+        let sid = from_env(&self.account_sid, &self.account_sid_env, "TWILIO_ACCOUNT_SID");
+        let token = from_env(&self.auth_token, &self.auth_token_env, "TWILIO_AUTH_TOKEN");
+        match (sid, token) {
+            (Some(sid), Some(token)) if !sid.is_empty() && !token.is_empty() => Ok(Account { sid, token }),
+            _ => Err(format!(
+                "no credentials for the {what}: set account_sid and auth_token in the profile, or TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+            )),
+        }
+    }
+}
+
+fn toml_to_json(value: toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s),
+        toml::Value::Integer(i) => serde_json::Value::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => serde_json::Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+impl Profile {
+    /// Loads and validates a profile.
+    pub fn load(path: &Path, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io, e.to_string()))?;
+        Profile::parse(&text, path, schemas)
+    }
+
+    /// Parses and validates profile text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
+        let value: toml::Value = toml::from_str(text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
+        let json = toml_to_json(value);
+        let violations =
+            schemas.validate("profile", &json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+        if !violations.is_empty() {
+            return Err(LoadErrors(
+                violations
+                    .into_iter()
+                    .map(|v| LoadError::new(path, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone()))
+                    .collect(),
+            ));
+        }
+        let profile: Profile =
+            serde_json::from_value(json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+        let mut errors = Vec::new();
+        for (i, k) in profile.known_failures.iter().enumerate() {
+            if k.reason.trim().is_empty() {
+                errors.push(
+                    LoadError::new(path, LoadErrorKind::Invalid, "a known failure needs a reason").at(format!("/known_failures/{i}/reason")),
+                );
+            }
+        }
+        if errors.is_empty() { Ok(profile) } else { Err(LoadErrors(errors)) }
+    }
+
+    /// Checks that every known failure matches at least one case.
+    pub fn check_known_failures(&self, path: &Path, case_names: &[&str]) -> Result<(), LoadErrors> {
+        let errors: Vec<LoadError> = self
+            .known_failures
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| !case_names.iter().any(|n| k.matches(n)))
+            .map(|(i, k)| {
+                LoadError::new(path, LoadErrorKind::Invalid, format!("known failure {:?} matches no case (renamed or removed?)", k.case))
+                    .at(format!("/known_failures/{i}/case"))
+            })
+            .collect();
+        if errors.is_empty() { Ok(()) } else { Err(LoadErrors(errors)) }
+    }
+
+    /// The known failure covering a case, if any.
+    pub fn known_failure(&self, case: &str) -> Option<&KnownFailure> {
+        self.known_failures.iter().find(|k| k.matches(case))
+    }
+}

@@ -1,0 +1,17 @@
+//! The whole conformance suite as a `cargo test` target, against the reference emulator
+//! started in-process (or `CALLSPEC_TARGET` with `CALLSPEC_PROFILE`).
+
+use callspec_conformance::cli::{Options, default_root, run};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let options = Options {
+        root: default_root(),
+        target: env("CALLSPEC_TARGET"),
+        profile: env("CALLSPEC_PROFILE").map(Into::into),
+        report_dir: env("CALLSPEC_REPORT_DIR").map(Into::into),
+        coverage: env("CALLSPEC_COVERAGE").is_some_and(|v| v == "1"),
+    };
+    run(options, libtest_mimic::Arguments::from_args())
+}

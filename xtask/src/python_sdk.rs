@@ -1,0 +1,64 @@
+//! The official twilio Python SDK against the reference emulator: the SDK is installed into a
+//! venv under `target/`, unmodified, and `xtask/python/sdk_check.py` drives it.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The SDK version the check installs; bump it deliberately.
+const TWILIO_SDK: &str = "twilio==9.13.0";
+
+/// The emulator's seeded main account (see `crates/emulator/src/seed.rs`).
+const ACCOUNT_SID: &str = "ACc0ffee00000000000000000000000001";
+const AUTH_TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
+const FROM: &str = "+15017122661";
+
+struct Emulator(Child);
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
+    let status = cmd.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{what}: failed ({status})")) }
+}
+
+/// Installs the SDK (once), starts the emulator binary, runs the check script.
+pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
+    let venv = root.join("target/py-sdk");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        run("python3 -m venv target/py-sdk", Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    run(
+        &format!("pip install {TWILIO_SDK}"),
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", TWILIO_SDK]),
+    )?;
+    run("cargo build -p callspec-emulator", cargo.args(["build", "--quiet", "-p", "callspec-emulator"]))?;
+
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let listen = format!("127.0.0.1:{port}");
+    let binary = root.join("target/debug/callspec-emulator");
+    let child = Command::new(&binary)
+        .args(["--listen", &listen, "--ring-ms", "100"])
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let _emulator = Emulator(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&listen).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("the emulator did not listen on {listen} within 20 s"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    run(
+        "python SDK check",
+        Command::new(&python).arg(root.join("xtask/python/sdk_check.py")).args([&format!("http://{listen}"), ACCOUNT_SID, AUTH_TOKEN, FROM]),
+    )
+}
