@@ -473,14 +473,13 @@ pub fn parse_case(
         }
     }
     for (i, step) in data.steps.iter().enumerate() {
-        if let Some(id) = &step.requirement {
-            if !catalog.contains(id) {
+        if let Some(id) = &step.requirement
+            && !catalog.contains(id) {
                 errors.push(
                     LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
                         .at(format!("/steps/{i}/requirement")),
                 );
             }
-        }
         if let Action::Callbacks(c) = &step.action {
             if !c.sequence.is_empty() && c.sequence.len() != c.count as usize {
                 errors.push(

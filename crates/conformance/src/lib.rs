@@ -6,6 +6,7 @@
 //! - [`sink`]: the callback sink that serves TwiML and records the target's requests.
 //! - [`client`]: requests to the target with deadlines, size caps and curl repros.
 //! - [`matcher`], [`template`], [`schema`]: the checks' building blocks.
+//! - [`snapshot`]: golden snapshots, normalized by meaning, compared by JSON pointer.
 //! - [`report`]: report.json, JUnit, summary.md and the coverage tables.
 //! - [`cli`]: the `callspec` command and the `cargo test` entry point.
 //!
@@ -24,4 +25,5 @@ pub mod requirements;
 pub mod runner;
 pub mod schema;
 pub mod sink;
+pub mod snapshot;
 pub mod template;

@@ -39,6 +39,19 @@ pub fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max { s.to_owned() } else { format!("{}…", s.chars().take(max).collect::<String>()) }
 }
 
+/// A rule in words, for messages: `equals "completed"`, `matches /^CA/`.
+pub fn describe_rule(rule: &Rule) -> String {
+    match rule {
+        Rule::Equals(v) => format!("equals {v}"),
+        Rule::Regex(r) => format!("matches /{r}/"),
+        Rule::Type(t) => format!("is of type {t}"),
+        Rule::Present(true) => "is present".into(),
+        Rule::Present(false) => "is absent".into(),
+        Rule::OneOf(v) => format!("is one of {}", Value::Array(v.clone())),
+        Rule::StartsWith(p) => format!("starts with {p:?}"),
+    }
+}
+
 /// Checks one rule against an optional value. Templates in the rule are rendered with `vars`.
 pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option<usize>) -> Result<(), Mismatch> {
     let mismatch = |expected: String| Err(Mismatch { expected, actual: show(found) });

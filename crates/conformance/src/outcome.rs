@@ -137,6 +137,11 @@ impl CaseResult {
                 out.push_str("; remove this entry from the profile's known failures");
             }
             _ => {
+                if self.status == Status::Fail {
+                    if let Some(r) = &self.reason {
+                        out.push_str(&format!("note: {r}\n"));
+                    }
+                }
                 for (i, f) in self.failures.iter().enumerate() {
                     if i > 0 {
                         out.push('\n');

@@ -46,6 +46,34 @@ pub struct Profile {
     /// Cases expected to fail on this target.
     #[serde(default)]
     pub known_failures: Vec<KnownFailure>,
+    /// Compare each passing case with its golden snapshot (default true).
+    #[serde(default = "yes")]
+    pub snapshots: bool,
+    /// Snapshot values this target may differ in, by JSON pointer inside each artifact.
+    #[serde(default)]
+    pub snapshot_waivers: Vec<SnapshotWaiver>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// JSON pointers a target's snapshots may differ in, with the reason.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotWaiver {
+    /// A case name or an area prefix ending in `::`.
+    pub case: String,
+    /// Pointers inside each artifact, e.g. `/body/message`; `*` matches any key or index.
+    pub pointers: Vec<String>,
+    /// Why the target differs there.
+    pub reason: String,
+}
+
+impl SnapshotWaiver {
+    /// Whether the waiver covers a case name.
+    pub fn matches(&self, case: &str) -> bool {
+        if self.case.ends_with("::") { case.starts_with(&self.case) } else { case == self.case }
+    }
 }
 
 fn one() -> f64 {

@@ -10,11 +10,13 @@ use crate::fixture::{
     AccountChoice, Action, Auth, CallbacksStep, Case, Expect, Matcher, PaginateStep, PollStep, RequestSpec, RequestStep,
     SaturateStep, SequenceStep, Step,
 };
-use crate::matcher::{Mismatch, check_param, check_rule, show, shorten};
+use crate::matcher::{Mismatch, check_param, check_rule, describe_rule, show, shorten};
+use serde_json::json;
 use crate::outcome::{CaseResult, Failure, Status};
 use crate::profile::{Account, Profile};
 use crate::schema::SchemaSet;
 use crate::sink::{Recorded, Route, Sink};
+use crate::snapshot::{Artifacts, Literals, Normalizer, diff, read_snapshot, snapshot_file, waive};
 use crate::template::Vars;
 use callspec_model::signature;
 use std::collections::{BTreeMap, HashSet};
@@ -40,7 +42,27 @@ pub struct Harness {
     pub trial: Option<Account>,
     /// Today's date, `YYYY-MM-DD`, for known-failure expiry.
     pub today: String,
+    /// Snapshot settings; off unless set with [`Harness::with_snapshots`].
+    pub snapshots: Option<SnapshotSettings>,
     shared_account: tokio::sync::Mutex<()>,
+}
+
+/// How a run treats golden snapshots.
+#[derive(Debug, Clone)]
+pub struct SnapshotSettings {
+    /// Repository root holding `fixtures/snapshots/`.
+    pub root: std::path::PathBuf,
+    /// Target name and version, recorded in regenerated snapshots.
+    pub source: String,
+}
+
+/// The accounts a run acts as.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// The main account.
+    pub main: Account,
+    /// The trial account, if the profile has one.
+    pub trial: Option<Account>,
 }
 
 /// A step could not be evaluated: the case is an ERROR, not a FAIL.
@@ -62,6 +84,9 @@ struct Run<'h> {
     step: usize,
     label: String,
     requirement: Option<String>,
+    artifacts: Artifacts,
+    /// The step running now, shared with `run_case` so a deadline names it.
+    progress: Arc<std::sync::Mutex<(usize, String)>>,
 }
 
 fn scaled(h: &Harness, ms: u64) -> Duration {
@@ -82,10 +107,10 @@ impl Harness {
         sink: Sink,
         client: Client,
         base_url: String,
-        main: Account,
-        trial: Option<Account>,
+        accounts: Accounts,
         today: String,
     ) -> Harness {
+        let Accounts { main, trial } = accounts;
         Harness {
             profile,
             schemas,
@@ -95,8 +120,15 @@ impl Harness {
             main,
             trial,
             today,
+            snapshots: None,
             shared_account: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Compares every passing case with its golden snapshot.
+    pub fn with_snapshots(mut self, settings: SnapshotSettings) -> Harness {
+        self.snapshots = Some(settings);
+        self
     }
 
     /// Runs one case to its result; never panics on target behaviour and never exceeds the case deadline.
@@ -122,15 +154,17 @@ impl Harness {
         } else {
             None
         };
-        let outcome = tokio::time::timeout(deadline, self.run_steps(case, isolated)).await;
+        let progress = Arc::new(std::sync::Mutex::new((0usize, String::from("account setup"))));
+        let outcome = tokio::time::timeout(deadline, self.run_steps(case, isolated, progress.clone())).await;
         self.sink.close(&case.name);
         match outcome {
             Err(_) => {
+                let (step, label) = progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
                 result.status = Status::Fail;
                 result.failures.push(Failure {
                     requirement: case.data.requirements.first().cloned(),
-                    step: 0,
-                    step_label: "case deadline".into(),
+                    step,
+                    step_label: format!("{label}, when the case deadline passed"),
                     pointer: None,
                     expected: format!("the case to finish within {} ms", deadline.as_millis()),
                     actual: "still running: the target did not answer or call back in time".into(),
@@ -140,7 +174,11 @@ impl Harness {
             }
             Ok(Err(HarnessFault(e))) => {
                 result.status = Status::Error;
-                result.error = Some(e);
+                let mut secrets = vec![self.main.token.as_str()];
+                if let Some(t) = &self.trial {
+                    secrets.push(t.token.as_str());
+                }
+                result.error = Some(mask(e, &secrets));
             }
             Ok(Ok(failures)) => {
                 result.status = if failures.is_empty() { Status::Pass } else { Status::Fail };
@@ -206,16 +244,33 @@ impl Harness {
         }
     }
 
-    async fn run_steps(&self, case: &Case, isolated: bool) -> Result<Vec<Failure>, HarnessFault> {
+    async fn run_steps(
+        &self,
+        case: &Case,
+        isolated: bool,
+        progress: Arc<std::sync::Mutex<(usize, String)>>,
+    ) -> Result<Vec<Failure>, HarnessFault> {
         let (account, from) = self.setup_account(case, isolated).await?;
         let mut vars = self.base_vars(&account, &from);
         let sink_url = self.sink.open(&case.name, BTreeMap::new());
         vars.set("Sink", sink_url);
         self.sink.set_routes(&case.name, self.routes(case, &vars)?);
-        let mut run = Run { h: self, case, vars, account, failures: Vec::new(), step: 0, label: String::new(), requirement: None };
+        let mut run = Run {
+            h: self,
+            case,
+            vars,
+            account,
+            failures: Vec::new(),
+            step: 0,
+            label: String::new(),
+            requirement: None,
+            artifacts: Artifacts::default(),
+            progress,
+        };
         for (i, step) in case.data.steps.iter().enumerate() {
             run.step = i;
             run.requirement = step.requirement.clone().or_else(|| case.data.requirements.first().cloned());
+            *run.progress.lock().unwrap_or_else(|p| p.into_inner()) = (i, step.name.clone().unwrap_or_else(|| format!("step {}", i + 1)));
             let times = step.repeat.unwrap_or(1) as usize;
             for rep in 0..times {
                 let index = step.repeat.map(|_| rep);
@@ -226,6 +281,10 @@ impl Harness {
             }
             // Routes may use values captured by this step.
             self.sink.set_routes(&case.name, self.routes(case, &run.vars)?);
+        }
+        if let Some(settings) = &self.snapshots {
+            let failures = run.compare_snapshot(settings, isolated);
+            run.failures.extend(failures);
         }
         Ok(run.failures)
     }
@@ -256,6 +315,10 @@ impl Harness {
         if let Some(limit) = self.profile.capabilities.concurrency_limit {
             v.set("ConcurrencyLimit", limit.to_string());
         }
+        let now = time::OffsetDateTime::now_utc().date();
+        v.set("Today", now.to_string());
+        v.set("Yesterday", now.previous_day().map(|d| d.to_string()).unwrap_or_default());
+        v.set("Tomorrow", now.next_day().map(|d| d.to_string()).unwrap_or_default());
         v.set("Unreachable", self.profile.sink.unreachable_url.clone().unwrap_or_else(|| "http://127.0.0.1:9/unreachable".into()));
         v
     }
@@ -276,6 +339,42 @@ impl Harness {
         }
         Ok(routes)
     }
+}
+
+/// A recorded request as a snapshot artifact: method, path and parameters (a repeated name as a list).
+fn recorded_artifact(r: &Recorded) -> serde_json::Value {
+    let mut params = serde_json::Map::new();
+    for (k, v) in &r.params {
+        match params.get_mut(k) {
+            None => {
+                params.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+            Some(serde_json::Value::Array(list)) => list.push(serde_json::Value::String(v.clone())),
+            Some(first) => *first = json!([first.clone(), v]),
+        }
+    }
+    json!({"method": r.method, "path": r.path, "params": params})
+}
+
+/// Where a schema violation is and what was found there. A missing required property is
+/// reported at the property's own pointer, as absent, rather than at its parent.
+fn violation_target(v: &crate::schema::SchemaViolation, json: &serde_json::Value) -> (String, String) {
+    if let Some(name) = v.message.strip_suffix(" is a required property").and_then(|q| serde_json::from_str::<String>(q).ok()) {
+        let escaped = name.replace('~', "~0").replace('/', "~1");
+        return (format!("{}/{escaped}", v.instance_pointer), "(absent)".to_owned());
+    }
+    let pointer = if v.instance_pointer.is_empty() { "(root)".to_owned() } else { v.instance_pointer.clone() };
+    (pointer, show(json.pointer(&v.instance_pointer)))
+}
+
+/// Replaces every secret in `text` by `****`.
+fn mask(mut text: String, secrets: &[&str]) -> String {
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        if text.contains(s) {
+            text = text.replace(s, "****");
+        }
+    }
+    text
 }
 
 fn form_body(pairs: &[(String, String)]) -> (String, Vec<u8>) {
@@ -305,14 +404,16 @@ impl Run<'_> {
     fn fail(&mut self, pointer: Option<String>, expected: impl Into<String>, actual: impl Into<String>, message: impl Into<String>, out: Option<&Outgoing>) {
         let secrets = self.secrets();
         let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        // A target may echo credentials back; nothing it sends reaches a message unmasked.
+        let masked = |text: String| mask(text, &secret_refs);
         self.failures.push(Failure {
             requirement: self.requirement.clone(),
             step: self.step,
-            step_label: self.label.clone(),
+            step_label: masked(self.label.clone()),
             pointer,
-            expected: expected.into(),
-            actual: actual.into(),
-            message: message.into(),
+            expected: masked(expected.into()),
+            actual: masked(actual.into()),
+            message: masked(message.into()),
             curl: out.map(|o| curl(o, &secret_refs)),
         });
     }
@@ -393,15 +494,112 @@ impl Run<'_> {
         let resp = match self.h.client.send(&out).await {
             Ok(resp) => resp,
             Err(e) => {
-                self.fail(None, "an HTTP response", e, "the target did not answer", Some(&out));
+                self.fail(None, "an HTTP response", e, "no usable response from the target", Some(&out));
                 return Ok(());
             }
         };
+        self.record_response(index, "request", &resp);
         let json = self.check_expect(&r.expect, &resp, &out, index);
         if self.failures.is_empty() {
             self.capture(&r.capture, json.as_ref(), &out)?;
         }
         Ok(())
+    }
+
+    /// Keeps a response for the snapshot; of a repeated step only the first repetition.
+    fn record_response(&mut self, index: Option<usize>, kind: &str, resp: &Incoming) {
+        if index.is_some_and(|i| i > 0) {
+            return;
+        }
+        let body = match resp.json() {
+            Ok(j) => j,
+            Err(_) if resp.body.is_empty() => serde_json::Value::Null,
+            Err(_) => serde_json::Value::String(shorten(&String::from_utf8_lossy(&resp.body), 2000)),
+        };
+        self.artifacts.push(json!({"step": self.step + 1, kind: self.label, "status": resp.status, "body": body}));
+    }
+
+    /// Normalizes the artifacts and compares them with the case's golden snapshot.
+    fn compare_snapshot(&mut self, settings: &SnapshotSettings, isolated: bool) -> Vec<Failure> {
+        if !self.failures.is_empty() {
+            return Vec::new();
+        }
+        let mut literals = Literals::default();
+        for secret in self.secrets() {
+            literals.add(secret, "[secret]");
+        }
+        if let Some(sink) = self.vars.get("Sink") {
+            literals.add(sink, "[Sink]");
+        }
+        literals.add(self.h.base_url.clone(), "[Target]");
+        if isolated {
+            if let Some(from) = self.vars.get("From") {
+                literals.add(from, "[From]");
+            }
+        }
+        let document = serde_json::Value::Array(self.artifacts.items().to_vec());
+        let mut normalized = Normalizer::new(literals).normalize(&document);
+        let waivers: Vec<String> = self
+            .h
+            .profile
+            .snapshot_waivers
+            .iter()
+            .filter(|w| w.matches(&self.case.name))
+            .flat_map(|w| w.pointers.iter().cloned())
+            .collect();
+        waive(&mut normalized, &waivers);
+        let text = serde_json::to_string_pretty(&normalized).unwrap_or_default();
+        let file = snapshot_file(&settings.root, &self.case.name);
+        let reviewed = read_snapshot(&file);
+        let dir = file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut insta_settings = insta::Settings::new();
+        insta_settings.set_snapshot_path(&dir);
+        insta_settings.set_prepend_module_to_snapshot(false);
+        insta_settings.set_omit_expression(true);
+        insta_settings.set_input_file(&self.case.file);
+        insta_settings.set_info(&json!({"case": self.case.name, "target": settings.source, "recorded": self.h.today}));
+        // insta decides pass, update or pending (INSTA_UPDATE); its panic on a mismatch is caught
+        // and replaced by a diff by JSON pointer.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            insta_settings.bind(|| insta::assert_snapshot!(name.as_str(), text.as_str()));
+        }));
+        if outcome.is_ok() {
+            return Vec::new();
+        }
+        let shown = file.strip_prefix(&settings.root).unwrap_or(&file).display().to_string();
+        let base = |pointer: Option<String>, expected: String, actual: String, message: String| Failure {
+            requirement: None,
+            step: self.case.data.steps.len().saturating_sub(1),
+            step_label: format!("snapshot {shown}"),
+            pointer,
+            expected,
+            actual,
+            message,
+            curl: None,
+        };
+        let Some(reviewed) = reviewed.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()) else {
+            return vec![base(
+                None,
+                format!("a reviewed snapshot at {shown}"),
+                "none".into(),
+                "no snapshot yet: run `cargo xtask snapshots` against the reference emulator and review it".into(),
+            )];
+        };
+        let differences = diff(&reviewed, &normalized);
+        let total = differences.len();
+        let mut failures: Vec<Failure> = differences
+            .into_iter()
+            .take(10)
+            .map(|d| base(Some(d.pointer), d.expected, d.actual, "differs from the reviewed snapshot (`cargo insta review` to accept)".into()))
+            .collect();
+        if total > 10 {
+            failures.push(base(None, String::new(), format!("{} more", total - 10), "more differences".into()));
+        }
+        if failures.is_empty() {
+            failures.push(base(None, "identical text".into(), "different formatting".into(), "snapshot text differs".into()));
+        }
+        failures
     }
 
     fn capture(&mut self, captures: &BTreeMap<String, String>, json: Option<&serde_json::Value>, out: &Outgoing) -> Result<(), HarnessFault> {
@@ -421,17 +619,20 @@ impl Run<'_> {
 
     /// Checks a response against an expectation; returns the parsed JSON body when there is one.
     fn check_expect(&mut self, expect: &Expect, resp: &Incoming, out: &Outgoing, index: Option<usize>) -> Option<serde_json::Value> {
-        if let Some(status) = expect.status {
-            if resp.status != status {
-                let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-                self.fail(None, format!("HTTP {status}"), format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
-            }
+        // A wrong status makes the body checks noise (an error body is not a Call): stop there.
+        if let Some(status) = expect.status
+            && resp.status != status
+        {
+            let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
+            self.fail(None, format!("HTTP {status}"), format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
+            return resp.json().ok();
         }
-        if let Some(any) = &expect.status_in {
-            if !any.contains(&resp.status) {
-                let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-                self.fail(None, format!("HTTP status in {any:?}"), format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
-            }
+        if let Some(any) = &expect.status_in
+            && !any.contains(&resp.status)
+        {
+            let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
+            self.fail(None, format!("HTTP status in {any:?}"), format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
+            return resp.json().ok();
         }
         if expect.empty_body == Some(true) && !resp.body.is_empty() {
             self.fail(None, "an empty body", shorten(&String::from_utf8_lossy(&resp.body), 300), "the body must be empty", Some(out));
@@ -475,9 +676,8 @@ impl Run<'_> {
         match self.h.schemas.validate(schema, json) {
             Ok(violations) => {
                 for v in violations.into_iter().take(10) {
-                    let pointer = format!("{prefix}{}", v.instance_pointer);
-                    let found = json.pointer(&v.instance_pointer);
-                    self.fail(Some(pointer), format!("valid against schemas/{schema}.schema.json"), show(found), v.message, Some(out));
+                    let (pointer, found) = violation_target(&v, json);
+                    self.fail(Some(format!("{prefix}{pointer}")), format!("valid against schemas/{schema}.schema.json"), found, v.message, Some(out));
                 }
             }
             Err(e) => self.fail(None, format!("schema {schema}"), e.to_string(), "schema could not be applied", Some(out)),
@@ -527,13 +727,14 @@ impl Run<'_> {
                     Some((resp, None)) => format!("HTTP {} with a non-JSON body", resp.status),
                     None => format!("no response: {last_error}"),
                 };
-                let expected = p.until.iter().map(|m| format!("{} {:?}", m.pointer, m.rule)).collect::<Vec<_>>().join(", ");
+                let expected = p.until.iter().map(|m| format!("{} {}", m.pointer, describe_rule(&m.rule))).collect::<Vec<_>>().join(", ");
                 self.fail(None, expected, actual, format!("condition not reached within {} ms", scaled(self.h, p.within_ms).as_millis()), Some(&out));
                 return Ok(());
             }
             tokio::time::sleep(interval).await;
         }
         if let Some((resp, _)) = &last {
+            self.record_response(index, "poll", resp);
             let json = match &p.expect {
                 Some(expect) => self.check_expect(expect, resp, &out, index),
                 None => resp.json().ok(),
@@ -571,7 +772,7 @@ impl Run<'_> {
             }
             list.iter()
                 .map(|r| {
-                    let key: Vec<String> = ["CallStatus", "SequenceNumber", "RecordingStatus"]
+                    let key: Vec<String> = ["CallSid", "CallStatus", "SequenceNumber", "RecordingStatus"]
                         .iter()
                         .filter_map(|k| r.param(k).map(|v| format!("{k}={v}")))
                         .collect();
@@ -591,17 +792,20 @@ impl Run<'_> {
             );
             return Ok(());
         }
+        if index.is_none_or(|i| i == 0) {
+            let requests: Vec<serde_json::Value> = seen.iter().map(recorded_artifact).collect();
+            self.artifacts.push(json!({"step": self.step + 1, "callbacks": c.path, "requests": requests}));
+        }
         let signed = c.signed.unwrap_or(true);
         for (i, r) in seen.iter().enumerate() {
             let at = format!("request #{} ({} {})", i + 1, r.method, r.path);
             if let Some(problem) = &r.body_problem {
                 self.fail(Some(at.clone()), "a form-encoded body", problem.clone(), "callback bodies are application/x-www-form-urlencoded", None);
             }
-            if let Some(m) = &c.method {
-                if &r.method != m {
+            if let Some(m) = &c.method
+                && &r.method != m {
                     self.fail(Some(at.clone()), m.clone(), r.method.clone(), "wrong HTTP method", None);
                 }
-            }
             if signed {
                 self.check_signature(r, &at);
             }
@@ -609,8 +813,8 @@ impl Run<'_> {
                 let params = r.params_json();
                 if let Ok(violations) = self.h.schemas.validate(schema, &params) {
                     for v in violations.into_iter().take(10) {
-                        let found = params.pointer(&v.instance_pointer);
-                        self.fail(Some(format!("{at}{}", v.instance_pointer)), format!("valid against schemas/{schema}.schema.json"), show(found), v.message, None);
+                        let (pointer, found) = violation_target(&v, &params);
+                        self.fail(Some(format!("{at}{pointer}")), format!("valid against schemas/{schema}.schema.json"), found, v.message, None);
                     }
                 }
             }
@@ -637,25 +841,26 @@ impl Run<'_> {
             return Err(HarnessFault(format!("step {}: `sequence` has {} entries but `count` is {count}", self.step + 1, c.sequence.len())));
         }
         if let Some(spacing) = &c.spacing {
-            for pair in seen.windows(2) {
+            for (i, pair) in seen.windows(2).enumerate() {
+                let between = format!("requests #{}→#{}", i + 1, i + 2);
                 let gap = pair[1].at.duration_since(pair[0].at);
                 let gap_ms = gap.as_millis() as u64;
                 if let Some(min) = spacing.min_ms {
                     let floor = min.saturating_sub(spacing.tolerance_ms.unwrap_or(0));
                     if gap_ms < floor {
-                        self.fail(None, format!("at least {min} ms between requests (tolerance {} ms)", spacing.tolerance_ms.unwrap_or(0)), format!("{gap_ms} ms: {}", summary(pair)), "requests too close together", None);
+                        self.fail(Some(between.clone()), format!("at least {min} ms between requests (tolerance {} ms)", spacing.tolerance_ms.unwrap_or(0)), format!("{gap_ms} ms: {}", summary(pair)), "requests too close together", None);
                     }
                 }
                 if let Some(max) = spacing.max_ms {
                     let ceiling = scaled(self.h, max).as_millis() as u64;
                     if gap_ms > ceiling {
-                        self.fail(None, format!("at most {ceiling} ms between requests"), format!("{gap_ms} ms"), "requests too far apart", None);
+                        self.fail(Some(between.clone()), format!("at most {ceiling} ms between requests"), format!("{gap_ms} ms: {}", summary(pair)), "requests too far apart", None);
                     }
                 }
             }
         }
-        if self.failures.is_empty() {
-            if let Some(last) = seen.last() {
+        if self.failures.is_empty()
+            && let Some(last) = seen.last() {
                 for (var, param) in &c.capture {
                     let value = last.param(param).unwrap_or("").to_owned();
                     match var.strip_suffix("[]") {
@@ -664,7 +869,6 @@ impl Run<'_> {
                     }
                 }
             }
-        }
         Ok(())
     }
 
@@ -691,12 +895,11 @@ impl Run<'_> {
         let Some(values) = self.vars.list(&s.values).map(<[String]>::to_vec) else {
             return Err(HarnessFault(format!("no captured list {:?}", s.values)));
         };
-        if let Some(n) = s.count {
-            if values.len() != n {
+        if let Some(n) = s.count
+            && values.len() != n {
                 self.fail(None, format!("{n} values"), format!("{}", values.len()), "wrong number of values", None);
                 return Ok(());
             }
-        }
         let mut numbers = Vec::new();
         for v in &values {
             let n = match s.read_as.as_str() {
@@ -729,12 +932,13 @@ impl Run<'_> {
         let mut out = self.build(&p.request, index)?;
         self.label = self.label_for(&out, name);
         let mut seen: Vec<String> = Vec::new();
+        let mut pages_seen: Vec<serde_json::Value> = Vec::new();
         let mut pages = 0u32;
         let max_pages = p.max_pages.unwrap_or(1000);
         loop {
             pages += 1;
             if pages > max_pages {
-                self.fail(None, format!("at most {max_pages} pages"), "more", "next_page_uri never ends", Some(&out));
+                self.fail(None, format!("at most {max_pages} pages"), format!("page {pages} still has next_page_uri {}", out.url), "next_page_uri never ends", Some(&out));
                 return Ok(());
             }
             let resp = match self.h.client.send(&out).await {
@@ -750,12 +954,17 @@ impl Run<'_> {
                 return Ok(());
             }
             let items = json.pointer(&p.items).and_then(|i| i.as_array()).cloned().unwrap_or_default();
+            let mut envelope = json.clone();
+            if let Some(list) = envelope.pointer_mut(&p.items) {
+                // Pages of many items stay readable: the count and the first item.
+                *list = json!({"count": items.len(), "first": items.first()});
+            }
+            pages_seen.push(envelope);
             let next = json.get("next_page_uri").and_then(|n| n.as_str()).map(str::to_owned);
-            if let (Some(size), Some(_)) = (p.page_size, &next) {
-                if items.len() != size {
+            if let (Some(size), Some(_)) = (p.page_size, &next)
+                && items.len() != size {
                     self.fail(Some(p.items.clone()), format!("{size} items on a page that has a next page"), items.len().to_string(), format!("page {pages} is short"), Some(&out));
                 }
-            }
             for item in &items {
                 match item.pointer(&p.id) {
                     Some(id) => seen.push(value_text(id)),
@@ -769,6 +978,7 @@ impl Run<'_> {
                 _ => break,
             }
         }
+        self.artifacts.push(json!({"step": self.step + 1, "paginate": self.label, "pages": pages_seen}));
         let unique: HashSet<&String> = seen.iter().collect();
         if unique.len() != seen.len() {
             let mut dupes: Vec<&String> = seen.iter().filter(|s| seen.iter().filter(|t| t == s).count() > 1).collect();
@@ -827,6 +1037,7 @@ impl Run<'_> {
         drop(held);
         match last {
             Some(resp) => {
+                self.record_response(index, "saturate", &resp);
                 self.check_expect(&s.expect, &resp, &probe, index);
             }
             None => self.fail(None, "an HTTP response", "none", "the probe request did not answer", Some(&probe)),

@@ -81,9 +81,9 @@ impl Vars {
                 rest = after;
                 continue;
             }
-            if tail.starts_with('}') {
+            if let Some(after) = tail.strip_prefix('}') {
                 out.push('}');
-                rest = &tail[1..];
+                rest = after;
                 continue;
             }
             let Some(end) = tail.find('}') else {

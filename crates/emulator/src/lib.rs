@@ -1,1 +1,116 @@
-//! Placeholder.
+//! callspec's reference emulator of Twilio's Programmable Voice Calls API.
+//!
+//! [`spawn`] starts an HTTP server on [`Config::listen`] with the accounts of [`seed`]. Calls
+//! are queued per account and dequeued at [`Config::cps`]; each dialed call rings, meets the
+//! callee table of [`seed`], fetches and runs TwiML, and reports status and recording
+//! callbacks signed with the owning account's auth token.
+//!
+//! Modules by responsibility:
+//! - `api`: the REST surface (routing, auth, body limits, strict mode, handlers);
+//! - `state`: the in-memory store, one lock per account;
+//! - `queue`: the per-account FIFO and its CPS drainer;
+//! - `callflow`: transitions under the lock and the callbacks they fire;
+//! - `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end);
+//! - `twiml`: the TwiML reader; `webhook`: signed requests to user URLs;
+//! - `policy`: single-place behaviour decisions (future fault switches);
+//! - `resources`: JSON rendering; `accounts`: seeding and subaccounts; `callee`: the callee table.
+
+mod accounts;
+mod api;
+mod callee;
+mod callflow;
+mod config;
+mod error;
+mod lifecycle;
+mod policy;
+mod queue;
+mod resources;
+pub mod seed;
+mod state;
+mod twiml;
+mod webhook;
+
+pub use config::Config;
+
+use state::Shared;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+/// How long [`Emulator::shutdown`] waits for open connections before closing them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running emulator. Dropping it stops the background tasks too (without waiting).
+pub struct Emulator {
+    local_addr: SocketAddr,
+    stop_server: Option<oneshot::Sender<()>>,
+    stop_tasks: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
+}
+
+/// Starts an emulator: binds `config.listen`, seeds the accounts and serves until shut down.
+pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let local_addr = listener.local_addr()?;
+    let webhooks = webhook::WebhookClient::new(config.webhook_timeout)?;
+    let (stop_tasks, tasks_stopped) = watch::channel(false);
+    let shared = Arc::new(Shared::new(config, webhooks, tasks_stopped));
+    accounts::seed_accounts(&shared);
+    let app = api::router(shared);
+    let (stop_server, server_stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = server_stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    tracing::info!(addr = %local_addr, "callspec emulator listening");
+    Ok(Emulator {
+        local_addr,
+        stop_server: Some(stop_server),
+        stop_tasks,
+        server: Some(server),
+    })
+}
+
+impl Emulator {
+    /// The base URL of the API, e.g. `http://127.0.0.1:41234`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The address the API listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting connections, ends every call's background task, lets open requests
+    /// finish (closing connections still open after a few seconds) and returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop_tasks.send(true);
+        if let Some(tx) = self.stop_server.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut server) = self.server.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+                .await
+                .is_err()
+        {
+            server.abort();
+        }
+        tracing::info!(addr = %self.local_addr, "callspec emulator stopped");
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop_tasks.send(true);
+        if let Some(tx) = self.stop_server.take() {
+            let _ = tx.send(());
+        }
+    }
+}

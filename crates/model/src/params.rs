@@ -139,6 +139,49 @@ impl RecordingEvent {
     }
 }
 
+/// The test-credential magic numbers for Calls (`calls-facts.md` §2.4): `To` values that fail
+/// with a fixed code, and the one `From` value that does.
+pub const MAGIC_TO_NUMBERS: &[(&str, u32)] = &[
+    ("+15005550001", code::TO_NOT_VALID),
+    ("+15005550002", code::TO_UNREACHABLE),
+    ("+15005550003", code::TO_GEO_PERMISSION),
+    ("+15005550004", code::TO_BLOCKED),
+];
+
+/// The `From` magic number that fails with 21212.
+pub const MAGIC_FROM_INVALID: &str = "+15005550001";
+
+/// The violations Twilio's test credentials answer for the magic numbers, `To` first.
+///
+/// Twilio applies these only to test credentials; an emulator may apply them to every
+/// account. They come before [`CreateCallParams::parse`]'s own findings (which would call the
+/// `From` magic number unverified, 21210, rather than invalid, 21212).
+pub fn magic_number_violations(form: &Form) -> Vec<Violation> {
+    let mut out = Vec::new();
+    if let Some(to) = form.get("To")
+        && let Some((_, code)) = MAGIC_TO_NUMBERS.iter().find(|(n, _)| *n == to)
+    {
+        let message = match *code {
+            code::TO_NOT_VALID => format!("The 'To' number {to} is not a valid phone number."),
+            code::TO_UNREACHABLE => format!("The 'To' number {to} is not reachable."),
+            code::TO_GEO_PERMISSION => format!(
+                "Account not authorized to call {to}. Perhaps you need to enable some international permissions: \
+                 https://www.twilio.com/console/voice/calls/geo-permissions/low-risk"
+            ),
+            _ => format!("The 'To' number {to} is on a block list."),
+        };
+        out.push(Violation::new("To", *code, message));
+    }
+    if form.get("From") == Some(MAGIC_FROM_INVALID) {
+        out.push(Violation::new(
+            "From",
+            code::FROM_INVALID,
+            format!("From is not a valid phone number: {MAGIC_FROM_INVALID}"),
+        ));
+    }
+    out
+}
+
 /// Where the call's instructions come from, after Twilio's precedence rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Instructions {
@@ -393,27 +436,29 @@ impl CreateCallParams {
                     "a caller name is only valid as From of a SIP call"
                 };
                 c.fail("From", code::FROM_INVALID, format!("From is not a valid phone number: {from} ({why})"));
-            } else if let Endpoint::Phone(number) = from {
-                if !account.owns_number(number) && !account.is_verified_caller_id(number) {
-                    c.fail(
-                        "From",
-                        code::FROM_NOT_VERIFIED,
-                        format!(
-                            "The source phone number provided, {number}, is not yet verified for your account. \
-                             You may only make calls from phone numbers that you've verified or purchased from Twilio."
-                        ),
-                    );
-                }
-            }
-        }
-        if let Some(Endpoint::Phone(number)) = &to {
-            if account.is_trial() && !account.is_verified_caller_id(number) {
+            } else if let Endpoint::Phone(number) = from
+                && !account.owns_number(number)
+                && !account.is_verified_caller_id(number)
+            {
                 c.fail(
-                    "To",
-                    code::TRIAL_UNVERIFIED,
-                    format!("The number {number} is unverified. Trial accounts may only make calls to verified numbers."),
+                    "From",
+                    code::FROM_NOT_VERIFIED,
+                    format!(
+                        "The source phone number provided, {number}, is not yet verified for your account. \
+                         You may only make calls from phone numbers that you've verified or purchased from Twilio."
+                    ),
                 );
             }
+        }
+        if let Some(Endpoint::Phone(number)) = &to
+            && account.is_trial()
+            && !account.is_verified_caller_id(number)
+        {
+            c.fail(
+                "To",
+                code::TRIAL_UNVERIFIED,
+                format!("The number {number} is unverified. Trial accounts may only make calls to verified numbers."),
+            );
         }
 
         let application_sid = match non_empty(form, "ApplicationSid") {
@@ -474,14 +519,14 @@ impl CreateCallParams {
         }
 
         let send_digits = form.get("SendDigits").map(str::to_owned);
-        if let Some(d) = &send_digits {
-            if !send_digits_valid(d) {
-                c.fail(
-                    "SendDigits",
-                    code::SEND_DIGITS_INVALID,
-                    format!("SendDigits must be at most 32 of 0-9, A-D, #, *, w, W: {d:?}"),
-                );
-            }
+        if let Some(d) = &send_digits
+            && !send_digits_valid(d)
+        {
+            c.fail(
+                "SendDigits",
+                code::SEND_DIGITS_INVALID,
+                format!("SendDigits must be at most 32 of 0-9, A-D, #, *, w, W: {d:?}"),
+            );
         }
 
         let timeout = c.integer("Timeout", code::TIMEOUT_INVALID, 1..=600).unwrap_or(60);
@@ -685,10 +730,10 @@ impl UpdateCallParams {
         if non_empty(form, "Url").is_some() && twiml.is_some() {
             c.fail("Twiml", code::INVALID_PARAMETER, "Twiml and Url are mutually exclusive on update");
         }
-        if let Some(t) = &twiml {
-            if t.chars().count() > TWIML_MAX_CHARS {
-                c.fail("Twiml", code::INVALID_PARAMETER, format!("Twiml is longer than {TWIML_MAX_CHARS} characters"));
-            }
+        if let Some(t) = &twiml
+            && t.chars().count() > TWIML_MAX_CHARS
+        {
+            c.fail("Twiml", code::INVALID_PARAMETER, format!("Twiml is longer than {TWIML_MAX_CHARS} characters"));
         }
         let status = match form.get("Status") {
             None => None,
@@ -751,5 +796,27 @@ impl UpdateCallParams {
             f.push("TimeLimit", v.to_string());
         }
         f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_numbers_fail_with_their_codes_to_first() {
+        let codes = |pairs: &[(&str, &str)]| -> Vec<(&'static str, u32)> {
+            magic_number_violations(&Form::from_pairs(pairs.iter().copied()))
+                .into_iter()
+                .map(|v| (v.parameter, v.error.code))
+                .collect()
+        };
+        assert_eq!(codes(&[("To", "+15005550001"), ("From", "+15005550006")]), [("To", 21217)]);
+        assert_eq!(codes(&[("To", "+15005550002")]), [("To", 21214)]);
+        assert_eq!(codes(&[("To", "+15005550003")]), [("To", 21215)]);
+        assert_eq!(codes(&[("To", "+15005550004")]), [("To", 21216)]);
+        assert_eq!(codes(&[("From", "+15005550001"), ("To", "+15005550004")]), [("To", 21216), ("From", 21212)]);
+        assert_eq!(codes(&[("To", "+15005550006"), ("From", "+15005550006")]), []);
+        assert!(codes(&[]).is_empty());
     }
 }

@@ -1,0 +1,332 @@
+//! Golden snapshots: everything a target returned in a case, normalized by meaning, compared
+//! with the reviewed copy under `fixtures/snapshots/<area>/<NNN_slug>.snap` (insta's format).
+//!
+//! Schemas and matchers say what must hold; snapshots show everything else, so a reviewer sees
+//! any drift. Normalization keeps meaning: every SID becomes a numbered reference per kind
+//! (`[CallSid:1]`), so "the same call in two responses" stays visible; a string becomes
+//! `[rfc2822]` only when it parses as Twilio's RFC 2822 date; volatile numbers (`queue_time`,
+//! `duration`, `price`…) become typed placeholders only when they have the documented shape,
+//! so a numeric `duration` or a malformed price still shows; secrets never reach a snapshot.
+
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// What one step produced, recorded for the snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Artifacts {
+    items: Vec<Value>,
+}
+
+impl Artifacts {
+    /// Records one artifact.
+    pub fn push(&mut self, item: Value) {
+        self.items.push(item);
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The recorded artifacts.
+    pub fn items(&self) -> &[Value] {
+        &self.items
+    }
+}
+
+/// Literal texts replaced before anything else: secrets and run-specific URLs and numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Literals {
+    /// `(text, placeholder)` pairs, longest text first when applied.
+    pub pairs: Vec<(String, String)>,
+}
+
+impl Literals {
+    /// Adds a replacement; empty texts are ignored.
+    pub fn add(&mut self, text: impl Into<String>, placeholder: impl Into<String>) {
+        let text = text.into();
+        if !text.is_empty() {
+            self.pairs.push((text, placeholder.into()));
+        }
+    }
+}
+
+fn sid_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(CA|AC|PN|RE|AP|BY|GP|TK|CF)[0-9a-fA-F]{32}").unwrap_or_else(|_| unreachable!()))
+}
+
+fn sid_kind(prefix: &str) -> &'static str {
+    match prefix {
+        "CA" => "CallSid",
+        "AC" => "AccountSid",
+        "PN" => "PhoneNumberSid",
+        "RE" => "RecordingSid",
+        "AP" => "ApplicationSid",
+        "BY" => "ByocSid",
+        "GP" => "GroupSid",
+        "TK" => "TrunkSid",
+        _ => "ConferenceSid",
+    }
+}
+
+/// Keys whose values vary from run to run, with the shape that earns the placeholder.
+fn volatile(key: &str, text: &str) -> Option<&'static str> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match key {
+        "queue_time" if digits => Some("[milliseconds]"),
+        "duration" | "CallDuration" | "RecordingDuration" | "Duration" if digits => Some("[seconds]"),
+        "price" if text.strip_prefix('-').unwrap_or(text).split_once('.').is_some_and(|(a, b)| {
+            !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+        }) =>
+        {
+            Some("[price]")
+        }
+        "auth_token" | "AuthToken" => Some("[secret]"),
+        _ => None,
+    }
+}
+
+/// Replaces volatile values by placeholders; numbering of SIDs follows first appearance.
+pub struct Normalizer {
+    literals: Literals,
+    numbering: HashMap<String, String>,
+    counters: HashMap<&'static str, usize>,
+}
+
+impl Normalizer {
+    /// A normalizer with the run's literal replacements.
+    pub fn new(mut literals: Literals) -> Normalizer {
+        literals.pairs.sort_by_key(|(text, _)| std::cmp::Reverse(text.len()));
+        Normalizer { literals, numbering: HashMap::new(), counters: HashMap::new() }
+    }
+
+    /// Normalizes a whole document; object keys come out sorted.
+    pub fn normalize(&mut self, value: &Value) -> Value {
+        self.walk(None, value)
+    }
+
+    fn walk(&mut self, key: Option<&str>, value: &Value) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.text(key, s)),
+            Value::Array(a) => Value::Array(a.iter().map(|v| self.walk(None, v)).collect()),
+            Value::Object(o) => {
+                let mut keys: Vec<&String> = o.keys().collect();
+                keys.sort();
+                let mut out = Map::new();
+                for k in keys {
+                    out.insert(k.clone(), self.walk(Some(k), &o[k]));
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn text(&mut self, key: Option<&str>, s: &str) -> String {
+        let mut text = s.to_owned();
+        for (literal, placeholder) in &self.literals.pairs {
+            if text.contains(literal.as_str()) {
+                text = text.replace(literal.as_str(), placeholder);
+            }
+        }
+        if let Some(placeholder) = key.and_then(|k| volatile(k, &text)) {
+            return placeholder.to_owned();
+        }
+        if callspec_model::rfc2822::parse(&text).is_ok() {
+            return "[rfc2822]".to_owned();
+        }
+        let re = sid_regex();
+        if !re.is_match(&text) {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for m in re.find_iter(&text) {
+            out.push_str(&text[last..m.start()]);
+            let sid = m.as_str().to_ascii_lowercase();
+            let kind = sid_kind(&m.as_str()[..2]);
+            let label = match self.numbering.get(&sid) {
+                Some(l) => l.clone(),
+                None => {
+                    let n = self.counters.entry(kind).or_insert(0);
+                    *n += 1;
+                    let l = format!("[{kind}:{n}]");
+                    self.numbering.insert(sid, l.clone());
+                    l
+                }
+            };
+            out.push_str(&label);
+            last = m.end();
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+}
+
+/// Replaces the values at waived pointers by `"[waived]"`; `*` matches any key or index.
+/// Pointers apply inside every artifact, e.g. `/body/message`.
+pub fn waive(document: &mut Value, pointers: &[String]) {
+    if let Value::Array(items) = document {
+        for item in items {
+            for p in pointers {
+                let segments: Vec<&str> = p.trim_start_matches('/').split('/').collect();
+                waive_at(item, &segments);
+            }
+        }
+    }
+}
+
+fn waive_at(value: &mut Value, segments: &[&str]) {
+    let Some((first, rest)) = segments.split_first() else {
+        *value = Value::String("[waived]".into());
+        return;
+    };
+    match value {
+        Value::Object(o) => {
+            if *first == "*" {
+                for v in o.values_mut() {
+                    waive_at(v, rest);
+                }
+            } else if let Some(v) = o.get_mut(*first) {
+                waive_at(v, rest);
+            }
+        }
+        Value::Array(a) => {
+            if *first == "*" {
+                for v in a.iter_mut() {
+                    waive_at(v, rest);
+                }
+            } else if let Some(v) = first.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                waive_at(v, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One difference between the reviewed snapshot and this run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// JSON pointer into the snapshot document.
+    pub pointer: String,
+    /// The reviewed value, or `(absent)`.
+    pub expected: String,
+    /// This run's value, or `(absent)`.
+    pub actual: String,
+}
+
+/// Every difference between two documents, by JSON pointer, in document order.
+pub fn diff(expected: &Value, actual: &Value) -> Vec<Difference> {
+    let mut out = Vec::new();
+    diff_at(String::new(), Some(expected), Some(actual), &mut out);
+    out
+}
+
+fn show(v: Option<&Value>) -> String {
+    v.map_or_else(|| "(absent)".to_owned(), |v| crate::matcher::shorten(&v.to_string(), 200))
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn diff_at(pointer: String, expected: Option<&Value>, actual: Option<&Value>, out: &mut Vec<Difference>) {
+    match (expected, actual) {
+        (Some(Value::Object(e)), Some(Value::Object(a))) => {
+            let mut keys: Vec<&String> = e.keys().chain(a.keys().filter(|k| !e.contains_key(*k))).collect();
+            keys.sort();
+            for k in keys {
+                diff_at(format!("{pointer}/{}", escape(k)), e.get(k), a.get(k), out);
+            }
+        }
+        (Some(Value::Array(e)), Some(Value::Array(a))) => {
+            for i in 0..e.len().max(a.len()) {
+                diff_at(format!("{pointer}/{i}"), e.get(i), a.get(i), out);
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => out.push(Difference { pointer: if pointer.is_empty() { "/".into() } else { pointer }, expected: show(e), actual: show(a) }),
+    }
+}
+
+/// Where a case's snapshot lives: `<root>/fixtures/snapshots/<area>/<NNN_slug>.snap`.
+pub fn snapshot_file(root: &Path, case_name: &str) -> PathBuf {
+    let mut parts: Vec<&str> = case_name.split("::").collect();
+    let last = parts.pop().unwrap_or(case_name);
+    let mut path = root.join("fixtures/snapshots");
+    for p in parts {
+        path.push(p);
+    }
+    path.push(format!("{last}.snap"));
+    path
+}
+
+/// The contents of an insta `.snap` file (after its YAML header), if it exists.
+pub fn read_snapshot(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let body = text.strip_prefix("---\n")?;
+    let at = body.find("\n---\n")?;
+    Some(body[at + 5..].trim_end_matches('\n').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn normalize(v: &Value) -> Value {
+        let mut lits = Literals::default();
+        lits.add("http://127.0.0.1:4000/c/run/case", "[Sink]");
+        Normalizer::new(lits).normalize(v)
+    }
+
+    #[test]
+    fn sids_are_numbered_by_kind_and_first_appearance() {
+        let a = "CA0123456789abcdef0123456789abcdef";
+        let b = "CAffffffffffffffffffffffffffffffff";
+        let acct = "AC0123456789abcdef0123456789abcdef";
+        let doc = json!([{"sid": a, "uri": format!("/2010-04-01/Accounts/{acct}/Calls/{a}.json")}, {"sid": b, "parent": a}]);
+        assert_eq!(
+            normalize(&doc),
+            json!([{"sid": "[CallSid:1]", "uri": "/2010-04-01/Accounts/[AccountSid:1]/Calls/[CallSid:1].json"}, {"parent": "[CallSid:1]", "sid": "[CallSid:2]"}])
+        );
+    }
+
+    #[test]
+    fn placeholders_only_for_the_documented_shape() {
+        let doc = json!({"date_created": "Tue, 31 Aug 2010 20:36:28 +0000", "date_updated": "2010-08-31T20:36:28Z",
+                         "duration": "15", "price": "-0.03000", "queue_time": 1000, "url": "http://127.0.0.1:4000/c/run/case/events"});
+        assert_eq!(
+            normalize(&doc),
+            json!({"date_created": "[rfc2822]", "date_updated": "2010-08-31T20:36:28Z", "duration": "[seconds]",
+                   "price": "[price]", "queue_time": 1000, "url": "[Sink]/events"})
+        );
+    }
+
+    #[test]
+    fn diff_names_pointers_of_changed_added_and_removed_values() {
+        let e = json!([{"body": {"status": "queued", "to": "+1"}, "params": {"CallStatus": "initiated"}}]);
+        let a = json!([{"body": {"status": "ringing", "to": "+1", "extra": 1}, "params": {"Call_Status": "initiated"}}]);
+        let d = diff(&e, &a);
+        let pointers: Vec<&str> = d.iter().map(|d| d.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/0/body/extra", "/0/body/status", "/0/params/CallStatus", "/0/params/Call_Status"]);
+        assert_eq!(d[1].expected, "\"queued\"");
+        assert_eq!(d[1].actual, "\"ringing\"");
+    }
+
+    #[test]
+    fn waivers_replace_values_inside_every_artifact() {
+        let mut doc = json!([{"body": {"message": "a"}}, {"requests": [{"params": {"X": "1"}}, {"params": {"X": "2"}}]}]);
+        waive(&mut doc, &["/body/message".into(), "/requests/*/params/X".into()]);
+        assert_eq!(doc, json!([{"body": {"message": "[waived]"}}, {"requests": [{"params": {"X": "[waived]"}}, {"params": {"X": "[waived]"}}]}]));
+    }
+
+    #[test]
+    fn snapshot_files_mirror_case_paths() {
+        assert_eq!(snapshot_file(Path::new("/r"), "seed::001_phone"), PathBuf::from("/r/fixtures/snapshots/seed/001_phone.snap"));
+    }
+}

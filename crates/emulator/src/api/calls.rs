@@ -1,0 +1,274 @@
+//! Calls: create (validated by the model, then queued), fetch, update (cancel, hang up,
+//! redirect), delete, and a call's recordings.
+
+use super::Req;
+use super::page;
+use crate::callflow;
+use crate::error::{ApiError, json_response};
+use crate::policy::{self, EventSet, RecordingEventSet};
+use crate::queue;
+use crate::resources;
+use crate::state::{Application, CallRecord, Directory, Live, Plan, RecordingPlan, Target, now_ms};
+use crate::webhook::Control;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use callspec_model::error::code;
+use callspec_model::params::{
+    CREATE_PARAMETERS, CreateCallParams, Instructions, UPDATE_PARAMETERS, UpdateCallParams,
+    UpdateStatus, Violation, magic_number_violations,
+};
+use callspec_model::{CallStatus, Endpoint, Sid, SidKind};
+
+/// Message of 21220, for updates of a call that has ended.
+const NOT_IN_PROGRESS: &str = "Call is not in-progress. Cannot redirect.";
+
+/// Answers with the first violation, logging them all.
+fn refuse(path: &str, violations: Vec<Violation>) -> ApiError {
+    for v in &violations {
+        tracing::info!(path, parameter = v.parameter, code = v.error.code, message = %v.error.message, "validation");
+    }
+    match violations.into_iter().next() {
+        Some(v) => ApiError::Twilio(v.error),
+        None => ApiError::bad_request(code::INVALID_PARAMETER, "invalid request"),
+    }
+}
+
+fn plan(params: &CreateCallParams, app: Option<&Application>) -> Plan {
+    let target = |url: &Option<String>, method| url.clone().map(|url| Target { url, method });
+    let (instructions, fallback, status_callback) = match app {
+        // The application's voice configuration replaces Url, Method, Fallback* and StatusCallback*.
+        Some(a) => (
+            a.voice_url.clone().map(|url| Instructions::Url {
+                url,
+                method: a.voice_method,
+            }),
+            target(&a.voice_fallback_url, a.voice_fallback_method),
+            target(&a.status_callback, a.status_callback_method),
+        ),
+        None => (
+            params.instructions(),
+            target(&params.fallback_url, params.fallback_method),
+            target(&params.status_callback, params.status_callback_method),
+        ),
+    };
+    Plan {
+        instructions,
+        fallback,
+        status_callback,
+        events: EventSet::from_selected(&params.status_callback_events),
+        timeout_s: params.timeout,
+        recording: params.record.then(|| RecordingPlan {
+            channels: params.recording_channels,
+            track: params.recording_track.clone().into_boxed_str(),
+            callback: target(
+                &params.recording_status_callback,
+                params.recording_status_callback_method,
+            ),
+            events: RecordingEventSet::from_selected(&params.recording_status_callback_events),
+        }),
+    }
+}
+
+/// `POST …/Calls.json`.
+pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
+    let form = req.form()?;
+    req.strict_check(
+        &form,
+        CREATE_PARAMETERS,
+        &["StatusCallbackEvent", "RecordingStatusCallbackEvent"],
+    )?;
+    let account = &req.account;
+    let (params, phone_number_sid, app) = {
+        let data = account.read();
+        let directory = Directory {
+            trial: account.trial,
+            data: &data,
+        };
+        let mut violations = magic_number_violations(&form);
+        let parsed = CreateCallParams::parse(&form, &directory);
+        let params = match parsed {
+            Ok(p) if violations.is_empty() => p,
+            Ok(_) => return Err(refuse(req.path, violations)),
+            Err(more) => {
+                violations.extend(more);
+                return Err(refuse(req.path, violations));
+            }
+        };
+        let phone_number_sid = match &params.from {
+            Endpoint::Phone(n) => data.number_sid(n),
+            _ => None,
+        };
+        let app = params.application_sid.and_then(|sid| {
+            data.applications
+                .iter()
+                .find(|a| a.sid == sid.value())
+                .cloned()
+        });
+        (params, phone_number_sid, app)
+    };
+    let plan = plan(&params, app.as_ref());
+    let sid = Sid::random(SidKind::Call);
+    let now = now_ms();
+    let body = {
+        let mut data = account.write();
+        let seq = data.next_seq;
+        data.next_seq += 1;
+        let mut rec = CallRecord {
+            sid: sid.value(),
+            to: params.to.as_str().into(),
+            from: params.from.as_str().into(),
+            status: CallStatus::Queued,
+            phone_number_sid,
+            created_ms: now,
+            updated_ms: now,
+            start_ms: None,
+            end_ms: None,
+            answered_ms: None,
+            queue_time_ms: 0,
+            duration_s: None,
+            price_units: None,
+            recording: None,
+            live: Some(Box::new(Live {
+                plan,
+                sequence: 0,
+                outbox: None,
+                control: None,
+            })),
+        };
+        rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
+        let body = resources::call(&account.sid, &rec);
+        data.index.insert(sid.value(), seq);
+        data.calls.insert(seq, rec);
+        body
+    };
+    account.queue_ready.notify_one();
+    Ok(json_response(policy::create_status(), &body))
+}
+
+/// `GET …/Calls/{Sid}.json`.
+pub(super) fn fetch(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
+    let data = req.account.read();
+    let rec = data
+        .call(&ca)
+        .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+    let body = resources::call(&req.account.sid, rec);
+    drop(data);
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `POST …/Calls/{Sid}.json`.
+///
+/// `Status=canceled` ends a queued or ringing call `canceled` (400 / 21220 when in progress);
+/// `Status=completed` hangs up an in-progress call and cancels a queued or ringing one. `Url`
+/// or `Twiml` redirects an in-progress call and replaces the instructions of a queued or
+/// ringing one. Any update of an ended call is 400 / 21220.
+pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
+    let form = req.form()?;
+    req.strict_check(&form, UPDATE_PARAMETERS, &[])?;
+    let params = UpdateCallParams::parse(&form).map_err(|v| refuse(req.path, v))?;
+    let shared = req.shared;
+    let account = &req.account;
+    let mut data = account.write();
+    let rec = data
+        .call_mut(ca.value())
+        .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+    if rec.status.is_terminal() {
+        return Err(ApiError::bad_request(
+            code::CALL_NOT_IN_PROGRESS,
+            NOT_IN_PROGRESS,
+        ));
+    }
+    let in_progress = rec.status == CallStatus::InProgress;
+    if params.status == Some(UpdateStatus::Canceled) && in_progress {
+        return Err(ApiError::bad_request(
+            code::CALL_NOT_IN_PROGRESS,
+            "Call is in-progress. Cannot cancel; use Status=completed to hang up.",
+        ));
+    }
+    let was_queued = rec.status == CallStatus::Queued;
+    if let Some(live) = rec.live.as_deref_mut() {
+        if let Some(url) = &params.fallback_url {
+            live.plan.fallback = Some(Target {
+                url: url.clone(),
+                method: params.fallback_method,
+            });
+        }
+        if let Some(url) = &params.status_callback {
+            live.plan.status_callback = Some(Target {
+                url: url.clone(),
+                method: params.status_callback_method,
+            });
+        }
+    }
+    let now = now_ms();
+    let ended = match params.status {
+        Some(UpdateStatus::Completed) if in_progress => {
+            callflow::finish(shared, account, rec, CallStatus::Completed, now)
+        }
+        Some(_) => callflow::finish(shared, account, rec, CallStatus::Canceled, now),
+        None => {
+            let instructions = match (&params.url, &params.twiml) {
+                (Some(url), _) => Some(Instructions::Url {
+                    url: url.clone(),
+                    method: params.method,
+                }),
+                (None, Some(twiml)) => Some(Instructions::Twiml(twiml.clone())),
+                (None, None) => None,
+            };
+            if let (Some(instructions), Some(live)) = (instructions, rec.live.as_deref_mut()) {
+                if in_progress && let Some(control) = &live.control {
+                    let _ = control.send(Control::Redirect(instructions.clone()));
+                }
+                live.plan.instructions = Some(instructions);
+            }
+            rec.updated_ms = now;
+            false
+        }
+    };
+    let body = resources::call(&account.sid, rec);
+    if ended && was_queued {
+        queue::remove(&mut data, ca.value());
+    }
+    drop(data);
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `DELETE …/Calls/{Sid}.json`: 204 for an ended call; 400 / 21220 while it is not ended.
+pub(super) fn delete(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
+    let mut data = req.account.write();
+    let not_found = || ApiError::NotFound(req.path.to_owned());
+    let seq = *data.index.get(&ca.value()).ok_or_else(not_found)?;
+    let rec = data.calls.get(&seq).ok_or_else(not_found)?;
+    if !rec.status.is_terminal() {
+        return Err(ApiError::bad_request(
+            code::CALL_NOT_IN_PROGRESS,
+            format!(
+                "Call {ca} is {}; only a call that has ended can be deleted.",
+                rec.status
+            ),
+        ));
+    }
+    data.calls.remove(&seq);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET …/Calls/{Sid}/Recordings.json`.
+pub(super) fn recordings(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
+    let query = req.query_form()?;
+    req.strict_check(&query, &["PageSize", "Page"], &[])?;
+    let items = {
+        let data = req.account.read();
+        let rec = data
+            .call(&ca)
+            .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+        rec.recording
+            .as_deref()
+            .map(|r| resources::recording(&req.account.sid, &ca, r))
+            .into_iter()
+            .collect()
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &page::simple("recordings", req.path, &query, items)?,
+    ))
+}

@@ -1,0 +1,272 @@
+//! A call's state transitions (dequeue, answer, finish) and the callbacks each one fires.
+//!
+//! Every function here runs under the account's write lock, so a transition and the
+//! callbacks it queues happen atomically: whichever of the lifecycle task and an API update
+//! ends a call first wins, and the other sees a terminal status and does nothing.
+
+use crate::policy;
+use crate::resources::{recording_media_url, rfc2822_ms};
+use crate::state::{Account, CallRecord, Live, Recording, RecordingStatus, Shared, Target};
+use crate::webhook::{self, Control, Outgoing, WebhookKind};
+use callspec_model::call::API_VERSION;
+use callspec_model::callback::{
+    CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams,
+};
+use callspec_model::params::{Instructions, RecordingEvent};
+use callspec_model::status::StatusCallbackEvent;
+use callspec_model::{CallStatus, Sid, SidKind};
+use tokio::sync::mpsc;
+
+/// `Direction` of every call the emulator makes.
+pub(crate) const DIRECTION: &str = "outbound-api";
+
+/// Error code of an `absent` recording: too short.
+const RECORDING_TOO_SHORT: u32 = 16101;
+
+/// The standard parameters of a request about this call, with `CallStatus`.
+pub(crate) fn voice_params(
+    account: &Account,
+    rec: &CallRecord,
+    status: CallStatus,
+) -> VoiceRequestParams {
+    VoiceRequestParams {
+        call_sid: rec.sid().to_string(),
+        account_sid: account.sid.to_string(),
+        from: rec.from.to_string(),
+        to: rec.to.to_string(),
+        call_status: status.as_str().to_owned(),
+        api_version: API_VERSION.to_owned(),
+        direction: DIRECTION.to_owned(),
+        parent_call_sid: None,
+        error_code: None,
+        error_url: None,
+    }
+}
+
+fn push(shared: &Shared, account: &Account, live: &mut Live, out: Outgoing) {
+    let tx = live
+        .outbox
+        .get_or_insert_with(|| webhook::start_outbox(shared, account.auth_token.clone()));
+    if tx.send(out).is_err() {
+        tracing::debug!("outbox closed (shutting down); callback dropped");
+    }
+}
+
+/// Queues the status callback for `event` when the call subscribes to it.
+fn emit_status(
+    shared: &Shared,
+    account: &Account,
+    rec: &mut CallRecord,
+    event: StatusCallbackEvent,
+    now: i64,
+) {
+    let Some(live) = rec.live.as_deref() else {
+        return;
+    };
+    let Some(target) = live.plan.status_callback.clone() else {
+        return;
+    };
+    if !policy::sends_status_event(live.plan.events, event) {
+        return;
+    }
+    let terminal = event == StatusCallbackEvent::Completed;
+    let answered = rec.answered_ms.is_some();
+    let recording = rec.recording.as_deref().filter(|_| terminal);
+    let params = StatusCallbackParams {
+        call: voice_params(account, rec, event.call_status(rec.status)),
+        timestamp: rfc2822_ms(now),
+        callback_source: CALLBACK_SOURCE.to_owned(),
+        sequence_number: live.sequence,
+        duration: (terminal && answered)
+            .then(|| policy::billed_minutes(rec.duration_s.unwrap_or(0))),
+        call_duration: terminal.then(|| rec.duration_s.unwrap_or(0)),
+        sip_response_code: terminal.then(|| policy::sip_response_code(rec.status)),
+        recording_url: recording.map(|r| recording_media_url(&account.sid, r.sid)),
+        recording_sid: recording.map(|r| Sid::from_parts(SidKind::Recording, r.sid).to_string()),
+        recording_duration: recording.map(|r| r.duration_s.unwrap_or(0)),
+    };
+    let out = Outgoing {
+        kind: WebhookKind::StatusCallback,
+        target,
+        params: params.to_form(),
+    };
+    if let Some(live) = rec.live.as_deref_mut() {
+        live.sequence += 1;
+        push(shared, account, live, out);
+    }
+}
+
+/// Queues the recording callback for `event` when the call subscribes to it.
+fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, event: RecordingEvent) {
+    let Some(recording) = rec.recording.as_deref() else {
+        return;
+    };
+    let Some(live) = rec.live.as_deref() else {
+        return;
+    };
+    let Some(plan) = live.plan.recording.as_ref() else {
+        return;
+    };
+    let Some(target) = plan.callback.clone() else {
+        return;
+    };
+    if !policy::sends_recording_event(plan.events, event) {
+        return;
+    }
+    let params = RecordingCallbackParams {
+        account_sid: account.sid.to_string(),
+        call_sid: rec.sid().to_string(),
+        recording_sid: Sid::from_parts(SidKind::Recording, recording.sid).to_string(),
+        recording_url: recording_media_url(&account.sid, recording.sid),
+        recording_status: event.as_str().to_owned(),
+        recording_duration: recording.duration_s.unwrap_or(0),
+        recording_channels: recording.channels.count(),
+        recording_start_time: rfc2822_ms(recording.start_ms),
+        recording_source: "OutboundAPI".to_owned(),
+        recording_track: recording.track.to_string(),
+        error_code: (event == RecordingEvent::Absent).then_some(RECORDING_TOO_SHORT),
+    };
+    let out = Outgoing {
+        kind: WebhookKind::RecordingCallback,
+        target,
+        params: params.to_form(),
+    };
+    if let Some(live) = rec.live.as_deref_mut() {
+        push(shared, account, live, out);
+    }
+}
+
+/// Takes a queued call off the queue: it is dialed (`initiated`) and rings at once.
+/// Returns the control channel of the lifecycle task to start, or `None` if the call is no
+/// longer queued (canceled meanwhile).
+pub(crate) fn dequeue(
+    shared: &Shared,
+    account: &Account,
+    rec: &mut CallRecord,
+    now: i64,
+) -> Option<mpsc::UnboundedReceiver<Control>> {
+    if rec.status != CallStatus::Queued || rec.live.is_none() {
+        return None;
+    }
+    rec.start_ms = Some(now);
+    rec.queue_time_ms = u64::try_from(now - rec.created_ms).unwrap_or(0);
+    rec.updated_ms = now;
+    rec.status = CallStatus::Ringing;
+    // `initiated` is a callback status only; the resource goes from queued to ringing.
+    emit_status(shared, account, rec, StatusCallbackEvent::Initiated, now);
+    emit_status(shared, account, rec, StatusCallbackEvent::Ringing, now);
+    let (tx, rx) = mpsc::unbounded_channel();
+    if let Some(live) = rec.live.as_deref_mut() {
+        live.control = Some(tx);
+    }
+    Some(rx)
+}
+
+/// What the lifecycle task needs once a call is answered.
+#[derive(Debug, Clone)]
+pub(crate) struct Answered {
+    /// Where the TwiML comes from.
+    pub(crate) instructions: Option<Instructions>,
+    /// The standard request parameters (CallStatus `in-progress`).
+    pub(crate) params: VoiceRequestParams,
+}
+
+/// The callee answers: `in-progress`, the `answered` callback, and the recording starts.
+/// `None` if the call is no longer ringing.
+pub(crate) fn answer(
+    shared: &Shared,
+    account: &Account,
+    rec: &mut CallRecord,
+    now: i64,
+) -> Option<Answered> {
+    if rec.status != CallStatus::Ringing {
+        return None;
+    }
+    rec.status = CallStatus::InProgress;
+    rec.answered_ms = Some(now);
+    rec.updated_ms = now;
+    emit_status(shared, account, rec, StatusCallbackEvent::Answered, now);
+    let plan = rec.live.as_deref().map(|l| l.plan.clone())?;
+    if let Some(rp) = &plan.recording {
+        rec.recording = Some(Box::new(Recording {
+            sid: Sid::random(SidKind::Recording).value(),
+            status: RecordingStatus::InProgress,
+            start_ms: now,
+            updated_ms: now,
+            duration_s: None,
+            channels: rp.channels,
+            track: rp.track.clone(),
+        }));
+        emit_recording(shared, account, rec, RecordingEvent::InProgress);
+    }
+    Some(Answered {
+        instructions: plan.instructions,
+        params: voice_params(account, rec, CallStatus::InProgress),
+    })
+}
+
+/// The fallback target of a live call, as it stands now (updates may change it).
+pub(crate) fn fallback(rec: &CallRecord) -> Option<Target> {
+    rec.live.as_deref().and_then(|l| l.plan.fallback.clone())
+}
+
+/// Ends a call with a terminal `status`: end time, duration, price, the recording's end, the
+/// `completed` status callback and the recording callback. A call that never left the queue
+/// ends silently. Returns false if the call had already ended.
+pub(crate) fn finish(
+    shared: &Shared,
+    account: &Account,
+    rec: &mut CallRecord,
+    status: CallStatus,
+    now: i64,
+) -> bool {
+    if rec.status.is_terminal() {
+        return false;
+    }
+    let previous = rec.status;
+    rec.status = status;
+    rec.updated_ms = now;
+    if previous == CallStatus::Queued {
+        // Canceled before it was dialed: no start, no end, no callbacks.
+        rec.duration_s = Some(0);
+        rec.live = None;
+        return true;
+    }
+    rec.end_ms = Some(now);
+    let talk = rec
+        .answered_ms
+        .map(|a| u64::try_from((now - a) / 1000).unwrap_or(0));
+    rec.duration_s = Some(talk.unwrap_or(0));
+    rec.price_units = talk.map(|t| {
+        u32::try_from(policy::billed_minutes(t))
+            .unwrap_or(u32::MAX)
+            .saturating_mul(policy::PRICE_PER_MINUTE)
+    });
+    let mut recording_event = None;
+    if let Some(r) = rec.recording.as_deref_mut()
+        && r.status == RecordingStatus::InProgress
+    {
+        let seconds = u64::try_from((now - r.start_ms) / 1000).unwrap_or(0);
+        r.duration_s = Some(seconds);
+        r.updated_ms = now;
+        if seconds >= policy::MIN_RECORDING_SECONDS {
+            r.status = RecordingStatus::Completed;
+            recording_event = Some(RecordingEvent::Completed);
+        } else {
+            r.status = RecordingStatus::Absent;
+            recording_event = Some(RecordingEvent::Absent);
+        }
+    }
+    emit_status(shared, account, rec, StatusCallbackEvent::Completed, now);
+    if let Some(event) = recording_event {
+        emit_recording(shared, account, rec, event);
+    }
+    // Dropping `live` drops the outbox sender: its task delivers what is queued, then ends.
+    if let Some(live) = rec.live.take()
+        && let Some(control) = &live.control
+    {
+        // The task may be the one finishing; then nobody listens, which is fine.
+        let _ = control.send(Control::Stop);
+    }
+    true
+}

@@ -1,0 +1,70 @@
+//! The emulator's settings: listen address, queue rate, ring time, strictness, limits.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+/// How the emulator behaves. `Default` listens on an ephemeral loopback port.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the API listens; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Calls per second each account's queue is drained at (default 1.0).
+    pub cps: f64,
+    /// How long an answering callee rings before it answers (default 300 ms).
+    pub ring: Duration,
+    /// Refuse unknown parameters, non-form bodies and comma-joined list values (default false).
+    pub strict: bool,
+    /// Answer 429 / 20429 beyond this many API requests in flight (default: no limit).
+    pub max_concurrent_requests: Option<usize>,
+    /// Time limit of every request the emulator makes to a user URL (default 15 s).
+    pub webhook_timeout: Duration,
+    /// Largest request body accepted; larger bodies get 413 (default 64 KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            cps: 1.0,
+            ring: Duration::from_millis(300),
+            strict: false,
+            max_concurrent_requests: None,
+            webhook_timeout: Duration::from_secs(15),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl Config {
+    /// The time between two dequeues of one account. A non-positive or non-finite `cps` is
+    /// treated as 1.0; very small rates are capped at one call per day.
+    pub fn dequeue_period(&self) -> Duration {
+        let cps = if self.cps.is_finite() && self.cps > 0.0 {
+            self.cps
+        } else {
+            1.0
+        };
+        Duration::from_secs_f64((1.0 / cps).min(86_400.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_follows_cps_and_survives_nonsense() {
+        let mut c = Config {
+            cps: 4.0,
+            ..Config::default()
+        };
+        assert_eq!(c.dequeue_period(), Duration::from_millis(250));
+        c.cps = 0.0;
+        assert_eq!(c.dequeue_period(), Duration::from_secs(1));
+        c.cps = f64::NAN;
+        assert_eq!(c.dequeue_period(), Duration::from_secs(1));
+        c.cps = 1e-12;
+        assert_eq!(c.dequeue_period(), Duration::from_secs(86_400));
+    }
+}

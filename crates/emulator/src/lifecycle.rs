@@ -1,0 +1,314 @@
+//! A dequeued call's life: ringing, the callee's outcome, TwiML execution with fallback and
+//! redirects, and the end. One task per dialed call; updates reach it through [`Control`].
+
+use crate::callee::{self, Outcome};
+use crate::callflow::{self, Answered};
+use crate::state::{Account, CallRecord, Shared, Target, now_ms};
+use crate::twiml::{self, Verb};
+use crate::webhook::{Control, WebhookError, WebhookKind};
+use callspec_model::CallStatus;
+use callspec_model::callback::VoiceRequestParams;
+use callspec_model::params::Instructions;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
+
+/// Most TwiML documents one call loads (redirect loops end the call after this many).
+const MAX_DOCUMENTS: usize = 100;
+
+/// `ErrorCode` for a fallback after an HTTP error status.
+const ERROR_HTTP: u32 = 11200;
+/// `ErrorCode` for a fallback after a connection failure or timeout.
+const ERROR_CONNECTION: u32 = 11205;
+/// `ErrorCode` for a fallback after a document that is not TwiML.
+const ERROR_DOCUMENT: u32 = 12100;
+
+/// The call a task runs: what loading documents needs.
+struct Core {
+    shared: Arc<Shared>,
+    account: Arc<Account>,
+    sid: u128,
+}
+
+/// The call plus the channel updates reach it through.
+struct Ctx {
+    core: Core,
+    control: UnboundedReceiver<Control>,
+}
+
+/// Longest wait honoured for one verb or ring (a year): keeps absurd `length`s from overflowing.
+const MAX_WAIT: Duration = Duration::from_secs(365 * 86_400);
+
+/// `now + d`, with `d` capped at [`MAX_WAIT`].
+fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d.min(MAX_WAIT)).unwrap_or(now)
+}
+
+/// How waiting ended.
+enum Wake {
+    Elapsed,
+    Stop,
+    Redirect(Instructions),
+}
+
+/// How the call's TwiML ended it.
+enum End {
+    Completed,
+    Busy,
+    Stopped,
+}
+
+/// Where the next document comes from.
+enum Source {
+    /// The call's instructions (initial, or from an update): failures try the fallback.
+    Primary(Instructions),
+    /// A `<Redirect>`: failures end the call.
+    Redirect(Target),
+}
+
+impl Core {
+    fn with_call<R>(&self, f: impl FnOnce(&Shared, &Account, &mut CallRecord) -> R) -> Option<R> {
+        let mut data = self.account.write();
+        let rec = data.call_mut(self.sid)?;
+        Some(f(&self.shared, &self.account, rec))
+    }
+
+    fn finish(&self, status: CallStatus) {
+        self.with_call(|s, a, rec| callflow::finish(s, a, rec, status, now_ms()));
+    }
+}
+
+impl Ctx {
+    /// Waits `d` unless an update stops or redirects the call first.
+    async fn wait(&mut self, d: Duration) -> Wake {
+        let deadline = deadline_after(d);
+        tokio::select! {
+            () = tokio::time::sleep_until(deadline) => Wake::Elapsed,
+            msg = self.control.recv() => match msg {
+                Some(Control::Redirect(i)) => Wake::Redirect(i),
+                Some(Control::Stop) | None => Wake::Stop,
+            },
+        }
+    }
+
+    /// Waits while ringing: redirects only replace the plan then, so they are not expected.
+    async fn ring(&mut self, d: Duration) -> bool {
+        let deadline = deadline_after(d);
+        loop {
+            match self
+                .wait(deadline.saturating_duration_since(Instant::now()))
+                .await
+            {
+                Wake::Elapsed => return true,
+                Wake::Stop => return false,
+                Wake::Redirect(_) => {}
+            }
+        }
+    }
+}
+
+/// Runs a dequeued (ringing) call to its end.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    account: Arc<Account>,
+    sid: u128,
+    control: UnboundedReceiver<Control>,
+) {
+    let mut ctx = Ctx {
+        core: Core {
+            shared,
+            account,
+            sid,
+        },
+        control,
+    };
+    let Some((to, timeout)) = ctx.core.with_call(|_, _, rec| {
+        (
+            rec.to.clone(),
+            rec.live.as_deref().map_or(60, |l| l.plan.timeout_s),
+        )
+    }) else {
+        return;
+    };
+    let ring = ctx.core.shared.config.ring;
+    match callee::outcome(&to) {
+        Outcome::Failed => ctx.core.finish(CallStatus::Failed),
+        Outcome::Busy => {
+            if ctx.ring(ring).await {
+                ctx.core.finish(CallStatus::Busy);
+            }
+        }
+        Outcome::NoAnswer => {
+            if ctx.ring(Duration::from_secs(u64::from(timeout))).await {
+                ctx.core.finish(CallStatus::NoAnswer);
+            }
+        }
+        Outcome::Answer => {
+            if !ctx.ring(ring).await {
+                return;
+            }
+            let Some(Some(answered)) = ctx
+                .core
+                .with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms()))
+            else {
+                return;
+            };
+            match execute(&mut ctx, answered).await {
+                End::Completed => ctx.core.finish(CallStatus::Completed),
+                End::Busy => ctx.core.finish(CallStatus::Busy),
+                End::Stopped => {}
+            }
+        }
+    }
+}
+
+/// A loaded document: its verbs and the URL relative redirects resolve against.
+struct Document {
+    verbs: Vec<Verb>,
+    url: Option<url::Url>,
+}
+
+async fn execute(ctx: &mut Ctx, answered: Answered) -> End {
+    let params = answered.params;
+    let mut next = answered.instructions.map(Source::Primary);
+    let mut loaded = 0usize;
+    'documents: while let Some(source) = next.take() {
+        loaded += 1;
+        if loaded > MAX_DOCUMENTS {
+            tracing::warn!(call = %sid_text(ctx.core.sid), "more than {MAX_DOCUMENTS} TwiML documents; ending the call");
+            return End::Completed;
+        }
+        let doc = tokio::select! {
+            doc = load(&ctx.core, source, &params) => doc,
+            msg = ctx.control.recv() => match msg {
+                Some(Control::Redirect(i)) => { next = Some(Source::Primary(i)); continue 'documents; }
+                Some(Control::Stop) | None => return End::Stopped,
+            },
+        };
+        let Some(doc) = doc else {
+            return End::Completed;
+        };
+        for verb in doc.verbs {
+            match verb {
+                Verb::Say { .. } | Verb::Pause { .. } | Verb::Play { .. } => {
+                    match ctx.wait(verb.duration()).await {
+                        Wake::Elapsed => {}
+                        Wake::Stop => return End::Stopped,
+                        Wake::Redirect(i) => {
+                            next = Some(Source::Primary(i));
+                            continue 'documents;
+                        }
+                    }
+                }
+                Verb::Redirect { url, method } => {
+                    let resolved = match &doc.url {
+                        Some(base) => base.join(&url),
+                        None => url::Url::parse(&url),
+                    };
+                    match resolved {
+                        Ok(u) => {
+                            next = Some(Source::Redirect(Target {
+                                url: u.to_string(),
+                                method,
+                            }));
+                            continue 'documents;
+                        }
+                        Err(e) => {
+                            tracing::warn!(call = %sid_text(ctx.core.sid), url = %url, error = %e, "<Redirect> URL cannot be resolved; ending the call");
+                            return End::Completed;
+                        }
+                    }
+                }
+                Verb::Hangup => return End::Completed,
+                Verb::Reject => return End::Busy,
+                Verb::Other(name) => {
+                    tracing::debug!(call = %sid_text(ctx.core.sid), verb = %name, "skipping unsupported verb")
+                }
+            }
+        }
+        return End::Completed;
+    }
+    End::Completed
+}
+
+fn sid_text(sid: u128) -> String {
+    callspec_model::Sid::from_parts(callspec_model::SidKind::Call, sid).to_string()
+}
+
+/// Fetches and parses one document: `Some` when it is TwiML to run.
+async fn fetch(
+    ctx: &Core,
+    kind: WebhookKind,
+    target: &Target,
+    params: &VoiceRequestParams,
+) -> Result<Document, u32> {
+    let result = ctx
+        .shared
+        .webhooks
+        .send(kind, target, &params.to_form(), &ctx.account.auth_token)
+        .await;
+    match result {
+        Ok(body) => match twiml::parse(&body) {
+            Ok(verbs) => Ok(Document {
+                verbs,
+                url: url::Url::parse(&target.url).ok(),
+            }),
+            Err(e) => {
+                tracing::warn!(call = %sid_text(ctx.sid), %kind, url = %target.url, error = %e, "not TwiML");
+                Err(ERROR_DOCUMENT)
+            }
+        },
+        Err(WebhookError::Status(_)) => Err(ERROR_HTTP),
+        Err(_) => Err(ERROR_CONNECTION),
+    }
+}
+
+async fn load(ctx: &Core, source: Source, params: &VoiceRequestParams) -> Option<Document> {
+    match source {
+        Source::Primary(Instructions::Twiml(text)) => match twiml::parse(&text) {
+            Ok(verbs) => Some(Document { verbs, url: None }),
+            Err(e) => {
+                tracing::warn!(call = %sid_text(ctx.sid), error = %e, "inline Twiml is not TwiML; ending the call");
+                None
+            }
+        },
+        Source::Primary(Instructions::Url { url, method }) => {
+            let target = Target { url, method };
+            let code = match fetch(ctx, WebhookKind::Twiml, &target, params).await {
+                Ok(doc) => return Some(doc),
+                Err(code) => code,
+            };
+            let fallback = ctx
+                .with_call(|_, _, rec| callflow::fallback(rec))
+                .flatten()?;
+            let mut with_error = params.clone();
+            with_error.error_code = Some(code.to_string());
+            with_error.error_url = Some(target.url.clone());
+            fetch(ctx, WebhookKind::Fallback, &fallback, &with_error)
+                .await
+                .ok()
+        }
+        Source::Primary(Instructions::Application(_)) => None,
+        Source::Redirect(target) => fetch(ctx, WebhookKind::Redirect, &target, params)
+            .await
+            .ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_waits_do_not_overflow() {
+        let far = deadline_after(Duration::MAX);
+        assert!(far > Instant::now() + Duration::from_secs(364 * 86_400));
+        assert!(deadline_after(Duration::ZERO) <= Instant::now());
+        assert_eq!(
+            Verb::Pause { seconds: u64::MAX }.duration(),
+            Duration::from_secs(u64::MAX)
+        );
+    }
+}

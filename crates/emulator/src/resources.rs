@@ -1,0 +1,201 @@
+//! JSON rendering of stored resources: calls (as `model::Call`), recordings, phone numbers,
+//! applications and accounts, plus the page envelope of the simple lists.
+
+use crate::callflow::DIRECTION;
+use crate::policy;
+use crate::state::{Account, Application, CallRecord, PhoneNumber, Recording, RecordingStatus};
+use callspec_model::call::{API_VERSION, Call, SubresourceUris, call_uri};
+use callspec_model::endpoint::formatted;
+use callspec_model::{Sid, SidKind, rfc2822};
+use serde_json::{Value, json};
+
+/// `price_unit` of every priced resource.
+pub(crate) const PRICE_UNIT: &str = "USD";
+
+/// RFC 2822 text of a time in ms since the epoch.
+pub(crate) fn rfc2822_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .map(rfc2822::format)
+        .unwrap_or_default()
+}
+
+/// The `RecordingUrl` reported for a recording: Twilio's own URL form.
+pub(crate) fn recording_media_url(account: &Sid, recording: u128) -> String {
+    let re = Sid::from_parts(SidKind::Recording, recording);
+    format!("https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{re}")
+}
+
+/// A stored call as the `Call` resource.
+pub(crate) fn call(account: &Sid, rec: &CallRecord) -> Call {
+    let sid = rec.sid();
+    Call {
+        account_sid: Some(account.to_string()),
+        answered_by: None,
+        api_version: Some(API_VERSION.to_owned()),
+        caller_name: None,
+        date_created: Some(rfc2822_ms(rec.created_ms)),
+        date_updated: Some(rfc2822_ms(rec.updated_ms)),
+        direction: Some(DIRECTION.to_owned()),
+        duration: rec.duration_s.map(|d| d.to_string()),
+        end_time: rec.end_ms.map(rfc2822_ms),
+        forwarded_from: None,
+        from: Some(rec.from.to_string()),
+        from_formatted: Some(formatted(&rec.from)),
+        group_sid: None,
+        parent_call_sid: None,
+        phone_number_sid: rec
+            .phone_number_sid
+            .map(|v| Sid::from_parts(SidKind::PhoneNumber, v).to_string()),
+        price: rec.price_units.map(policy::price_text),
+        price_unit: Some(PRICE_UNIT.to_owned()),
+        sid: Some(sid.to_string()),
+        start_time: rec.start_ms.map(rfc2822_ms),
+        status: rec.status,
+        subresource_uris: Some(SubresourceUris::for_call(account, &sid)),
+        to: Some(rec.to.to_string()),
+        to_formatted: Some(formatted(&rec.to)),
+        trunk_sid: None,
+        uri: Some(call_uri(account, &sid)),
+        queue_time: Some(rec.queue_time_ms.to_string()),
+    }
+}
+
+/// A call's recording as the Recording resource.
+pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording) -> Value {
+    let sid = Sid::from_parts(SidKind::Recording, r.sid);
+    let duration = match r.status {
+        RecordingStatus::InProgress => "-1".to_owned(),
+        _ => r.duration_s.unwrap_or(0).to_string(),
+    };
+    let base = format!("/{API_VERSION}/Accounts/{account}/Recordings/{sid}");
+    json!({
+        "account_sid": account.to_string(),
+        "api_version": API_VERSION,
+        "call_sid": call.to_string(),
+        "conference_sid": null,
+        "date_created": rfc2822_ms(r.start_ms),
+        "date_updated": rfc2822_ms(r.updated_ms),
+        "start_time": rfc2822_ms(r.start_ms),
+        "duration": duration,
+        "sid": sid.to_string(),
+        "price": null,
+        "price_unit": PRICE_UNIT,
+        "status": r.status.as_str(),
+        "channels": r.channels.count(),
+        "source": "OutboundAPI",
+        "track": r.track.as_ref(),
+        "error_code": if r.status == RecordingStatus::Absent { json!(16101) } else { Value::Null },
+        "encryption_details": null,
+        "media_url": recording_media_url(account, r.sid),
+        "uri": format!("{base}.json"),
+        "subresource_uris": {
+            "add_on_results": format!("{base}/AddOnResults.json"),
+            "transcriptions": format!("{base}/Transcriptions.json"),
+        },
+    })
+}
+
+/// An IncomingPhoneNumber resource.
+pub(crate) fn phone_number(account: &Sid, n: &PhoneNumber) -> Value {
+    let sid = Sid::from_parts(SidKind::PhoneNumber, n.sid);
+    json!({
+        "account_sid": account.to_string(),
+        "address_requirements": "none",
+        "api_version": API_VERSION,
+        "beta": false,
+        "capabilities": { "voice": true, "sms": true, "mms": true, "fax": false },
+        "date_created": rfc2822_ms(n.created_ms),
+        "date_updated": rfc2822_ms(n.created_ms),
+        "emergency_status": "Inactive",
+        "friendly_name": n.friendly_name,
+        "identity_sid": null,
+        "origin": "twilio",
+        "phone_number": n.phone_number,
+        "sid": sid.to_string(),
+        "sms_application_sid": null,
+        "sms_fallback_method": "POST",
+        "sms_fallback_url": null,
+        "sms_method": "POST",
+        "sms_url": null,
+        "status": "in-use",
+        "status_callback": null,
+        "status_callback_method": "POST",
+        "trunk_sid": null,
+        "uri": format!("/{API_VERSION}/Accounts/{account}/IncomingPhoneNumbers/{sid}.json"),
+        "voice_application_sid": null,
+        "voice_caller_id_lookup": false,
+        "voice_fallback_method": "POST",
+        "voice_fallback_url": null,
+        "voice_method": "POST",
+        "voice_url": null,
+    })
+}
+
+/// An Application resource.
+pub(crate) fn application(account: &Sid, a: &Application) -> Value {
+    let sid = Sid::from_parts(SidKind::Application, a.sid);
+    json!({
+        "account_sid": account.to_string(),
+        "api_version": API_VERSION,
+        "date_created": rfc2822_ms(a.created_ms),
+        "date_updated": rfc2822_ms(a.created_ms),
+        "friendly_name": a.friendly_name,
+        "message_status_callback": null,
+        "public_application_connect_enabled": false,
+        "sid": sid.to_string(),
+        "sms_fallback_method": "POST",
+        "sms_fallback_url": null,
+        "sms_method": "POST",
+        "sms_status_callback": null,
+        "sms_url": null,
+        "status_callback": a.status_callback,
+        "status_callback_method": a.status_callback_method.as_str(),
+        "uri": format!("/{API_VERSION}/Accounts/{account}/Applications/{sid}.json"),
+        "voice_caller_id_lookup": false,
+        "voice_fallback_method": a.voice_fallback_method.as_str(),
+        "voice_fallback_url": a.voice_fallback_url,
+        "voice_method": a.voice_method.as_str(),
+        "voice_url": a.voice_url,
+    })
+}
+
+/// An Account resource. `type` is `Trial` for trial accounts and their subaccounts.
+pub(crate) fn account(a: &Account) -> Value {
+    let sid = a.sid.to_string();
+    let base = format!("/{API_VERSION}/Accounts/{sid}");
+    json!({
+        "auth_token": a.auth_token.as_ref(),
+        "date_created": rfc2822_ms(a.created_ms),
+        "date_updated": rfc2822_ms(a.created_ms),
+        "friendly_name": a.friendly_name,
+        "owner_account_sid": a.owner.unwrap_or(a.sid).to_string(),
+        "sid": sid,
+        "status": "active",
+        "subresource_uris": {
+            "applications": format!("{base}/Applications.json"),
+            "calls": format!("{base}/Calls.json"),
+            "incoming_phone_numbers": format!("{base}/IncomingPhoneNumbers.json"),
+            "recordings": format!("{base}/Recordings.json"),
+        },
+        "type": if a.trial { "Trial" } else { "Full" },
+        "uri": format!("{base}.json"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_render_as_rfc2822() {
+        assert_eq!(
+            rfc2822_ms(1_283_286_988_123),
+            "Tue, 31 Aug 2010 20:36:28 +0000"
+        );
+        let account = Sid::from_parts(SidKind::Account, 1);
+        assert_eq!(
+            recording_media_url(&account, 2),
+            "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Recordings/RE00000000000000000000000000000002"
+        );
+    }
+}

@@ -1,0 +1,421 @@
+//! The emulator's in-memory store: accounts, their numbers, applications and calls, each
+//! account behind its own lock, and the shared pieces (config, webhook client, shutdown).
+//!
+//! Calls are stored compactly (integer SIDs and times, boxed strings); the `Call` JSON is
+//! rendered on demand by [`crate::resources`]. What only a live call needs (its plan, callback
+//! sender and control channel) sits in [`Live`], dropped when the call ends.
+
+use crate::config::Config;
+use crate::policy::{EventSet, RecordingEventSet};
+use crate::webhook::{Control, Outgoing, WebhookClient};
+use callspec_model::params::{AccountDirectory, HttpMethod, Instructions, RecordingChannels};
+use callspec_model::{CallStatus, Sid, SidKind};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio::time::Instant;
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Everything the API handlers and background tasks share.
+pub(crate) struct Shared {
+    /// The settings the emulator was started with.
+    pub(crate) config: Config,
+    /// `Config::dequeue_period`, computed once.
+    pub(crate) period: Duration,
+    /// Accounts by SID value.
+    accounts: RwLock<HashMap<u128, Arc<Account>>>,
+    /// The HTTP client for user URLs.
+    pub(crate) webhooks: WebhookClient,
+    /// Turns true on shutdown; every background task stops then.
+    shutdown: watch::Receiver<bool>,
+    /// In-flight API request permits, when limited.
+    pub(crate) limiter: Option<Arc<Semaphore>>,
+}
+
+impl Shared {
+    /// A store with no accounts yet.
+    pub(crate) fn new(
+        config: Config,
+        webhooks: WebhookClient,
+        shutdown: watch::Receiver<bool>,
+    ) -> Shared {
+        Shared {
+            period: config.dequeue_period(),
+            limiter: config
+                .max_concurrent_requests
+                .map(|n| Arc::new(Semaphore::new(n))),
+            config,
+            accounts: RwLock::new(HashMap::new()),
+            webhooks,
+            shutdown,
+        }
+    }
+
+    /// The account with this SID.
+    pub(crate) fn account(&self, sid: &Sid) -> Option<Arc<Account>> {
+        if sid.kind() != SidKind::Account {
+            return None;
+        }
+        self.accounts
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&sid.value())
+            .cloned()
+    }
+
+    /// Every account, in no particular order.
+    pub(crate) fn all_accounts(&self) -> Vec<Arc<Account>> {
+        self.accounts
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Adds an account and starts its queue drainer.
+    pub(crate) fn add_account(self: &Arc<Shared>, account: Account) -> Arc<Account> {
+        let account = Arc::new(account);
+        self.accounts
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(account.sid.value(), account.clone());
+        self.spawn(crate::queue::drain(self.clone(), account.clone()));
+        account
+    }
+
+    /// Spawns a background task that ends at shutdown.
+    pub(crate) fn spawn<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let mut stop = self.shutdown.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => {}
+                () = fut => {}
+            }
+        });
+    }
+}
+
+/// An account or subaccount.
+pub(crate) struct Account {
+    /// `AC…`.
+    pub(crate) sid: Sid,
+    /// The secret for Basic auth and for signing this account's webhooks.
+    pub(crate) auth_token: Arc<str>,
+    /// `FriendlyName`.
+    pub(crate) friendly_name: String,
+    /// The parent account of a subaccount.
+    pub(crate) owner: Option<Sid>,
+    /// Trial accounts may only call verified numbers.
+    pub(crate) trial: bool,
+    /// Creation time, ms.
+    pub(crate) created_ms: i64,
+    data: RwLock<AccountData>,
+    /// Woken when a call joins the queue.
+    pub(crate) queue_ready: Notify,
+}
+
+impl Account {
+    /// A new account with no numbers, applications or calls.
+    pub(crate) fn new(
+        sid: Sid,
+        auth_token: String,
+        friendly_name: String,
+        owner: Option<Sid>,
+        trial: bool,
+    ) -> Account {
+        Account {
+            sid,
+            auth_token: auth_token.into(),
+            friendly_name,
+            owner,
+            trial,
+            created_ms: now_ms(),
+            data: RwLock::new(AccountData::default()),
+            queue_ready: Notify::new(),
+        }
+    }
+
+    /// Shared access to the account's data.
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, AccountData> {
+        self.data.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Exclusive access to the account's data. Hold it briefly: never across an await.
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, AccountData> {
+        self.data.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What an account owns. Guarded by the account's lock.
+#[derive(Default)]
+pub(crate) struct AccountData {
+    /// IncomingPhoneNumbers.
+    pub(crate) numbers: Vec<PhoneNumber>,
+    /// Verified outgoing caller IDs.
+    pub(crate) verified_caller_ids: Vec<String>,
+    /// TwiML applications.
+    pub(crate) applications: Vec<Application>,
+    /// Calls by creation sequence number (ascending = oldest first).
+    pub(crate) calls: BTreeMap<u64, CallRecord>,
+    /// Call SID value → sequence number; kept after a delete so page tokens stay valid.
+    pub(crate) index: HashMap<u128, u64>,
+    /// The next sequence number.
+    pub(crate) next_seq: u64,
+    /// Queued call SIDs, first out first.
+    pub(crate) queue: VecDeque<u128>,
+    /// Earliest time the next call may leave the queue.
+    pub(crate) next_slot: Option<Instant>,
+}
+
+impl AccountData {
+    /// The call with this SID, if stored.
+    pub(crate) fn call(&self, sid: &Sid) -> Option<&CallRecord> {
+        if sid.kind() != SidKind::Call {
+            return None;
+        }
+        self.index
+            .get(&sid.value())
+            .and_then(|seq| self.calls.get(seq))
+    }
+
+    /// The call with this SID, mutably.
+    pub(crate) fn call_mut(&mut self, sid: u128) -> Option<&mut CallRecord> {
+        let seq = *self.index.get(&sid)?;
+        self.calls.get_mut(&seq)
+    }
+
+    /// The PN SID of a number the account owns.
+    pub(crate) fn number_sid(&self, e164: &str) -> Option<u128> {
+        self.numbers
+            .iter()
+            .find(|n| n.phone_number == e164)
+            .map(|n| n.sid)
+    }
+}
+
+/// The account's data as the model's validation sees it.
+pub(crate) struct Directory<'a> {
+    /// Whether the account is a trial.
+    pub(crate) trial: bool,
+    /// The account's data.
+    pub(crate) data: &'a AccountData,
+}
+
+impl AccountDirectory for Directory<'_> {
+    fn is_trial(&self) -> bool {
+        self.trial
+    }
+    fn owns_number(&self, e164: &str) -> bool {
+        self.data.numbers.iter().any(|n| n.phone_number == e164)
+    }
+    fn is_verified_caller_id(&self, e164: &str) -> bool {
+        self.data.verified_caller_ids.iter().any(|n| n == e164)
+    }
+    fn has_application(&self, sid: &Sid) -> bool {
+        self.data.applications.iter().any(|a| a.sid == sid.value())
+    }
+}
+
+/// An IncomingPhoneNumber.
+#[derive(Debug, Clone)]
+pub(crate) struct PhoneNumber {
+    /// PN SID value.
+    pub(crate) sid: u128,
+    /// E.164.
+    pub(crate) phone_number: String,
+    /// `FriendlyName`.
+    pub(crate) friendly_name: String,
+    /// Creation time, ms.
+    pub(crate) created_ms: i64,
+}
+
+/// A TwiML application.
+#[derive(Debug, Clone)]
+pub(crate) struct Application {
+    /// AP SID value.
+    pub(crate) sid: u128,
+    /// `FriendlyName`.
+    pub(crate) friendly_name: String,
+    /// `VoiceUrl`.
+    pub(crate) voice_url: Option<String>,
+    /// `VoiceMethod`.
+    pub(crate) voice_method: HttpMethod,
+    /// `VoiceFallbackUrl`.
+    pub(crate) voice_fallback_url: Option<String>,
+    /// `VoiceFallbackMethod`.
+    pub(crate) voice_fallback_method: HttpMethod,
+    /// `StatusCallback`.
+    pub(crate) status_callback: Option<String>,
+    /// `StatusCallbackMethod`.
+    pub(crate) status_callback_method: HttpMethod,
+    /// Creation time, ms.
+    pub(crate) created_ms: i64,
+}
+
+/// A URL and the method to request it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// Absolute URL.
+    pub(crate) url: String,
+    /// GET or POST.
+    pub(crate) method: HttpMethod,
+}
+
+/// What a recording-enabled call records and reports.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordingPlan {
+    /// Mono or dual.
+    pub(crate) channels: RecordingChannels,
+    /// inbound, outbound or both.
+    pub(crate) track: Box<str>,
+    /// `RecordingStatusCallback` and its method.
+    pub(crate) callback: Option<Target>,
+    /// The recording events reported.
+    pub(crate) events: RecordingEventSet,
+}
+
+/// How a call runs: its instructions and callback subscriptions. Updates may change it.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Where TwiML comes from at answer (an application is resolved to its voice URL).
+    pub(crate) instructions: Option<Instructions>,
+    /// Requested when the instructions cannot be fetched.
+    pub(crate) fallback: Option<Target>,
+    /// Where status callbacks go.
+    pub(crate) status_callback: Option<Target>,
+    /// The status events reported.
+    pub(crate) events: EventSet,
+    /// Seconds a no-answer callee rings.
+    pub(crate) timeout_s: u32,
+    /// Set when `Record=true`.
+    pub(crate) recording: Option<RecordingPlan>,
+}
+
+/// The part of a call that exists only until it ends.
+pub(crate) struct Live {
+    /// How the call runs.
+    pub(crate) plan: Plan,
+    /// Status callbacks sent so far (the next `SequenceNumber`).
+    pub(crate) sequence: u32,
+    /// The call's ordered webhook sender, started on first use.
+    pub(crate) outbox: Option<mpsc::UnboundedSender<Outgoing>>,
+    /// The running lifecycle task's control channel, once dequeued.
+    pub(crate) control: Option<mpsc::UnboundedSender<Control>>,
+}
+
+/// The status of a recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordingStatus {
+    /// Recording.
+    InProgress,
+    /// Finished, at least a second long.
+    Completed,
+    /// Finished but too short to keep (error 16101).
+    Absent,
+}
+
+impl RecordingStatus {
+    /// Wire spelling.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            RecordingStatus::InProgress => "in-progress",
+            RecordingStatus::Completed => "completed",
+            RecordingStatus::Absent => "absent",
+        }
+    }
+}
+
+/// A call's recording (`Record=true`), made when the call is answered.
+#[derive(Debug, Clone)]
+pub(crate) struct Recording {
+    /// RE SID value.
+    pub(crate) sid: u128,
+    /// Its status.
+    pub(crate) status: RecordingStatus,
+    /// Start, ms.
+    pub(crate) start_ms: i64,
+    /// Last change, ms.
+    pub(crate) updated_ms: i64,
+    /// Whole seconds, once finished.
+    pub(crate) duration_s: Option<u64>,
+    /// Mono or dual.
+    pub(crate) channels: RecordingChannels,
+    /// inbound, outbound or both.
+    pub(crate) track: Box<str>,
+}
+
+/// One stored call.
+pub(crate) struct CallRecord {
+    /// CA SID value.
+    pub(crate) sid: u128,
+    /// `To` as sent.
+    pub(crate) to: Box<str>,
+    /// `From` as sent.
+    pub(crate) from: Box<str>,
+    /// Resource status (never `initiated`).
+    pub(crate) status: CallStatus,
+    /// PN SID value of the From number, when the account owns it.
+    pub(crate) phone_number_sid: Option<u128>,
+    /// ms.
+    pub(crate) created_ms: i64,
+    /// ms.
+    pub(crate) updated_ms: i64,
+    /// Dequeue time, ms.
+    pub(crate) start_ms: Option<i64>,
+    /// End time, ms.
+    pub(crate) end_ms: Option<i64>,
+    /// Answer time, ms.
+    pub(crate) answered_ms: Option<i64>,
+    /// Estimated at create, actual after dequeue.
+    pub(crate) queue_time_ms: u64,
+    /// Whole seconds, once ended.
+    pub(crate) duration_s: Option<u64>,
+    /// 1/100000 USD, for answered calls once ended.
+    pub(crate) price_units: Option<u32>,
+    /// The recording, once answered with `Record=true`.
+    pub(crate) recording: Option<Box<Recording>>,
+    /// Live-only parts; `None` once ended.
+    pub(crate) live: Option<Box<Live>>,
+}
+
+impl CallRecord {
+    /// The call's SID.
+    pub(crate) const fn sid(&self) -> Sid {
+        Sid::from_parts(SidKind::Call, self.sid)
+    }
+
+    /// A copy of what the `Call` resource shows (no live parts, no recording), so lists can
+    /// render outside the account's lock.
+    pub(crate) fn snapshot(&self) -> CallRecord {
+        CallRecord {
+            sid: self.sid,
+            to: self.to.clone(),
+            from: self.from.clone(),
+            status: self.status,
+            phone_number_sid: self.phone_number_sid,
+            created_ms: self.created_ms,
+            updated_ms: self.updated_ms,
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            answered_ms: self.answered_ms,
+            queue_time_ms: self.queue_time_ms,
+            duration_s: self.duration_s,
+            price_units: self.price_units,
+            recording: None,
+            live: None,
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Requests to user URLs: signing, GET/POST encoding, time limits, one log line each, and the
+//! per-call ordered sender that delivers a call's status and recording callbacks.
+
+use crate::policy;
+use crate::state::{Shared, Target};
+use callspec_model::Form;
+use callspec_model::params::{HttpMethod, Instructions};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Largest response body read from a user URL; TwiML beyond it counts as unparseable.
+const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// The `User-Agent` of every request the emulator makes.
+const USER_AGENT: &str = "TwilioProxy/1.1 (callspec-emulator)";
+
+/// What a request to a user URL is for (logged as `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WebhookKind {
+    /// The call's `Url` (or the application's voice URL).
+    Twiml,
+    /// `FallbackUrl` after the TwiML fetch failed.
+    Fallback,
+    /// A `<Redirect>` target.
+    Redirect,
+    /// A status callback.
+    StatusCallback,
+    /// A recording status callback.
+    RecordingCallback,
+}
+
+impl fmt::Display for WebhookKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WebhookKind::Twiml => "twiml",
+            WebhookKind::Fallback => "fallback",
+            WebhookKind::Redirect => "redirect",
+            WebhookKind::StatusCallback => "status-callback",
+            WebhookKind::RecordingCallback => "recording-callback",
+        })
+    }
+}
+
+/// A callback waiting in a call's outbox.
+#[derive(Debug, Clone)]
+pub(crate) struct Outgoing {
+    /// Status or recording callback.
+    pub(crate) kind: WebhookKind,
+    /// Where it goes.
+    pub(crate) target: Target,
+    /// Its parameters.
+    pub(crate) params: Form,
+}
+
+/// A message from the API to a call's running lifecycle task.
+#[derive(Debug, Clone)]
+pub(crate) enum Control {
+    /// The call was ended by an update: stop.
+    Stop,
+    /// An update redirected the in-progress call to new instructions.
+    Redirect(Instructions),
+}
+
+/// Why a request to a user URL failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WebhookError {
+    /// The URL cannot be requested.
+    BadUrl(String),
+    /// No connection, or the request failed in transit.
+    Connection(String),
+    /// No complete answer within `Config::webhook_timeout`.
+    Timeout,
+    /// The answer's status is not 2xx.
+    Status(u16),
+}
+
+impl fmt::Display for WebhookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WebhookError::BadUrl(why) => write!(f, "bad URL: {why}"),
+            WebhookError::Connection(why) => write!(f, "connection failed: {why}"),
+            WebhookError::Timeout => f.write_str("timed out"),
+            WebhookError::Status(code) => write!(f, "HTTP {code}"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookError {}
+
+/// A request ready to send: the exact URL, its body and its signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    /// GET or POST.
+    pub(crate) method: HttpMethod,
+    /// The URL requested, with GET parameters appended to its query.
+    pub(crate) url: url::Url,
+    /// The form body of a POST.
+    pub(crate) body: Option<String>,
+    /// `X-Twilio-Signature`.
+    pub(crate) signature: String,
+}
+
+/// Encodes and signs a request: GET appends the parameters to the URL's query (keeping what
+/// is there) and signs the URL alone; POST sends them as a form body and signs URL + params.
+pub(crate) fn prepare(
+    target: &Target,
+    params: &Form,
+    auth_token: &str,
+) -> Result<Prepared, WebhookError> {
+    let mut url = url::Url::parse(&target.url).map_err(|e| WebhookError::BadUrl(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(WebhookError::BadUrl(format!(
+            "scheme {} is not http or https",
+            url.scheme()
+        )));
+    }
+    match target.method {
+        HttpMethod::Get => {
+            if !params.is_empty() {
+                url.query_pairs_mut().extend_pairs(params.pairs());
+            }
+            let signature = policy::signature(auth_token, &policy::signed_url(&url), &[]);
+            Ok(Prepared {
+                method: HttpMethod::Get,
+                url,
+                body: None,
+                signature,
+            })
+        }
+        HttpMethod::Post => {
+            let signature =
+                policy::signature(auth_token, &policy::signed_url(&url), params.pairs());
+            Ok(Prepared {
+                method: HttpMethod::Post,
+                url,
+                body: Some(params.encode()),
+                signature,
+            })
+        }
+    }
+}
+
+/// The URL as logged: without a password.
+fn loggable(url: &url::Url) -> String {
+    if url.password().is_some() {
+        let mut u = url.clone();
+        let _ = u.set_password(Some("***"));
+        u.to_string()
+    } else {
+        url.to_string()
+    }
+}
+
+/// The HTTP client for user URLs.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookClient {
+    http: reqwest::Client,
+}
+
+impl WebhookClient {
+    /// A client whose every request is limited to `timeout`.
+    pub(crate) fn new(timeout: Duration) -> std::io::Result<WebhookClient> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .no_proxy()
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(std::io::Error::other)?;
+        Ok(WebhookClient { http })
+    }
+
+    /// Sends one request and reads the answer's body. Logs one line either way.
+    pub(crate) async fn send(
+        &self,
+        kind: WebhookKind,
+        target: &Target,
+        params: &Form,
+        auth_token: &str,
+    ) -> Result<String, WebhookError> {
+        let started = Instant::now();
+        let prepared = match prepare(target, params, auth_token) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(%kind, method = %target.method, url = %target.url, error = %e, "webhook not sent");
+                return Err(e);
+            }
+        };
+        let shown = loggable(&prepared.url);
+        let result = self.execute(&prepared).await;
+        let latency_ms = started.elapsed().as_millis();
+        match &result {
+            Ok((status, _)) => {
+                tracing::info!(%kind, method = %prepared.method, url = %shown, status, latency_ms, "webhook");
+            }
+            Err(WebhookError::Status(code)) => {
+                tracing::warn!(%kind, method = %prepared.method, url = %shown, status = code, latency_ms, "webhook");
+            }
+            Err(e) => {
+                tracing::warn!(%kind, method = %prepared.method, url = %shown, error = %e, latency_ms, "webhook");
+            }
+        }
+        result.map(|(_, body)| body)
+    }
+
+    /// Sends the request; the answer's status and body when the status is 2xx.
+    async fn execute(&self, prepared: &Prepared) -> Result<(u16, String), WebhookError> {
+        let request = match prepared.method {
+            HttpMethod::Get => self.http.get(prepared.url.clone()),
+            HttpMethod::Post => self
+                .http
+                .post(prepared.url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(prepared.body.clone().unwrap_or_default()),
+        };
+        let classify = |e: reqwest::Error| {
+            if e.is_timeout() {
+                WebhookError::Timeout
+            } else {
+                WebhookError::Connection(e.to_string())
+            }
+        };
+        let mut response = request
+            .header("X-Twilio-Signature", prepared.signature.as_str())
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if !(200..300).contains(&status) {
+            return Err(WebhookError::Status(status));
+        }
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+/// Starts a call's outbox: a task that delivers its callbacks one at a time, in order.
+/// The task ends when the returned sender is dropped and the queue is empty, or at shutdown.
+pub(crate) fn start_outbox(
+    shared: &Shared,
+    auth_token: Arc<str>,
+) -> mpsc::UnboundedSender<Outgoing> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let client = shared.webhooks.clone();
+    shared.spawn(async move {
+        while let Some(out) = rx.recv().await {
+            // Failures are logged by `send` and do not affect the call.
+            let _ = client
+                .send(out.kind, &out.target, &out.params, &auth_token)
+                .await;
+        }
+    });
+    tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callspec_model::signature::validate;
+
+    fn target(url: &str, method: HttpMethod) -> Target {
+        Target {
+            url: url.to_owned(),
+            method,
+        }
+    }
+
+    #[test]
+    fn get_appends_to_the_query_and_signs_the_full_url() {
+        let params = Form::from_pairs([("CallSid", "CA1"), ("To", "+14155551212")]);
+        let p = prepare(
+            &target("http://127.0.0.1:9000/cb?x=1", HttpMethod::Get),
+            &params,
+            "tok",
+        )
+        .expect("ok");
+        assert_eq!(
+            p.url.as_str(),
+            "http://127.0.0.1:9000/cb?x=1&CallSid=CA1&To=%2B14155551212"
+        );
+        assert!(p.body.is_none());
+        assert!(validate("tok", p.url.as_str(), &[], &p.signature));
+    }
+
+    #[test]
+    fn post_signs_url_and_params() {
+        let params = Form::from_pairs([("B", "2"), ("A", "1")]);
+        let p = prepare(
+            &target("http://127.0.0.1:9000/cb", HttpMethod::Post),
+            &params,
+            "tok",
+        )
+        .expect("ok");
+        assert_eq!(p.body.as_deref(), Some("B=2&A=1"));
+        assert!(validate(
+            "tok",
+            "http://127.0.0.1:9000/cb",
+            params.pairs(),
+            &p.signature
+        ));
+        assert!(prepare(&target("ftp://x/", HttpMethod::Post), &params, "t").is_err());
+        assert!(prepare(&target("not a url", HttpMethod::Post), &params, "t").is_err());
+    }
+}
