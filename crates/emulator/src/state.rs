@@ -37,8 +37,8 @@ pub(crate) struct Shared {
     pub(crate) webhooks: WebhookClient,
     /// Turns true on shutdown; every background task stops then.
     shutdown: watch::Receiver<bool>,
-    /// In-flight API request permits, when limited.
-    pub(crate) limiter: Option<Arc<Semaphore>>,
+    /// In-flight API request permits per account (Twilio's limit is per account), when limited.
+    pub(crate) limiters: Option<std::sync::Mutex<HashMap<Sid, Arc<Semaphore>>>>,
 }
 
 impl Shared {
@@ -50,14 +50,21 @@ impl Shared {
     ) -> Shared {
         Shared {
             period: config.dequeue_period(),
-            limiter: config
+            limiters: config
                 .max_concurrent_requests
-                .map(|n| Arc::new(Semaphore::new(n))),
+                .map(|_| std::sync::Mutex::new(HashMap::new())),
             config,
             accounts: RwLock::new(HashMap::new()),
             webhooks,
             shutdown,
         }
+    }
+
+    /// The request permits of one account, created on first use.
+    pub(crate) fn limiter(&self, account: &Sid) -> Option<Arc<Semaphore>> {
+        let limit = self.config.max_concurrent_requests?;
+        let mut map = self.limiters.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
+        Some(map.entry(*account).or_insert_with(|| Arc::new(Semaphore::new(limit))).clone())
     }
 
     /// The account with this SID.

@@ -228,15 +228,6 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
 }
 
 async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError> {
-    let _permit = match &shared.limiter {
-        Some(limit) => Some(
-            limit
-                .clone()
-                .try_acquire_owned()
-                .map_err(|_| ApiError::TooManyRequests)?,
-        ),
-        None => None,
-    };
     let caller = auth::authenticate(shared, req.headers())?;
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
@@ -244,6 +235,12 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     let account = match route.account() {
         Some(sid) => auth::authorize(shared, &caller, &sid)?,
         None => caller.clone(),
+    };
+    // Counted per account from the moment the headers are in: a request whose body is still
+    // arriving is in flight.
+    let _permit = match shared.limiter(&account.sid) {
+        Some(limit) => Some(limit.try_acquire_owned().map_err(|_| ApiError::TooManyRequests)?),
+        None => None,
     };
     let method = &parts.method;
     let allowed = route.allow().split(", ").any(|m| m == method.as_str());
