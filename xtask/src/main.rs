@@ -49,12 +49,15 @@ fn ci() -> Result<(), String> {
 /// Fails when a requirement of the catalog has no case; reads the suite run's coverage.json.
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 fn coverage_gate(path: &Path) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("coverage gate: cannot read {}: {e}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("coverage gate: cannot read {}: {e}", path.display()))?;
     // A line-level scan keeps xtask free of dependencies: each row carries "verdict": "...".
     let uncovered: Vec<&str> = text
         .split("\"id\":")
         .skip(1)
-        .filter(|row| row.contains("\"NotCovered\"") || row.contains("\"not-covered\"") || row.contains("\"not_covered\""))
+        .filter(|row| {
+            row.contains("\"NotCovered\"") || row.contains("\"not-covered\"") || row.contains("\"not_covered\"")
+        })
         .filter_map(|row| row.split('"').nth(1))
         .collect();
     if uncovered.is_empty() {

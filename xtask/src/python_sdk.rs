@@ -59,6 +59,11 @@ pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
     }
     run(
         "python SDK check",
-        Command::new(&python).arg(root.join("xtask/python/sdk_check.py")).args([&format!("http://{listen}"), ACCOUNT_SID, AUTH_TOKEN, FROM]),
+        Command::new(&python).arg(root.join("xtask/python/sdk_check.py")).args([
+            &format!("http://{listen}"),
+            ACCOUNT_SID,
+            AUTH_TOKEN,
+            FROM,
+        ]),
     )
 }

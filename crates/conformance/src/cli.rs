@@ -108,7 +108,11 @@ pub fn run(options: Options, mut args: Arguments) -> ExitCode {
     let skips: BTreeMap<String, String> =
         loaded.cases.iter().filter_map(|c| skip_reason(c, &loaded.profile).map(|r| (c.name.clone(), r))).collect();
     if args.list {
-        let trials = loaded.cases.iter().map(|c| Trial::test(c.name.clone(), || Ok(())).with_ignored_flag(skips.contains_key(&c.name))).collect();
+        let trials = loaded
+            .cases
+            .iter()
+            .map(|c| Trial::test(c.name.clone(), || Ok(())).with_ignored_flag(skips.contains_key(&c.name)))
+            .collect();
         return libtest_mimic::run(&args, trials).exit_code();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build() {
@@ -197,7 +201,11 @@ pub fn run(options: Options, mut args: Arguments) -> ExitCode {
     if let Some(dir) = &options.report_dir {
         match crate::report::write_all(&record, dir) {
             Ok(paths) => {
-                let _ = writeln!(stdout, "reports: {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    stdout,
+                    "reports: {}",
+                    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+                );
             }
             Err(e) => return config_error(format!("cannot write reports to {}: {e}", dir.display())),
         }
@@ -227,21 +235,26 @@ async fn prepare(options: &Options, loaded: &Loaded) -> Result<(Harness, Option<
                 max_concurrent_requests: profile.capabilities.concurrency_limit.map(|n| n as usize),
                 ..callspec_emulator::Config::default()
             };
-            let emulator = callspec_emulator::spawn(config).await.map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
+            let emulator = callspec_emulator::spawn(config)
+                .await
+                .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
             (emulator.base_url(), Some(emulator))
         }
     };
     let bind = profile.sink.bind.clone().unwrap_or_else(|| "127.0.0.1:0".into());
     let public = profile.sink.public_base_url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
     let sink = Sink::start(&bind, &public).await.map_err(|e| e.to_string())?;
-    let timeout = Duration::from_millis((profile.request_timeout_ms.unwrap_or(10_000) as f64 * profile.timeout_multiplier) as u64);
+    let timeout = Duration::from_millis(
+        (profile.request_timeout_ms.unwrap_or(10_000) as f64 * profile.timeout_multiplier) as u64,
+    );
     let client = Client::new(timeout, 1 << 20)?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let _ = &loaded.profile_path;
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
     // TEMPORARY while cases are being written: snapshots only with CALLSPEC_SNAPSHOTS=1.
     let snapshots = profile.snapshots && std::env::var("CALLSPEC_SNAPSHOTS").is_ok_and(|v| v == "1");
-    let mut harness = Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
+    let mut harness =
+        Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
     if snapshots {
         harness = harness.with_snapshots(SnapshotSettings { root: options.root.clone(), source });
     }

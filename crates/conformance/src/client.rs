@@ -128,7 +128,11 @@ pub fn curl(out: &Outgoing, secrets: &[&str]) -> String {
                 }
             }
         } else {
-            cmd.push_str(&format!(" -H {} --data-binary {}", quote(&format!("Content-Type: {ct}")), quote(&String::from_utf8_lossy(body))));
+            cmd.push_str(&format!(
+                " -H {} --data-binary {}",
+                quote(&format!("Content-Type: {ct}")),
+                quote(&String::from_utf8_lossy(body))
+            ));
         }
     }
     for s in secrets {
@@ -154,7 +158,10 @@ mod tests {
             method: "POST".into(),
             url: "http://localhost:4010/2010-04-01/Accounts/AC1/Calls.json".into(),
             basic: Some(("AC1".into(), "s3cret".into())),
-            body: Some(("application/x-www-form-urlencoded".into(), b"To=%2B14155551212&Url=http%3A%2F%2Fx%2Fs3cret".to_vec())),
+            body: Some((
+                "application/x-www-form-urlencoded".into(),
+                b"To=%2B14155551212&Url=http%3A%2F%2Fx%2Fs3cret".to_vec(),
+            )),
         };
         let c = curl(&out, &["s3cret"]);
         assert!(!c.contains("s3cret"), "{c}");

@@ -403,7 +403,12 @@ fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()>
 }
 
 /// Loads every case under `cases_dir`, collecting every problem of every file.
-pub fn load_cases(root: &Path, cases_dir: &Path, schemas: &SchemaSet, catalog: &Catalog) -> Result<Vec<Case>, LoadErrors> {
+pub fn load_cases(
+    root: &Path,
+    cases_dir: &Path,
+    schemas: &SchemaSet,
+    catalog: &Catalog,
+) -> Result<Vec<Case>, LoadErrors> {
     let mut files = Vec::new();
     if let Err(e) = collect_json_files(cases_dir, &mut files) {
         return Err(LoadError::new(cases_dir, LoadErrorKind::Io, e.to_string()).into());
@@ -431,12 +436,23 @@ pub fn load_cases(root: &Path, cases_dir: &Path, schemas: &SchemaSet, catalog: &
     if errors.is_empty() { Ok(cases) } else { Err(LoadErrors(errors)) }
 }
 
-fn load_case(file: &Path, shown: &Path, cases_dir: &Path, schemas: &SchemaSet, catalog: &Catalog) -> Result<Case, LoadErrors> {
+fn load_case(
+    file: &Path,
+    shown: &Path,
+    cases_dir: &Path,
+    schemas: &SchemaSet,
+    catalog: &Catalog,
+) -> Result<Case, LoadErrors> {
     let text = std::fs::read_to_string(file).map_err(|e| LoadError::new(shown, LoadErrorKind::Io, e.to_string()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| LoadError::new(shown, LoadErrorKind::Json, e.to_string()))?;
     let Some((name, area)) = case_name(cases_dir, file) else {
-        return Err(LoadError::new(shown, LoadErrorKind::Invalid, "a case file must sit in an area folder and end in .json").into());
+        return Err(LoadError::new(
+            shown,
+            LoadErrorKind::Invalid,
+            "a case file must sit in an area folder and end in .json",
+        )
+        .into());
     };
     parse_case(&name, &area, shown, value, schemas, catalog)
 }
@@ -450,9 +466,8 @@ pub fn parse_case(
     schemas: &SchemaSet,
     catalog: &Catalog,
 ) -> Result<Case, LoadErrors> {
-    let violations = schemas
-        .validate("fixture", &value)
-        .map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
+    let violations =
+        schemas.validate("fixture", &value).map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
     if !violations.is_empty() {
         return Err(LoadErrors(
             violations
@@ -474,23 +489,32 @@ pub fn parse_case(
     }
     for (i, step) in data.steps.iter().enumerate() {
         if let Some(id) = &step.requirement
-            && !catalog.contains(id) {
-                errors.push(
-                    LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
-                        .at(format!("/steps/{i}/requirement")),
-                );
-            }
+            && !catalog.contains(id)
+        {
+            errors.push(
+                LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
+                    .at(format!("/steps/{i}/requirement")),
+            );
+        }
         if let Action::Callbacks(c) = &step.action {
             if !c.sequence.is_empty() && c.sequence.len() != c.count as usize {
                 errors.push(
-                    LoadError::new(shown, LoadErrorKind::Invalid, format!("`sequence` has {} entries but `count` is {}", c.sequence.len(), c.count))
-                        .at(format!("/steps/{i}/callbacks/sequence")),
+                    LoadError::new(
+                        shown,
+                        LoadErrorKind::Invalid,
+                        format!("`sequence` has {} entries but `count` is {}", c.sequence.len(), c.count),
+                    )
+                    .at(format!("/steps/{i}/callbacks/sequence")),
                 );
             }
             if c.count == 0 && c.quiet_ms.is_none() {
                 errors.push(
-                    LoadError::new(shown, LoadErrorKind::Invalid, "`count: 0` needs `quiet_ms`: how long to watch for requests that must not come")
-                        .at(format!("/steps/{i}/callbacks")),
+                    LoadError::new(
+                        shown,
+                        LoadErrorKind::Invalid,
+                        "`count: 0` needs `quiet_ms`: how long to watch for requests that must not come",
+                    )
+                    .at(format!("/steps/{i}/callbacks")),
                 );
             }
         }
@@ -503,5 +527,11 @@ pub fn parse_case(
         Action::Saturate(r) => r.request.path.ends_with("/Calls.json"),
         _ => false,
     });
-    Ok(Case { name: name.to_owned(), area: area.to_owned(), file: shown.to_string_lossy().replace('\\', "/"), data, creates_calls })
+    Ok(Case {
+        name: name.to_owned(),
+        area: area.to_owned(),
+        file: shown.to_string_lossy().replace('\\', "/"),
+        data,
+        creates_calls,
+    })
 }

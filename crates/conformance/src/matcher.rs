@@ -84,7 +84,8 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
             _ => mismatch(format!("a value of type {t}")),
         },
         Rule::Regex(pattern) => {
-            let re = regex::Regex::new(pattern).map_err(|e| Mismatch { expected: format!("valid regex: {e}"), actual: String::new() })?;
+            let re = regex::Regex::new(pattern)
+                .map_err(|e| Mismatch { expected: format!("valid regex: {e}"), actual: String::new() })?;
             match found {
                 Some(Value::String(s)) if re.is_match(s) => Ok(()),
                 _ => mismatch(format!("a string matching /{pattern}/")),

@@ -26,7 +26,8 @@ pub enum Status {
 
 impl Status {
     /// Every status, in report order.
-    pub const ALL: [Status; 6] = [Status::Pass, Status::Fail, Status::XFail, Status::XPass, Status::Skip, Status::Error];
+    pub const ALL: [Status; 6] =
+        [Status::Pass, Status::Fail, Status::XFail, Status::XPass, Status::Skip, Status::Error];
 
     /// The upper-case label used in reports.
     pub const fn label(self) -> &'static str {
@@ -137,10 +138,10 @@ impl CaseResult {
                 out.push_str("; remove this entry from the profile's known failures");
             }
             _ => {
-                if self.status == Status::Fail {
-                    if let Some(r) = &self.reason {
-                        out.push_str(&format!("note: {r}\n"));
-                    }
+                if self.status == Status::Fail
+                    && let Some(r) = &self.reason
+                {
+                    out.push_str(&format!("note: {r}\n"));
                 }
                 for (i, f) in self.failures.iter().enumerate() {
                     if i > 0 {

@@ -264,7 +264,9 @@ fn toml_to_json(value: toml::Value) -> serde_json::Value {
     match value {
         toml::Value::String(s) => serde_json::Value::String(s),
         toml::Value::Integer(i) => serde_json::Value::from(i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number),
+        toml::Value::Float(f) => {
+            serde_json::Number::from_f64(f).map_or(serde_json::Value::Null, serde_json::Value::Number)
+        }
         toml::Value::Boolean(b) => serde_json::Value::Bool(b),
         toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
         toml::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(toml_to_json).collect()),
@@ -281,15 +283,19 @@ impl Profile {
 
     /// Parses and validates profile text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
-        let value: toml::Value = toml::from_str(text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
+        let value: toml::Value =
+            toml::from_str(text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
         let json = toml_to_json(value);
-        let violations =
-            schemas.validate("profile", &json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+        let violations = schemas
+            .validate("profile", &json)
+            .map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
         if !violations.is_empty() {
             return Err(LoadErrors(
                 violations
                     .into_iter()
-                    .map(|v| LoadError::new(path, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone()))
+                    .map(|v| {
+                        LoadError::new(path, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone())
+                    })
                     .collect(),
             ));
         }
@@ -299,7 +305,8 @@ impl Profile {
         for (i, k) in profile.known_failures.iter().enumerate() {
             if k.reason.trim().is_empty() {
                 errors.push(
-                    LoadError::new(path, LoadErrorKind::Invalid, "a known failure needs a reason").at(format!("/known_failures/{i}/reason")),
+                    LoadError::new(path, LoadErrorKind::Invalid, "a known failure needs a reason")
+                        .at(format!("/known_failures/{i}/reason")),
                 );
             }
         }
@@ -314,8 +321,12 @@ impl Profile {
             .enumerate()
             .filter(|(_, k)| !case_names.iter().any(|n| k.matches(n)))
             .map(|(i, k)| {
-                LoadError::new(path, LoadErrorKind::Invalid, format!("known failure {:?} matches no case (renamed or removed?)", k.case))
-                    .at(format!("/known_failures/{i}/case"))
+                LoadError::new(
+                    path,
+                    LoadErrorKind::Invalid,
+                    format!("known failure {:?} matches no case (renamed or removed?)", k.case),
+                )
+                .at(format!("/known_failures/{i}/case"))
             })
             .collect();
         if errors.is_empty() { Ok(()) } else { Err(LoadErrors(errors)) }

@@ -33,17 +33,11 @@ pub fn write_all(record: &RunRecord, dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let rows = coverage(record);
     let files = [
-        (
-            REPORT_JSON,
-            report_json_with(record, &rows).map_err(io::Error::other)?,
-        ),
+        (REPORT_JSON, report_json_with(record, &rows).map_err(io::Error::other)?),
         (JUNIT_XML, junit_xml(record)),
         (SUMMARY_MD, summary_markdown_with(record, &rows)),
         (COVERAGE_MD, coverage_document(record, &rows)),
-        (
-            COVERAGE_JSON,
-            coverage_json_with(record, &rows).map_err(io::Error::other)?,
-        ),
+        (COVERAGE_JSON, coverage_json_with(record, &rows).map_err(io::Error::other)?),
     ];
     let mut written = Vec::with_capacity(files.len());
     for (name, content) in files {
@@ -99,11 +93,7 @@ pub fn report_json(record: &RunRecord) -> serde_json::Result<String> {
 }
 
 fn report_json_with(record: &RunRecord, rows: &[CoverageRow]) -> serde_json::Result<String> {
-    let report = JsonReport {
-        record,
-        summary: Summary::of(record),
-        coverage: rows,
-    };
+    let report = JsonReport { record, summary: Summary::of(record), coverage: rows };
     serde_json::to_string_pretty(&report).map(|mut s| {
         s.push('\n');
         s
@@ -138,14 +128,7 @@ pub fn junit_xml(record: &RunRecord) -> String {
     suite.add_properties([
         Property::new("target", record.target.name.as_str()),
         Property::new("base_url", record.target.base_url.as_str()),
-        Property::new(
-            "embedded",
-            if record.target.embedded {
-                "true"
-            } else {
-                "false"
-            },
-        ),
+        Property::new("embedded", if record.target.embedded { "true" } else { "false" }),
         Property::new("tool_version", record.tool_version.as_str()),
         Property::new("started_at", record.started_at.as_str()),
     ]);
@@ -169,12 +152,9 @@ fn junit_case(case: &CaseResult) -> TestCase {
             let message = first_failure_message(case).unwrap_or("FAIL");
             non_success(NonSuccessKind::Failure, "FAIL", message, case.message())
         }
-        Status::XPass => non_success(
-            NonSuccessKind::Failure,
-            "XPASS",
-            "XPASS: remove the known-failure entry",
-            case.message(),
-        ),
+        Status::XPass => {
+            non_success(NonSuccessKind::Failure, "XPASS", "XPASS: remove the known-failure entry", case.message())
+        }
         // ERROR is the harness's problem, not the target's: JUnit's <error>, never <failure>.
         Status::Error => {
             let message = nonblank(case.error.as_deref()).unwrap_or("unknown error");
@@ -182,9 +162,7 @@ fn junit_case(case: &CaseResult) -> TestCase {
         }
         Status::Skip => {
             let mut status = TestCaseStatus::skipped();
-            status
-                .set_type("SKIP")
-                .set_message(nonblank(case.reason.as_deref()).unwrap_or("skipped"));
+            status.set_type("SKIP").set_message(nonblank(case.reason.as_deref()).unwrap_or("skipped"));
             status
         }
         // JUnit has no expected-failure element; <skipped> keeps XFAIL out of the failure count,
@@ -192,9 +170,7 @@ fn junit_case(case: &CaseResult) -> TestCase {
         Status::XFail => {
             let reason = nonblank(case.reason.as_deref()).unwrap_or("known failure");
             let mut status = TestCaseStatus::skipped();
-            status
-                .set_type("XFAIL")
-                .set_message(format!("XFAIL: {reason}"));
+            status.set_type("XFAIL").set_message(format!("XFAIL: {reason}"));
             if !case.failures.is_empty() {
                 status.set_description(case.message());
             }
@@ -202,9 +178,7 @@ fn junit_case(case: &CaseResult) -> TestCase {
         }
     };
     let mut test_case = TestCase::new(case.name.as_str(), status);
-    test_case
-        .set_classname(area_of(&case.name))
-        .set_time(case.duration);
+    test_case.set_classname(area_of(&case.name)).set_time(case.duration);
     test_case.add_property(Property::new("file", case.file.as_str()));
     if !case.requirements.is_empty() {
         test_case.add_property(Property::new("requirements", case.requirements.join(",")));
@@ -212,17 +186,9 @@ fn junit_case(case: &CaseResult) -> TestCase {
     test_case
 }
 
-fn non_success(
-    kind: NonSuccessKind,
-    ty: &str,
-    message: &str,
-    description: String,
-) -> TestCaseStatus {
+fn non_success(kind: NonSuccessKind, ty: &str, message: &str, description: String) -> TestCaseStatus {
     let mut status = TestCaseStatus::non_success(kind);
-    status
-        .set_type(ty)
-        .set_message(message)
-        .set_description(description);
+    status.set_type(ty).set_message(message).set_description(description);
     status
 }
 
@@ -249,13 +215,8 @@ pub enum Coverage {
 
 impl Coverage {
     /// Every verdict, in the order reports list them.
-    pub const ALL: [Coverage; 5] = [
-        Coverage::Passing,
-        Coverage::Failing,
-        Coverage::KnownFailure,
-        Coverage::Skipped,
-        Coverage::NotCovered,
-    ];
+    pub const ALL: [Coverage; 5] =
+        [Coverage::Passing, Coverage::Failing, Coverage::KnownFailure, Coverage::Skipped, Coverage::NotCovered];
 
     /// The lower-case label used in reports.
     pub const fn label(self) -> &'static str {
@@ -332,9 +293,7 @@ impl CoverageRow {
 
     /// Citing cases that neither passed nor failed (XFAIL, XPASS, SKIP, ERROR).
     pub fn other(&self) -> usize {
-        self.cases
-            .len()
-            .saturating_sub(self.count(Status::Pass) + self.count(Status::Fail))
+        self.cases.len().saturating_sub(self.count(Status::Pass) + self.count(Status::Fail))
     }
 }
 
@@ -346,11 +305,7 @@ pub fn coverage(record: &RunRecord) -> Vec<CoverageRow> {
         .map(|req| {
             let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|&s| (s, 0)).collect();
             let mut cases = Vec::new();
-            for case in record
-                .cases
-                .iter()
-                .filter(|c| c.requirements.contains(&req.id))
-            {
+            for case in record.cases.iter().filter(|c| c.requirements.contains(&req.id)) {
                 *counts.entry(case.status).or_insert(0) += 1;
                 cases.push(case.name.clone());
             }
@@ -368,19 +323,13 @@ pub fn coverage(record: &RunRecord) -> Vec<CoverageRow> {
 
 /// IDs of the requirements no case cites.
 pub fn uncovered(rows: &[CoverageRow]) -> Vec<&str> {
-    rows.iter()
-        .filter(|r| !r.verdict.is_covered())
-        .map(|r| r.id.as_str())
-        .collect()
+    rows.iter().filter(|r| !r.verdict.is_covered()).map(|r| r.id.as_str()).collect()
 }
 
 /// `requirements: N covered, M not covered`.
 fn coverage_totals(rows: &[CoverageRow]) -> String {
     let not_covered = uncovered(rows).len();
-    format!(
-        "requirements: {} covered, {not_covered} not covered",
-        rows.len() - not_covered
-    )
+    format!("requirements: {} covered, {not_covered} not covered", rows.len() - not_covered)
 }
 
 /// The coverage table in Markdown: a totals line, then one row per requirement.
@@ -388,21 +337,9 @@ pub fn coverage_markdown(rows: &[CoverageRow]) -> String {
     let mut out = String::new();
     let by_verdict: Vec<String> = Coverage::ALL
         .iter()
-        .map(|&v| {
-            format!(
-                "{} {}",
-                rows.iter().filter(|r| r.verdict == v).count(),
-                v.label()
-            )
-        })
+        .map(|&v| format!("{} {}", rows.iter().filter(|r| r.verdict == v).count(), v.label()))
         .collect();
-    let _ = writeln!(
-        out,
-        "**{}** ({} total: {})\n",
-        coverage_totals(rows),
-        rows.len(),
-        by_verdict.join(", ")
-    );
+    let _ = writeln!(out, "**{}** ({} total: {})\n", coverage_totals(rows), rows.len(), by_verdict.join(", "));
     out.push_str("| ID | area | requirement | cases | PASS | FAIL | other | verdict |\n");
     out.push_str("|---|---|---|---:|---:|---:|---:|---|\n");
     for row in rows {
@@ -477,34 +414,16 @@ pub fn coverage_text(rows: &[CoverageRow]) -> String {
 
 /// `coverage.md`: a title naming the target, then the coverage table.
 fn coverage_document(record: &RunRecord, rows: &[CoverageRow]) -> String {
-    format!(
-        "# Requirement coverage: callspec against {}\n\n{}",
-        md_text(&record.target.name),
-        coverage_markdown(rows)
-    )
+    format!("# Requirement coverage: callspec against {}\n\n{}", md_text(&record.target.name), coverage_markdown(rows))
 }
 
 /// The one-line terminal summary of the run.
 pub fn summary_line(record: &RunRecord) -> String {
     let n = record.cases.len();
     // Expected outcomes first, then the ones that need attention.
-    let order = [
-        Status::Pass,
-        Status::XFail,
-        Status::Fail,
-        Status::XPass,
-        Status::Skip,
-        Status::Error,
-    ];
-    let counts: Vec<String> = order
-        .iter()
-        .map(|&s| {
-            format!(
-                "{} {s}",
-                record.cases.iter().filter(|c| c.status == s).count()
-            )
-        })
-        .collect();
+    let order = [Status::Pass, Status::XFail, Status::Fail, Status::XPass, Status::Skip, Status::Error];
+    let counts: Vec<String> =
+        order.iter().map(|&s| format!("{} {s}", record.cases.iter().filter(|c| c.status == s).count())).collect();
     format!(
         "callspec: {n} case{} against {} in {}: {}",
         if n == 1 { "" } else { "s" },
@@ -524,17 +443,10 @@ fn summary_markdown_with(record: &RunRecord, rows: &[CoverageRow]) -> String {
     let bad: Vec<&CaseResult> = unexpected(record).collect();
     let target = md_text(&record.target.name);
     if bad.is_empty() {
-        let _ = writeln!(
-            out,
-            "## ✅ callspec against {target}: every result as expected\n"
-        );
+        let _ = writeln!(out, "## ✅ callspec against {target}: every result as expected\n");
     } else {
         let s = if bad.len() == 1 { "" } else { "s" };
-        let _ = writeln!(
-            out,
-            "## ❌ callspec against {target}: {} unexpected result{s}\n",
-            bad.len()
-        );
+        let _ = writeln!(out, "## ❌ callspec against {target}: {} unexpected result{s}\n", bad.len());
     }
 
     let counts = record.counts();
@@ -550,11 +462,7 @@ fn summary_markdown_with(record: &RunRecord, rows: &[CoverageRow]) -> String {
     }
     let _ = writeln!(out, "{} |\n", record.cases.len());
 
-    let kind = if record.target.embedded {
-        " (embedded reference emulator)"
-    } else {
-        ""
-    };
+    let kind = if record.target.embedded { " (embedded reference emulator)" } else { "" };
     let _ = writeln!(
         out,
         "**Wall time:** {} · **target:** {}{kind} · **started:** {} · callspec {}\n",
@@ -601,9 +509,7 @@ fn unexpected(record: &RunRecord) -> impl Iterator<Item = &CaseResult> {
 /// The one sentence that says why a case needs attention.
 fn headline(case: &CaseResult) -> String {
     match case.status {
-        Status::Error => nonblank(case.error.as_deref())
-            .unwrap_or("unknown error")
-            .to_owned(),
+        Status::Error => nonblank(case.error.as_deref()).unwrap_or("unknown error").to_owned(),
         Status::XPass => match nonblank(case.reason.as_deref()) {
             Some(reason) => format!("XPASS: remove the known-failure entry ({reason})"),
             None => "XPASS: remove the known-failure entry".to_owned(),
@@ -613,10 +519,7 @@ fn headline(case: &CaseResult) -> String {
 }
 
 fn first_failure_message(case: &CaseResult) -> Option<&str> {
-    case.failures
-        .first()
-        .map(|f| f.message.as_str())
-        .and_then(|m| nonblank(Some(m)))
+    case.failures.first().map(|f| f.message.as_str()).and_then(|m| nonblank(Some(m)))
 }
 
 fn nonblank(s: Option<&str>) -> Option<&str> {

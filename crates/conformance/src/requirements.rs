@@ -37,11 +37,7 @@ pub struct Requirement {
 impl Requirement {
     /// The requirement as reports show it.
     pub fn info(&self) -> RequirementInfo {
-        RequirementInfo {
-            id: self.id.clone(),
-            area: self.area.clone(),
-            statement: self.statement.clone(),
-        }
+        RequirementInfo { id: self.id.clone(), area: self.area.clone(), statement: self.statement.clone() }
     }
 }
 
@@ -56,11 +52,7 @@ impl Catalog {
     /// Reads and validates the catalog file, reporting every problem found.
     pub fn load(path: &Path) -> Result<Catalog, LoadErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            LoadError::new(
-                path,
-                LoadErrorKind::Io,
-                format!("cannot read the requirement catalog: {e}"),
-            )
+            LoadError::new(path, LoadErrorKind::Io, format!("cannot read the requirement catalog: {e}"))
         })?;
         Catalog::parse(&text, path)
     }
@@ -69,9 +61,8 @@ impl Catalog {
     pub fn parse(text: &str, file: &Path) -> Result<Catalog, LoadErrors> {
         let table: Table = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
         let mut errors = Vec::new();
-        let invalid = |pointer: String, message: String| {
-            LoadError::new(file, LoadErrorKind::Invalid, message).at(pointer)
-        };
+        let invalid =
+            |pointer: String, message: String| LoadError::new(file, LoadErrorKind::Invalid, message).at(pointer);
 
         for key in table.keys().filter(|k| k.as_str() != "requirement") {
             errors.push(invalid(
@@ -82,28 +73,19 @@ impl Catalog {
 
         let entries: &[Value] = match table.get("requirement") {
             None => {
-                errors.push(invalid(
-                    String::new(),
-                    "the catalog has no [[requirement]] entries".to_owned(),
-                ));
+                errors.push(invalid(String::new(), "the catalog has no [[requirement]] entries".to_owned()));
                 &[]
             }
             Some(Value::Array(entries)) => {
                 if entries.is_empty() {
-                    errors.push(invalid(
-                        "/requirement".to_owned(),
-                        "the catalog has no requirements".to_owned(),
-                    ));
+                    errors.push(invalid("/requirement".to_owned(), "the catalog has no requirements".to_owned()));
                 }
                 entries
             }
             Some(other) => {
                 errors.push(invalid(
                     "/requirement".to_owned(),
-                    format!(
-                        "`requirement` must be an array of tables ([[requirement]]), found {}",
-                        other.type_str()
-                    ),
+                    format!("`requirement` must be an array of tables ([[requirement]]), found {}", other.type_str()),
                 ));
                 &[]
             }
@@ -115,10 +97,7 @@ impl Catalog {
         for (i, entry) in entries.iter().enumerate() {
             let at = format!("/requirement/{i}");
             let Some(entry) = entry.as_table() else {
-                errors.push(invalid(
-                    at,
-                    format!("a requirement must be a table, found {}", entry.type_str()),
-                ));
+                errors.push(invalid(at, format!("a requirement must be a table, found {}", entry.type_str())));
                 continue;
             };
             let before = errors.len();
@@ -131,10 +110,7 @@ impl Catalog {
                     LoadError::new(
                         file,
                         LoadErrorKind::Duplicate,
-                        format!(
-                            "requirement ID `{}` is already defined at /requirement/{first}",
-                            requirement.id
-                        ),
+                        format!("requirement ID `{}` is already defined at /requirement/{first}", requirement.id),
                     )
                     .at(format!("{at}/id")),
                 );
@@ -142,18 +118,12 @@ impl Catalog {
             }
             seen.insert(requirement.id.clone(), i);
             if errors.len() == before {
-                catalog
-                    .index
-                    .insert(requirement.id.clone(), catalog.requirements.len());
+                catalog.index.insert(requirement.id.clone(), catalog.requirements.len());
                 catalog.requirements.push(requirement);
             }
         }
 
-        if errors.is_empty() {
-            Ok(catalog)
-        } else {
-            Err(LoadErrors(errors))
-        }
+        if errors.is_empty() { Ok(catalog) } else { Err(LoadErrors(errors)) }
     }
 
     /// Whether the catalog defines `id`.
@@ -200,19 +170,9 @@ impl<'a> IntoIterator for &'a Catalog {
 ///
 /// Returns the requirement when its ID is usable (for duplicate detection), even if other fields are
 /// wrong; the caller keeps it only if nothing was reported.
-fn read_requirement(
-    entry: &Table,
-    at: &str,
-    report: &mut dyn FnMut(String, String),
-) -> Option<Requirement> {
-    for key in entry
-        .keys()
-        .filter(|k| !TEXT_FIELDS.contains(&k.as_str()) && k.as_str() != "observable")
-    {
-        report(
-            format!("{at}/{}", pointer_token(key)),
-            format!("unknown field `{key}`"),
-        );
+fn read_requirement(entry: &Table, at: &str, report: &mut dyn FnMut(String, String)) -> Option<Requirement> {
+    for key in entry.keys().filter(|k| !TEXT_FIELDS.contains(&k.as_str()) && k.as_str() != "observable") {
+        report(format!("{at}/{}", pointer_token(key)), format!("unknown field `{key}`"));
     }
 
     let mut text = |field: &str| -> Option<String> {
@@ -228,10 +188,7 @@ fn read_requirement(
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                report(
-                    pointer,
-                    format!("`{field}` must be a string, found {}", other.type_str()),
-                );
+                report(pointer, format!("`{field}` must be a string, found {}", other.type_str()));
                 None
             }
         }
@@ -244,20 +201,14 @@ fn read_requirement(
     let id = id.filter(|id| {
         let ok = is_valid_id(id);
         if !ok {
-            report(
-                format!("{at}/id"),
-                format!("requirement ID `{id}` does not match ^[A-Z]-[A-Z]+-[0-9]+$"),
-            );
+            report(format!("{at}/id"), format!("requirement ID `{id}` does not match ^[A-Z]-[A-Z]+-[0-9]+$"));
         }
         ok
     });
     if let Some(source) = &source
         && !(source.starts_with("https://") || source.starts_with("http://"))
     {
-        report(
-            format!("{at}/source"),
-            format!("`source` must be an http(s) URL, found `{source}`"),
-        );
+        report(format!("{at}/source"), format!("`source` must be an http(s) URL, found `{source}`"));
     }
     let observable = read_observable(entry, at, report);
 
@@ -273,11 +224,7 @@ fn read_requirement(
 }
 
 /// Reads `observable`: a non-empty array of distinct letters from [`OBSERVABLE`].
-fn read_observable(
-    entry: &Table,
-    at: &str,
-    report: &mut dyn FnMut(String, String),
-) -> Option<Vec<String>> {
+fn read_observable(entry: &Table, at: &str, report: &mut dyn FnMut(String, String)) -> Option<Vec<String>> {
     let pointer = format!("{at}/observable");
     let items = match entry.get("observable") {
         None => {
@@ -285,24 +232,12 @@ fn read_observable(
             return None;
         }
         Some(Value::Array(items)) if items.is_empty() => {
-            report(
-                pointer,
-                format!(
-                    "`observable` must name at least one of {}",
-                    OBSERVABLE.join(", ")
-                ),
-            );
+            report(pointer, format!("`observable` must name at least one of {}", OBSERVABLE.join(", ")));
             return None;
         }
         Some(Value::Array(items)) => items,
         Some(other) => {
-            report(
-                pointer,
-                format!(
-                    "`observable` must be an array of strings, found {}",
-                    other.type_str()
-                ),
-            );
+            report(pointer, format!("`observable` must be an array of strings, found {}", other.type_str()));
             return None;
         }
     };
@@ -312,13 +247,7 @@ fn read_observable(
         let item_at = format!("{pointer}/{j}");
         match item.as_str() {
             Some(letter) if !OBSERVABLE.contains(&letter) => {
-                report(
-                    item_at,
-                    format!(
-                        "unknown observable `{letter}`: expected one of {}",
-                        OBSERVABLE.join(", ")
-                    ),
-                );
+                report(item_at, format!("unknown observable `{letter}`: expected one of {}", OBSERVABLE.join(", ")));
                 ok = false;
             }
             Some(letter) if letters.iter().any(|l| l == letter) => {
@@ -327,10 +256,7 @@ fn read_observable(
             }
             Some(letter) => letters.push(letter.to_owned()),
             None => {
-                report(
-                    item_at,
-                    format!("an observable must be a string, found {}", item.type_str()),
-                );
+                report(item_at, format!("an observable must be a string, found {}", item.type_str()));
                 ok = false;
             }
         }
@@ -341,8 +267,7 @@ fn read_observable(
 /// Whether `id` matches `^[A-Z]-[A-Z]+-[0-9]+$`.
 fn is_valid_id(id: &str) -> bool {
     let mut parts = id.split('-');
-    let (Some(letter), Some(word), Some(number), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(letter), Some(word), Some(number), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -366,10 +291,7 @@ fn toml_error(file: &Path, text: &str, error: &toml::de::Error) -> LoadError {
             let before = text.get(..span.start).unwrap_or(text);
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!(
-                "invalid TOML at line {line}, column {column}: {}",
-                error.message().trim_end()
-            )
+            format!("invalid TOML at line {line}, column {column}: {}", error.message().trim_end())
         }
         None => format!("invalid TOML: {}", error.message().trim_end()),
     };

@@ -7,11 +7,10 @@
 
 use crate::client::{Client, Incoming, Outgoing, curl};
 use crate::fixture::{
-    AccountChoice, Action, Auth, CallbacksStep, Case, Expect, Matcher, PaginateStep, PollStep, RequestSpec, RequestStep,
-    SaturateStep, SequenceStep, Step,
+    AccountChoice, Action, Auth, CallbacksStep, Case, Expect, Matcher, PaginateStep, PollStep, RequestSpec,
+    RequestStep, SaturateStep, SequenceStep, Step,
 };
-use crate::matcher::{Mismatch, check_param, check_rule, describe_rule, show, shorten};
-use serde_json::json;
+use crate::matcher::{Mismatch, check_param, check_rule, describe_rule, shorten, show};
 use crate::outcome::{CaseResult, Failure, Status};
 use crate::profile::{Account, Profile};
 use crate::schema::SchemaSet;
@@ -19,6 +18,7 @@ use crate::sink::{Recorded, Route, Sink};
 use crate::snapshot::{Artifacts, Literals, Normalizer, diff, read_snapshot, snapshot_file, waive};
 use crate::template::Vars;
 use callspec_model::signature;
+use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -187,7 +187,11 @@ impl Harness {
         }
         if let Some(known) = self.profile.known_failure(&case.name) {
             if known.expired(&self.today) {
-                result.reason = Some(format!("known-failure entry expired on {}: {}", known.expires.as_deref().unwrap_or(""), known.reason));
+                result.reason = Some(format!(
+                    "known-failure entry expired on {}: {}",
+                    known.expires.as_deref().unwrap_or(""),
+                    known.reason
+                ));
             } else {
                 match result.status {
                     Status::Fail => {
@@ -209,7 +213,8 @@ impl Harness {
     async fn setup_account(&self, case: &Case, isolated: bool) -> Result<(Account, String), HarnessFault> {
         match case.data.account {
             AccountChoice::Trial => {
-                let trial = self.trial.clone().ok_or_else(|| HarnessFault("the profile has no trial account".into()))?;
+                let trial =
+                    self.trial.clone().ok_or_else(|| HarnessFault("the profile has no trial account".into()))?;
                 let from = self.profile.trial.as_ref().map(|t| t.from.clone()).unwrap_or_default();
                 Ok((trial, from))
             }
@@ -225,9 +230,10 @@ impl Harness {
                 };
                 let resp = self.client.send(&create).await.map_err(|e| setup("create subaccount", e))?;
                 let json = expect_created(&resp).map_err(|e| setup("create subaccount", e))?;
-                let sid = json_str(&json, "/sid").ok_or_else(|| setup("create subaccount", "no sid in the answer".into()))?;
-                let token =
-                    json_str(&json, "/auth_token").ok_or_else(|| setup("create subaccount", "no auth_token in the answer".into()))?;
+                let sid =
+                    json_str(&json, "/sid").ok_or_else(|| setup("create subaccount", "no sid in the answer".into()))?;
+                let token = json_str(&json, "/auth_token")
+                    .ok_or_else(|| setup("create subaccount", "no auth_token in the answer".into()))?;
                 let account = Account { sid, token };
                 let prefix = self.profile.numbers.fresh_prefix.clone().unwrap_or_else(|| "+1555".into());
                 let number = format!("{prefix}{}", random_digits(12usize.saturating_sub(prefix.len()).max(1)));
@@ -270,7 +276,8 @@ impl Harness {
         for (i, step) in case.data.steps.iter().enumerate() {
             run.step = i;
             run.requirement = step.requirement.clone().or_else(|| case.data.requirements.first().cloned());
-            *run.progress.lock().unwrap_or_else(|p| p.into_inner()) = (i, step.name.clone().unwrap_or_else(|| format!("step {}", i + 1)));
+            *run.progress.lock().unwrap_or_else(|p| p.into_inner()) =
+                (i, step.name.clone().unwrap_or_else(|| format!("step {}", i + 1)));
             let times = step.repeat.unwrap_or(1) as usize;
             for rep in 0..times {
                 let index = step.repeat.map(|_| rep);
@@ -319,7 +326,10 @@ impl Harness {
         v.set("Today", now.to_string());
         v.set("Yesterday", now.previous_day().map(|d| d.to_string()).unwrap_or_default());
         v.set("Tomorrow", now.next_day().map(|d| d.to_string()).unwrap_or_default());
-        v.set("Unreachable", self.profile.sink.unreachable_url.clone().unwrap_or_else(|| "http://127.0.0.1:9/unreachable".into()));
+        v.set(
+            "Unreachable",
+            self.profile.sink.unreachable_url.clone().unwrap_or_else(|| "http://127.0.0.1:9/unreachable".into()),
+        );
         v
     }
 
@@ -335,7 +345,10 @@ impl Harness {
                 None => None,
             };
             let content_type = r.content_type.clone().unwrap_or_else(|| "text/xml".into());
-            routes.insert(path.clone(), Route { status: r.status, body, content_type, delay: r.delay_ms.map(Duration::from_millis) });
+            routes.insert(
+                path.clone(),
+                Route { status: r.status, body, content_type, delay: r.delay_ms.map(Duration::from_millis) },
+            );
         }
         Ok(routes)
     }
@@ -359,7 +372,9 @@ fn recorded_artifact(r: &Recorded) -> serde_json::Value {
 /// Where a schema violation is and what was found there. A missing required property is
 /// reported at the property's own pointer, as absent, rather than at its parent.
 fn violation_target(v: &crate::schema::SchemaViolation, json: &serde_json::Value) -> (String, String) {
-    if let Some(name) = v.message.strip_suffix(" is a required property").and_then(|q| serde_json::from_str::<String>(q).ok()) {
+    if let Some(name) =
+        v.message.strip_suffix(" is a required property").and_then(|q| serde_json::from_str::<String>(q).ok())
+    {
         let escaped = name.replace('~', "~0").replace('/', "~1");
         return (format!("{}/{escaped}", v.instance_pointer), "(absent)".to_owned());
     }
@@ -401,7 +416,14 @@ fn value_text(v: &serde_json::Value) -> String {
 }
 
 impl Run<'_> {
-    fn fail(&mut self, pointer: Option<String>, expected: impl Into<String>, actual: impl Into<String>, message: impl Into<String>, out: Option<&Outgoing>) {
+    fn fail(
+        &mut self,
+        pointer: Option<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        message: impl Into<String>,
+        out: Option<&Outgoing>,
+    ) {
         let secrets = self.secrets();
         let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
         // A target may echo credentials back; nothing it sends reaches a message unmasked.
@@ -439,11 +461,14 @@ impl Run<'_> {
     }
 
     fn credentials(&self, auth: Auth) -> Result<Option<(String, String)>, HarnessFault> {
-        let trial = || self.h.trial.clone().ok_or_else(|| HarnessFault("the case needs the profile's trial account".into()));
+        let trial =
+            || self.h.trial.clone().ok_or_else(|| HarnessFault("the case needs the profile's trial account".into()));
         Ok(match auth {
             Auth::None => None,
             Auth::Account => Some((self.account.sid.clone(), self.account.token.clone())),
-            Auth::WrongToken => Some((self.account.sid.clone(), format!("{}x", self.account.token.chars().rev().collect::<String>()))),
+            Auth::WrongToken => {
+                Some((self.account.sid.clone(), format!("{}x", self.account.token.chars().rev().collect::<String>())))
+            }
             Auth::Main => Some((self.h.main.sid.clone(), self.h.main.token.clone())),
             Auth::Trial => {
                 let t = trial()?;
@@ -479,7 +504,11 @@ impl Run<'_> {
         Ok(Outgoing { method: spec.method.to_uppercase(), url, basic: self.credentials(spec.auth)?, body })
     }
 
-    fn render_pairs(&self, pairs: &[(String, String)], index: Option<usize>) -> Result<Vec<(String, String)>, HarnessFault> {
+    fn render_pairs(
+        &self,
+        pairs: &[(String, String)],
+        index: Option<usize>,
+    ) -> Result<Vec<(String, String)>, HarnessFault> {
         pairs.iter().map(|(k, v)| Ok((k.clone(), self.vars.render(v, index)?))).collect()
     }
 
@@ -488,7 +517,12 @@ impl Run<'_> {
         name.unwrap_or_else(|| format!("{} {}", out.method, path))
     }
 
-    async fn request_step(&mut self, r: &RequestStep, index: Option<usize>, name: Option<String>) -> Result<(), HarnessFault> {
+    async fn request_step(
+        &mut self,
+        r: &RequestStep,
+        index: Option<usize>,
+        name: Option<String>,
+    ) -> Result<(), HarnessFault> {
         let out = self.build(&r.request, index)?;
         self.label = self.label_for(&out, name);
         let resp = match self.h.client.send(&out).await {
@@ -532,10 +566,8 @@ impl Run<'_> {
             literals.add(sink, "[Sink]");
         }
         literals.add(self.h.base_url.clone(), "[Target]");
-        if isolated {
-            if let Some(from) = self.vars.get("From") {
-                literals.add(from, "[From]");
-            }
+        if isolated && let Some(from) = self.vars.get("From") {
+            literals.add(from, "[From]");
         }
         let document = serde_json::Value::Array(self.artifacts.items().to_vec());
         let mut normalized = Normalizer::new(literals).normalize(&document);
@@ -591,22 +623,45 @@ impl Run<'_> {
         let mut failures: Vec<Failure> = differences
             .into_iter()
             .take(10)
-            .map(|d| base(Some(d.pointer), d.expected, d.actual, "differs from the reviewed snapshot (`cargo insta review` to accept)".into()))
+            .map(|d| {
+                base(
+                    Some(d.pointer),
+                    d.expected,
+                    d.actual,
+                    "differs from the reviewed snapshot (`cargo insta review` to accept)".into(),
+                )
+            })
             .collect();
         if total > 10 {
             failures.push(base(None, String::new(), format!("{} more", total - 10), "more differences".into()));
         }
         if failures.is_empty() {
-            failures.push(base(None, "identical text".into(), "different formatting".into(), "snapshot text differs".into()));
+            failures.push(base(
+                None,
+                "identical text".into(),
+                "different formatting".into(),
+                "snapshot text differs".into(),
+            ));
         }
         failures
     }
 
-    fn capture(&mut self, captures: &BTreeMap<String, String>, json: Option<&serde_json::Value>, out: &Outgoing) -> Result<(), HarnessFault> {
+    fn capture(
+        &mut self,
+        captures: &BTreeMap<String, String>,
+        json: Option<&serde_json::Value>,
+        out: &Outgoing,
+    ) -> Result<(), HarnessFault> {
         for (var, pointer) in captures {
             let found = json.and_then(|j| j.pointer(pointer));
             let Some(found) = found else {
-                self.fail(Some(pointer.clone()), "a value to capture", "(absent)", format!("cannot capture {var}"), Some(out));
+                self.fail(
+                    Some(pointer.clone()),
+                    "a value to capture",
+                    "(absent)",
+                    format!("cannot capture {var}"),
+                    Some(out),
+                );
                 return Ok(());
             };
             match var.strip_suffix("[]") {
@@ -618,24 +673,48 @@ impl Run<'_> {
     }
 
     /// Checks a response against an expectation; returns the parsed JSON body when there is one.
-    fn check_expect(&mut self, expect: &Expect, resp: &Incoming, out: &Outgoing, index: Option<usize>) -> Option<serde_json::Value> {
+    fn check_expect(
+        &mut self,
+        expect: &Expect,
+        resp: &Incoming,
+        out: &Outgoing,
+        index: Option<usize>,
+    ) -> Option<serde_json::Value> {
         // A wrong status makes the body checks noise (an error body is not a Call): stop there.
         if let Some(status) = expect.status
             && resp.status != status
         {
             let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-            self.fail(None, format!("HTTP {status}"), format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
+            self.fail(
+                None,
+                format!("HTTP {status}"),
+                format!("HTTP {} {body}", resp.status),
+                "wrong status code",
+                Some(out),
+            );
             return resp.json().ok();
         }
         if let Some(any) = &expect.status_in
             && !any.contains(&resp.status)
         {
             let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-            self.fail(None, format!("HTTP status in {any:?}"), format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
+            self.fail(
+                None,
+                format!("HTTP status in {any:?}"),
+                format!("HTTP {} {body}", resp.status),
+                "wrong status code",
+                Some(out),
+            );
             return resp.json().ok();
         }
         if expect.empty_body == Some(true) && !resp.body.is_empty() {
-            self.fail(None, "an empty body", shorten(&String::from_utf8_lossy(&resp.body), 300), "the body must be empty", Some(out));
+            self.fail(
+                None,
+                "an empty body",
+                shorten(&String::from_utf8_lossy(&resp.body), 300),
+                "the body must be empty",
+                Some(out),
+            );
         }
         let wants_json = expect.schema.is_some() || !expect.json.is_empty() || expect.error_code.is_some();
         if !wants_json {
@@ -643,7 +722,13 @@ impl Run<'_> {
         }
         let ct = resp.content_type.clone().unwrap_or_default();
         if !ct.starts_with("application/json") {
-            self.fail(None, "Content-Type: application/json", format!("Content-Type: {ct:?}"), "JSON bodies carry Content-Type application/json", Some(out));
+            self.fail(
+                None,
+                "Content-Type: application/json",
+                format!("Content-Type: {ct:?}"),
+                "JSON bodies carry Content-Type application/json",
+                Some(out),
+            );
         }
         let json = match resp.json() {
             Ok(j) => j,
@@ -655,14 +740,32 @@ impl Run<'_> {
         if let Some(code) = expect.error_code {
             self.check_schema("error", &json, out, "");
             if json.get("code") != Some(&serde_json::Value::from(code)) {
-                self.fail(Some("/code".into()), code.to_string(), show(json.get("code")), "wrong Twilio error code", Some(out));
+                self.fail(
+                    Some("/code".into()),
+                    code.to_string(),
+                    show(json.get("code")),
+                    "wrong Twilio error code",
+                    Some(out),
+                );
             }
             if json.get("status") != Some(&serde_json::Value::from(resp.status)) {
-                self.fail(Some("/status".into()), resp.status.to_string(), show(json.get("status")), "the error body's status must equal the HTTP status", Some(out));
+                self.fail(
+                    Some("/status".into()),
+                    resp.status.to_string(),
+                    show(json.get("status")),
+                    "the error body's status must equal the HTTP status",
+                    Some(out),
+                );
             }
             let more = json.get("more_info").and_then(|m| m.as_str()).unwrap_or("");
             if !more.contains(&code.to_string()) {
-                self.fail(Some("/more_info".into()), format!("a URL naming {code}"), show(json.get("more_info")), "more_info must name the error code", Some(out));
+                self.fail(
+                    Some("/more_info".into()),
+                    format!("a URL naming {code}"),
+                    show(json.get("more_info")),
+                    "more_info must name the error code",
+                    Some(out),
+                );
             }
         }
         if let Some(schema) = &expect.schema {
@@ -677,22 +780,36 @@ impl Run<'_> {
             Ok(violations) => {
                 for v in violations.into_iter().take(10) {
                     let (pointer, found) = violation_target(&v, json);
-                    self.fail(Some(format!("{prefix}{pointer}")), format!("valid against schemas/{schema}.schema.json"), found, v.message, Some(out));
+                    self.fail(
+                        Some(format!("{prefix}{pointer}")),
+                        format!("valid against schemas/{schema}.schema.json"),
+                        found,
+                        v.message,
+                        Some(out),
+                    );
                 }
             }
-            Err(e) => self.fail(None, format!("schema {schema}"), e.to_string(), "schema could not be applied", Some(out)),
+            Err(e) => {
+                self.fail(None, format!("schema {schema}"), e.to_string(), "schema could not be applied", Some(out))
+            }
         }
     }
 
     fn check_matchers(&mut self, matchers: &[Matcher], json: &serde_json::Value, out: &Outgoing, index: Option<usize>) {
         for m in matchers {
-            if let Err(Mismatch { expected, actual }) = check_rule(&m.rule, json.pointer(&m.pointer), &self.vars, index) {
+            if let Err(Mismatch { expected, actual }) = check_rule(&m.rule, json.pointer(&m.pointer), &self.vars, index)
+            {
                 self.fail(Some(m.pointer.clone()), expected, actual, "value does not match", Some(out));
             }
         }
     }
 
-    async fn poll_step(&mut self, p: &PollStep, index: Option<usize>, name: Option<String>) -> Result<(), HarnessFault> {
+    async fn poll_step(
+        &mut self,
+        p: &PollStep,
+        index: Option<usize>,
+        name: Option<String>,
+    ) -> Result<(), HarnessFault> {
         let out = self.build(&p.request, index)?;
         self.label = match name {
             Some(n) => n,
@@ -727,8 +844,19 @@ impl Run<'_> {
                     Some((resp, None)) => format!("HTTP {} with a non-JSON body", resp.status),
                     None => format!("no response: {last_error}"),
                 };
-                let expected = p.until.iter().map(|m| format!("{} {}", m.pointer, describe_rule(&m.rule))).collect::<Vec<_>>().join(", ");
-                self.fail(None, expected, actual, format!("condition not reached within {} ms", scaled(self.h, p.within_ms).as_millis()), Some(&out));
+                let expected = p
+                    .until
+                    .iter()
+                    .map(|m| format!("{} {}", m.pointer, describe_rule(&m.rule)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.fail(
+                    None,
+                    expected,
+                    actual,
+                    format!("condition not reached within {} ms", scaled(self.h, p.within_ms).as_millis()),
+                    Some(&out),
+                );
                 return Ok(());
             }
             tokio::time::sleep(interval).await;
@@ -750,13 +878,24 @@ impl Run<'_> {
         r.path == c.path && c.filter.iter().all(|(k, rule)| check_param(rule, r.param(k), &self.vars, index).is_ok())
     }
 
-    async fn callbacks_step(&mut self, c: &CallbacksStep, index: Option<usize>, name: Option<String>) -> Result<(), HarnessFault> {
+    async fn callbacks_step(
+        &mut self,
+        c: &CallbacksStep,
+        index: Option<usize>,
+        name: Option<String>,
+    ) -> Result<(), HarnessFault> {
         self.label = name.unwrap_or_else(|| format!("requests to {{Sink}}{}", c.path));
         let deadline = Instant::now() + scaled(self.h, c.within_ms);
         let count = c.count as usize;
         let mut seen: Vec<Recorded>;
         loop {
-            seen = self.h.sink.requests(&self.case.name).into_iter().filter(|r| self.matches_filter(c, r, index)).collect();
+            seen = self
+                .h
+                .sink
+                .requests(&self.case.name)
+                .into_iter()
+                .filter(|r| self.matches_filter(c, r, index))
+                .collect();
             if seen.len() >= count && (count > 0 || c.quiet_ms.is_none()) || Instant::now() >= deadline {
                 break;
             }
@@ -764,7 +903,13 @@ impl Run<'_> {
         }
         if let Some(quiet) = c.quiet_ms {
             tokio::time::sleep(scaled(self.h, quiet)).await;
-            seen = self.h.sink.requests(&self.case.name).into_iter().filter(|r| self.matches_filter(c, r, index)).collect();
+            seen = self
+                .h
+                .sink
+                .requests(&self.case.name)
+                .into_iter()
+                .filter(|r| self.matches_filter(c, r, index))
+                .collect();
         }
         let summary = |list: &[Recorded]| -> String {
             if list.is_empty() {
@@ -800,12 +945,19 @@ impl Run<'_> {
         for (i, r) in seen.iter().enumerate() {
             let at = format!("request #{} ({} {})", i + 1, r.method, r.path);
             if let Some(problem) = &r.body_problem {
-                self.fail(Some(at.clone()), "a form-encoded body", problem.clone(), "callback bodies are application/x-www-form-urlencoded", None);
+                self.fail(
+                    Some(at.clone()),
+                    "a form-encoded body",
+                    problem.clone(),
+                    "callback bodies are application/x-www-form-urlencoded",
+                    None,
+                );
             }
             if let Some(m) = &c.method
-                && &r.method != m {
-                    self.fail(Some(at.clone()), m.clone(), r.method.clone(), "wrong HTTP method", None);
-                }
+                && &r.method != m
+            {
+                self.fail(Some(at.clone()), m.clone(), r.method.clone(), "wrong HTTP method", None);
+            }
             if signed {
                 self.check_signature(r, &at);
             }
@@ -814,7 +966,13 @@ impl Run<'_> {
                 if let Ok(violations) = self.h.schemas.validate(schema, &params) {
                     for v in violations.into_iter().take(10) {
                         let (pointer, found) = violation_target(&v, &params);
-                        self.fail(Some(format!("{at}{pointer}")), format!("valid against schemas/{schema}.schema.json"), found, v.message, None);
+                        self.fail(
+                            Some(format!("{at}{pointer}")),
+                            format!("valid against schemas/{schema}.schema.json"),
+                            found,
+                            v.message,
+                            None,
+                        );
                     }
                 }
             }
@@ -838,7 +996,11 @@ impl Run<'_> {
             }
         }
         if !c.sequence.is_empty() && c.sequence.len() != count {
-            return Err(HarnessFault(format!("step {}: `sequence` has {} entries but `count` is {count}", self.step + 1, c.sequence.len())));
+            return Err(HarnessFault(format!(
+                "step {}: `sequence` has {} entries but `count` is {count}",
+                self.step + 1,
+                c.sequence.len()
+            )));
         }
         if let Some(spacing) = &c.spacing {
             for (i, pair) in seen.windows(2).enumerate() {
@@ -848,39 +1010,64 @@ impl Run<'_> {
                 if let Some(min) = spacing.min_ms {
                     let floor = min.saturating_sub(spacing.tolerance_ms.unwrap_or(0));
                     if gap_ms < floor {
-                        self.fail(Some(between.clone()), format!("at least {min} ms between requests (tolerance {} ms)", spacing.tolerance_ms.unwrap_or(0)), format!("{gap_ms} ms: {}", summary(pair)), "requests too close together", None);
+                        self.fail(
+                            Some(between.clone()),
+                            format!(
+                                "at least {min} ms between requests (tolerance {} ms)",
+                                spacing.tolerance_ms.unwrap_or(0)
+                            ),
+                            format!("{gap_ms} ms: {}", summary(pair)),
+                            "requests too close together",
+                            None,
+                        );
                     }
                 }
                 if let Some(max) = spacing.max_ms {
                     let ceiling = scaled(self.h, max).as_millis() as u64;
                     if gap_ms > ceiling {
-                        self.fail(Some(between.clone()), format!("at most {ceiling} ms between requests"), format!("{gap_ms} ms: {}", summary(pair)), "requests too far apart", None);
+                        self.fail(
+                            Some(between.clone()),
+                            format!("at most {ceiling} ms between requests"),
+                            format!("{gap_ms} ms: {}", summary(pair)),
+                            "requests too far apart",
+                            None,
+                        );
                     }
                 }
             }
         }
         if self.failures.is_empty()
-            && let Some(last) = seen.last() {
-                for (var, param) in &c.capture {
-                    let value = last.param(param).unwrap_or("").to_owned();
-                    match var.strip_suffix("[]") {
-                        Some(list) => self.vars.push(list, value),
-                        None => self.vars.set(var, value),
-                    }
+            && let Some(last) = seen.last()
+        {
+            for (var, param) in &c.capture {
+                let value = last.param(param).unwrap_or("").to_owned();
+                match var.strip_suffix("[]") {
+                    Some(list) => self.vars.push(list, value),
+                    None => self.vars.set(var, value),
                 }
             }
+        }
         Ok(())
     }
 
     fn check_signature(&mut self, r: &Recorded, at: &str) {
         match &r.signature {
-            None => self.fail(Some(format!("{at}/X-Twilio-Signature")), "an X-Twilio-Signature header", "(absent)", "every request the target makes must be signed", None),
+            None => self.fail(
+                Some(format!("{at}/X-Twilio-Signature")),
+                "an X-Twilio-Signature header",
+                "(absent)",
+                "every request the target makes must be signed",
+                None,
+            ),
             Some(sig) => {
                 let params: &[(String, String)] = if r.method == "POST" { &r.form } else { &[] };
                 if !signature::validate(&self.account.token, &r.url, params, sig) {
                     self.fail(
                         Some(format!("{at}/X-Twilio-Signature")),
-                        format!("HMAC-SHA1 with the account's auth token over {} plus the sorted POST parameters", r.url),
+                        format!(
+                            "HMAC-SHA1 with the account's auth token over {} plus the sorted POST parameters",
+                            r.url
+                        ),
                         sig.clone(),
                         "X-Twilio-Signature does not validate",
                         None,
@@ -896,10 +1083,11 @@ impl Run<'_> {
             return Err(HarnessFault(format!("no captured list {:?}", s.values)));
         };
         if let Some(n) = s.count
-            && values.len() != n {
-                self.fail(None, format!("{n} values"), format!("{}", values.len()), "wrong number of values", None);
-                return Ok(());
-            }
+            && values.len() != n
+        {
+            self.fail(None, format!("{n} values"), format!("{}", values.len()), "wrong number of values", None);
+            return Ok(());
+        }
         let mut numbers = Vec::new();
         for v in &values {
             let n = match s.read_as.as_str() {
@@ -909,7 +1097,13 @@ impl Run<'_> {
             match n {
                 Ok(n) => numbers.push(n),
                 Err(e) => {
-                    self.fail(None, format!("a value readable as {}", s.read_as), format!("{v:?} ({e})"), "unreadable value", None);
+                    self.fail(
+                        None,
+                        format!("a value readable as {}", s.read_as),
+                        format!("{v:?} ({e})"),
+                        "unreadable value",
+                        None,
+                    );
                     return Ok(());
                 }
             }
@@ -928,7 +1122,12 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn paginate_step(&mut self, p: &PaginateStep, index: Option<usize>, name: Option<String>) -> Result<(), HarnessFault> {
+    async fn paginate_step(
+        &mut self,
+        p: &PaginateStep,
+        index: Option<usize>,
+        name: Option<String>,
+    ) -> Result<(), HarnessFault> {
         let mut out = self.build(&p.request, index)?;
         self.label = self.label_for(&out, name);
         let mut seen: Vec<String> = Vec::new();
@@ -938,7 +1137,13 @@ impl Run<'_> {
         loop {
             pages += 1;
             if pages > max_pages {
-                self.fail(None, format!("at most {max_pages} pages"), format!("page {pages} still has next_page_uri {}", out.url), "next_page_uri never ends", Some(&out));
+                self.fail(
+                    None,
+                    format!("at most {max_pages} pages"),
+                    format!("page {pages} still has next_page_uri {}", out.url),
+                    "next_page_uri never ends",
+                    Some(&out),
+                );
                 return Ok(());
             }
             let resp = match self.h.client.send(&out).await {
@@ -962,18 +1167,36 @@ impl Run<'_> {
             pages_seen.push(envelope);
             let next = json.get("next_page_uri").and_then(|n| n.as_str()).map(str::to_owned);
             if let (Some(size), Some(_)) = (p.page_size, &next)
-                && items.len() != size {
-                    self.fail(Some(p.items.clone()), format!("{size} items on a page that has a next page"), items.len().to_string(), format!("page {pages} is short"), Some(&out));
-                }
+                && items.len() != size
+            {
+                self.fail(
+                    Some(p.items.clone()),
+                    format!("{size} items on a page that has a next page"),
+                    items.len().to_string(),
+                    format!("page {pages} is short"),
+                    Some(&out),
+                );
+            }
             for item in &items {
                 match item.pointer(&p.id) {
                     Some(id) => seen.push(value_text(id)),
-                    None => self.fail(Some(format!("{}/…{}", p.items, p.id)), "an id on every item", show(Some(item)), "item without id", Some(&out)),
+                    None => self.fail(
+                        Some(format!("{}/…{}", p.items, p.id)),
+                        "an id on every item",
+                        show(Some(item)),
+                        "item without id",
+                        Some(&out),
+                    ),
                 }
             }
             match next {
                 Some(uri) if !uri.is_empty() => {
-                    out = Outgoing { url: format!("{}{}", self.h.base_url, uri), body: None, method: "GET".into(), basic: out.basic.clone() };
+                    out = Outgoing {
+                        url: format!("{}{}", self.h.base_url, uri),
+                        body: None,
+                        method: "GET".into(),
+                        basic: out.basic.clone(),
+                    };
                 }
                 _ => break,
             }
@@ -983,22 +1206,45 @@ impl Run<'_> {
         if unique.len() != seen.len() {
             let mut dupes: Vec<&String> = seen.iter().filter(|s| seen.iter().filter(|t| t == s).count() > 1).collect();
             dupes.dedup();
-            self.fail(None, "every item exactly once", format!("repeated: {}", dupes.iter().take(5).map(|s| s.as_str()).collect::<Vec<_>>().join(", ")), "paging repeats items", None);
+            self.fail(
+                None,
+                "every item exactly once",
+                format!("repeated: {}", dupes.iter().take(5).map(|s| s.as_str()).collect::<Vec<_>>().join(", ")),
+                "paging repeats items",
+                None,
+            );
         }
         if unique.len() != p.expect_total {
-            self.fail(None, format!("{} distinct items over {pages} pages", p.expect_total), unique.len().to_string(), "paging does not visit every item", None);
+            self.fail(
+                None,
+                format!("{} distinct items over {pages} pages", p.expect_total),
+                unique.len().to_string(),
+                "paging does not visit every item",
+                None,
+            );
         }
         if let Some(list) = &p.ids_from {
             let want: HashSet<String> = self.vars.list(list).map(|l| l.iter().cloned().collect()).unwrap_or_default();
             let missing: Vec<&String> = want.iter().filter(|w| !unique.contains(w)).take(5).collect();
             if !missing.is_empty() {
-                self.fail(None, format!("every id of {list}"), format!("missing {missing:?}"), "paging skipped items", None);
+                self.fail(
+                    None,
+                    format!("every id of {list}"),
+                    format!("missing {missing:?}"),
+                    "paging skipped items",
+                    None,
+                );
             }
         }
         Ok(())
     }
 
-    async fn saturate_step(&mut self, s: &SaturateStep, index: Option<usize>, name: Option<String>) -> Result<(), HarnessFault> {
+    async fn saturate_step(
+        &mut self,
+        s: &SaturateStep,
+        index: Option<usize>,
+        name: Option<String>,
+    ) -> Result<(), HarnessFault> {
         let probe = self.build(&s.request, index)?;
         self.label = name.unwrap_or_else(|| "saturate the concurrency limit".into());
         let hold: usize = self.vars.render(&s.hold, index)?.parse().map_err(|e| HarnessFault(format!("hold: {e}")))?;
@@ -1016,7 +1262,9 @@ impl Run<'_> {
         );
         let mut held = Vec::new();
         for _ in 0..hold {
-            let mut stream = tokio::net::TcpStream::connect((host.as_str(), port)).await.map_err(|e| HarnessFault(format!("cannot open a held request: {e}")))?;
+            let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
+                .await
+                .map_err(|e| HarnessFault(format!("cannot open a held request: {e}")))?;
             stream.write_all(head.as_bytes()).await.map_err(|e| HarnessFault(e.to_string()))?;
             held.push(stream);
         }

@@ -39,16 +39,8 @@ pub const CUSTOM_FORMATS: &[&str] = &[
 /// The standard JSON Schema formats a schema may use; `jsonschema` checks them itself.
 ///
 /// Any `format` in neither this list nor [`CUSTOM_FORMATS`] makes loading fail.
-pub const STANDARD_FORMATS: &[&str] = &[
-    "uri",
-    "uri-reference",
-    "date-time",
-    "date",
-    "email",
-    "hostname",
-    "uuid",
-    "regex",
-];
+pub const STANDARD_FORMATS: &[&str] =
+    &["uri", "uri-reference", "date-time", "date", "email", "hostname", "uuid", "regex"];
 
 /// The SID kind a `*-sid` format checks.
 fn sid_format_kind(format: &str) -> Option<SidKind> {
@@ -117,30 +109,17 @@ impl fmt::Display for SchemaError {
             SchemaError::InvalidJson { path, message } => {
                 write!(f, "{} is not valid JSON: {message}", path.display())
             }
-            SchemaError::UnknownFormat {
-                path,
-                pointer,
-                format,
-            } => write!(
+            SchemaError::UnknownFormat { path, pointer, format } => write!(
                 f,
                 "{} uses unknown format {format:?} at {pointer}; known formats: {}",
                 path.display(),
-                CUSTOM_FORMATS
-                    .iter()
-                    .chain(STANDARD_FORMATS)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                CUSTOM_FORMATS.iter().chain(STANDARD_FORMATS).copied().collect::<Vec<_>>().join(", ")
             ),
             SchemaError::Compile { path, message } => {
                 write!(f, "cannot compile schema {}: {message}", path.display())
             }
             SchemaError::UnknownSchema { name, known } => {
-                write!(
-                    f,
-                    "no schema named {name:?}; the set holds: {}",
-                    known.join(", ")
-                )
+                write!(f, "no schema named {name:?}; the set holds: {}", known.join(", "))
             }
         }
     }
@@ -169,11 +148,7 @@ pub struct SchemaViolation {
 
 impl fmt::Display for SchemaViolation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.instance_pointer.is_empty() {
-            "(root)"
-        } else {
-            &self.instance_pointer
-        };
+        let at = if self.instance_pointer.is_empty() { "(root)" } else { &self.instance_pointer };
         write!(f, "at {at}: {}", self.message)
     }
 }
@@ -222,11 +197,8 @@ impl SchemaSet {
         let mut documents = Vec::with_capacity(files.len());
         for (name, file_name, path) in files {
             let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-            let document: Value =
-                serde_json::from_str(&text).map_err(|e| SchemaError::InvalidJson {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
+            let document: Value = serde_json::from_str(&text)
+                .map_err(|e| SchemaError::InvalidJson { path: path.clone(), message: e.to_string() })?;
             check_formats(&document, &path)?;
             let (id, has_id) = match document.get("$id").and_then(Value::as_str) {
                 Some(id) => (id.trim_end_matches('#').to_owned(), true),
@@ -241,15 +213,10 @@ impl SchemaSet {
         for (_, path, document, id, _) in &documents {
             builder = builder
                 .add(id, document.clone())
-                .map_err(|e| SchemaError::Compile {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| SchemaError::Compile { path: path.clone(), message: e.to_string() })?;
         }
-        let registry = builder.prepare().map_err(|e| SchemaError::Compile {
-            path: dir.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let registry =
+            builder.prepare().map_err(|e| SchemaError::Compile { path: dir.to_path_buf(), message: e.to_string() })?;
 
         let mut schemas = BTreeMap::new();
         for (name, path, document, id, has_id) in documents {
@@ -257,10 +224,9 @@ impl SchemaSet {
             if !has_id {
                 options = options.with_base_uri(id);
             }
-            let validator = options.build(&document).map_err(|e| SchemaError::Compile {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+            let validator = options
+                .build(&document)
+                .map_err(|e| SchemaError::Compile { path: path.clone(), message: e.to_string() })?;
             schemas.insert(name, Loaded { path, validator });
         }
         Ok(SchemaSet { schemas })
@@ -279,18 +245,11 @@ impl SchemaSet {
     /// Every violation of `instance` against the schema `name`; empty when it conforms.
     ///
     /// Fails only when the set holds no schema of that name.
-    pub fn validate(
-        &self,
-        name: &str,
-        instance: &Value,
-    ) -> Result<Vec<SchemaViolation>, SchemaError> {
-        let loaded = self
-            .schemas
-            .get(name)
-            .ok_or_else(|| SchemaError::UnknownSchema {
-                name: name.to_owned(),
-                known: self.schemas.keys().cloned().collect(),
-            })?;
+    pub fn validate(&self, name: &str, instance: &Value) -> Result<Vec<SchemaViolation>, SchemaError> {
+        let loaded = self.schemas.get(name).ok_or_else(|| SchemaError::UnknownSchema {
+            name: name.to_owned(),
+            known: self.schemas.keys().cloned().collect(),
+        })?;
         Ok(loaded
             .validator
             .iter_errors(instance)
@@ -350,8 +309,7 @@ fn walk_schema(schema: &Value, pointer: &mut String, path: &Path) -> Result<(), 
                         }
                     }
                     "const" | "enum" | "examples" | "default" => {}
-                    "properties" | "patternProperties" | "$defs" | "definitions"
-                    | "dependentSchemas" => {
+                    "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" => {
                         if let Value::Object(members) = value {
                             for (member, subschema) in members {
                                 let inner = pointer.len();

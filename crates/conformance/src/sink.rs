@@ -101,7 +101,8 @@ impl Respond for Recorder {
         };
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_type = header("content-type");
-        let query: Vec<(String, String)> = request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let query: Vec<(String, String)> =
+            request.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let (form, body_problem) = if request.body.is_empty() {
             (Vec::new(), None)
         } else if content_type.as_deref().is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
@@ -110,7 +111,10 @@ impl Respond for Recorder {
                 Err(e) => (Vec::new(), Some(e.to_string())),
             }
         } else {
-            (Vec::new(), Some(format!("body with content type {:?} is not a form", content_type.as_deref().unwrap_or(""))))
+            (
+                Vec::new(),
+                Some(format!("body with content type {:?} is not a form", content_type.as_deref().unwrap_or(""))),
+            )
         };
         let mut params = query;
         params.extend(form.iter().cloned());

@@ -79,9 +79,10 @@ fn volatile(key: &str, text: &str) -> Option<&'static str> {
     match key {
         "queue_time" if digits => Some("[milliseconds]"),
         "duration" | "CallDuration" | "RecordingDuration" | "Duration" if digits => Some("[seconds]"),
-        "price" if text.strip_prefix('-').unwrap_or(text).split_once('.').is_some_and(|(a, b)| {
-            !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
-        }) =>
+        "price"
+            if text.strip_prefix('-').unwrap_or(text).split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
+            }) =>
         {
             Some("[price]")
         }
@@ -249,7 +250,11 @@ fn diff_at(pointer: String, expected: Option<&Value>, actual: Option<&Value>, ou
             }
         }
         (e, a) if e == a => {}
-        (e, a) => out.push(Difference { pointer: if pointer.is_empty() { "/".into() } else { pointer }, expected: show(e), actual: show(a) }),
+        (e, a) => out.push(Difference {
+            pointer: if pointer.is_empty() { "/".into() } else { pointer },
+            expected: show(e),
+            actual: show(a),
+        }),
     }
 }
 
@@ -289,7 +294,8 @@ mod tests {
         let a = "CA0123456789abcdef0123456789abcdef";
         let b = "CAffffffffffffffffffffffffffffffff";
         let acct = "AC0123456789abcdef0123456789abcdef";
-        let doc = json!([{"sid": a, "uri": format!("/2010-04-01/Accounts/{acct}/Calls/{a}.json")}, {"sid": b, "parent": a}]);
+        let doc =
+            json!([{"sid": a, "uri": format!("/2010-04-01/Accounts/{acct}/Calls/{a}.json")}, {"sid": b, "parent": a}]);
         assert_eq!(
             normalize(&doc),
             json!([{"sid": "[CallSid:1]", "uri": "/2010-04-01/Accounts/[AccountSid:1]/Calls/[CallSid:1].json"}, {"parent": "[CallSid:1]", "sid": "[CallSid:2]"}])
@@ -310,7 +316,8 @@ mod tests {
     #[test]
     fn diff_names_pointers_of_changed_added_and_removed_values() {
         let e = json!([{"body": {"status": "queued", "to": "+1"}, "params": {"CallStatus": "initiated"}}]);
-        let a = json!([{"body": {"status": "ringing", "to": "+1", "extra": 1}, "params": {"Call_Status": "initiated"}}]);
+        let a =
+            json!([{"body": {"status": "ringing", "to": "+1", "extra": 1}, "params": {"Call_Status": "initiated"}}]);
         let d = diff(&e, &a);
         let pointers: Vec<&str> = d.iter().map(|d| d.pointer.as_str()).collect();
         assert_eq!(pointers, ["/0/body/extra", "/0/body/status", "/0/params/CallStatus", "/0/params/Call_Status"]);
@@ -320,13 +327,20 @@ mod tests {
 
     #[test]
     fn waivers_replace_values_inside_every_artifact() {
-        let mut doc = json!([{"body": {"message": "a"}}, {"requests": [{"params": {"X": "1"}}, {"params": {"X": "2"}}]}]);
+        let mut doc =
+            json!([{"body": {"message": "a"}}, {"requests": [{"params": {"X": "1"}}, {"params": {"X": "2"}}]}]);
         waive(&mut doc, &["/body/message".into(), "/requests/*/params/X".into()]);
-        assert_eq!(doc, json!([{"body": {"message": "[waived]"}}, {"requests": [{"params": {"X": "[waived]"}}, {"params": {"X": "[waived]"}}]}]));
+        assert_eq!(
+            doc,
+            json!([{"body": {"message": "[waived]"}}, {"requests": [{"params": {"X": "[waived]"}}, {"params": {"X": "[waived]"}}]}])
+        );
     }
 
     #[test]
     fn snapshot_files_mirror_case_paths() {
-        assert_eq!(snapshot_file(Path::new("/r"), "seed::001_phone"), PathBuf::from("/r/fixtures/snapshots/seed/001_phone.snap"));
+        assert_eq!(
+            snapshot_file(Path::new("/r"), "seed::001_phone"),
+            PathBuf::from("/r/fixtures/snapshots/seed/001_phone.snap")
+        );
     }
 }

@@ -102,7 +102,8 @@ impl Vars {
             return index.map(|i| i.to_string()).ok_or_else(|| "{i} used outside a repeated step".to_owned());
         }
         if let Some((name, idx)) = expr.strip_suffix(']').and_then(|e| e.split_once('[')) {
-            let list = self.list(name).ok_or_else(|| format!("no list variable {name:?} (captured with `{name}[]`)"))?;
+            let list =
+                self.list(name).ok_or_else(|| format!("no list variable {name:?} (captured with `{name}[]`)"))?;
             let i = if idx == "i" {
                 index.ok_or_else(|| format!("{{{expr}}} used outside a repeated step"))?
             } else {
@@ -142,7 +143,10 @@ mod tests {
         vars.set("AccountSid", "AC1");
         vars.push("CallSid", "CA1");
         vars.push("CallSid", "CA2");
-        assert_eq!(vars.render("/Accounts/{AccountSid}/Calls/{CallSid[i]}.json", Some(1)), Ok("/Accounts/AC1/Calls/CA2.json".into()));
+        assert_eq!(
+            vars.render("/Accounts/{AccountSid}/Calls/{CallSid[i]}.json", Some(1)),
+            Ok("/Accounts/AC1/Calls/CA2.json".into())
+        );
         assert_eq!(vars.render("{CallSid[0]} {{x}}", None), Ok("CA1 {x}".into()));
         assert!(vars.render("{Nope}", None).is_err());
         assert!(vars.render("{CallSid[5]}", None).is_err());

@@ -49,15 +49,7 @@ fn add_seeded(
 
 /// Adds the accounts of [`crate::seed`].
 pub(crate) fn seed_accounts(shared: &Arc<Shared>) {
-    add_seeded(
-        shared,
-        seed::MAIN_ACCOUNT_SID,
-        seed::MAIN_AUTH_TOKEN,
-        "callspec main",
-        false,
-        seed::MAIN_NUMBERS,
-        &[],
-    );
+    add_seeded(shared, seed::MAIN_ACCOUNT_SID, seed::MAIN_AUTH_TOKEN, "callspec main", false, seed::MAIN_NUMBERS, &[]);
     add_seeded(
         shared,
         seed::TRIAL_ACCOUNT_SID,
@@ -71,18 +63,9 @@ pub(crate) fn seed_accounts(shared: &Arc<Shared>) {
 
 /// Creates a subaccount of `parent` with a random SID and auth token. It is a trial
 /// account when the parent is, and starts with the parent's verified caller IDs.
-pub(crate) fn create_subaccount(
-    shared: &Arc<Shared>,
-    parent: &Account,
-    name: Option<String>,
-) -> Arc<Account> {
+pub(crate) fn create_subaccount(shared: &Arc<Shared>, parent: &Account, name: Option<String>) -> Arc<Account> {
     let sid = Sid::random(SidKind::Account);
-    let name = name.unwrap_or_else(|| {
-        format!(
-            "SubAccount Created at {}",
-            crate::resources::rfc2822_ms(now_ms())
-        )
-    });
+    let name = name.unwrap_or_else(|| format!("SubAccount Created at {}", crate::resources::rfc2822_ms(now_ms())));
     let account = Account::new(sid, random_token(), name, Some(parent.sid), parent.trial);
     account.write().verified_caller_ids = parent.read().verified_caller_ids.clone();
     shared.add_account(account)

@@ -9,9 +9,7 @@ use crate::resources::{recording_media_url, rfc2822_ms};
 use crate::state::{Account, CallRecord, Live, Recording, RecordingStatus, Shared, Target};
 use crate::webhook::{self, Control, Outgoing, WebhookKind};
 use callspec_model::call::API_VERSION;
-use callspec_model::callback::{
-    CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams,
-};
+use callspec_model::callback::{CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams};
 use callspec_model::params::{Instructions, RecordingEvent};
 use callspec_model::status::StatusCallbackEvent;
 use callspec_model::{CallStatus, Sid, SidKind};
@@ -24,11 +22,7 @@ pub(crate) const DIRECTION: &str = "outbound-api";
 const RECORDING_TOO_SHORT: u32 = 16101;
 
 /// The standard parameters of a request about this call, with `CallStatus`.
-pub(crate) fn voice_params(
-    account: &Account,
-    rec: &CallRecord,
-    status: CallStatus,
-) -> VoiceRequestParams {
+pub(crate) fn voice_params(account: &Account, rec: &CallRecord, status: CallStatus) -> VoiceRequestParams {
     VoiceRequestParams {
         call_sid: rec.sid().to_string(),
         account_sid: account.sid.to_string(),
@@ -44,22 +38,14 @@ pub(crate) fn voice_params(
 }
 
 fn push(shared: &Shared, account: &Account, live: &mut Live, out: Outgoing) {
-    let tx = live
-        .outbox
-        .get_or_insert_with(|| webhook::start_outbox(shared, account.auth_token.clone()));
+    let tx = live.outbox.get_or_insert_with(|| webhook::start_outbox(shared, account.auth_token.clone()));
     if tx.send(out).is_err() {
         tracing::debug!("outbox closed (shutting down); callback dropped");
     }
 }
 
 /// Queues the status callback for `event` when the call subscribes to it.
-fn emit_status(
-    shared: &Shared,
-    account: &Account,
-    rec: &mut CallRecord,
-    event: StatusCallbackEvent,
-    now: i64,
-) {
+fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: StatusCallbackEvent, now: i64) {
     let Some(live) = rec.live.as_deref() else {
         return;
     };
@@ -77,19 +63,14 @@ fn emit_status(
         timestamp: rfc2822_ms(now),
         callback_source: CALLBACK_SOURCE.to_owned(),
         sequence_number: live.sequence,
-        duration: (terminal && answered)
-            .then(|| policy::billed_minutes(rec.duration_s.unwrap_or(0))),
+        duration: (terminal && answered).then(|| policy::billed_minutes(rec.duration_s.unwrap_or(0))),
         call_duration: terminal.then(|| rec.duration_s.unwrap_or(0)),
         sip_response_code: terminal.then(|| policy::sip_response_code(rec.status)),
         recording_url: recording.map(|r| recording_media_url(&account.sid, r.sid)),
         recording_sid: recording.map(|r| Sid::from_parts(SidKind::Recording, r.sid).to_string()),
         recording_duration: recording.map(|r| r.duration_s.unwrap_or(0)),
     };
-    let out = Outgoing {
-        kind: WebhookKind::StatusCallback,
-        target,
-        params: params.to_form(),
-    };
+    let out = Outgoing { kind: WebhookKind::StatusCallback, target, params: params.to_form() };
     if let Some(live) = rec.live.as_deref_mut() {
         live.sequence += 1;
         push(shared, account, live, out);
@@ -126,11 +107,7 @@ fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, even
         recording_track: recording.track.to_string(),
         error_code: (event == RecordingEvent::Absent).then_some(RECORDING_TOO_SHORT),
     };
-    let out = Outgoing {
-        kind: WebhookKind::RecordingCallback,
-        target,
-        params: params.to_form(),
-    };
+    let out = Outgoing { kind: WebhookKind::RecordingCallback, target, params: params.to_form() };
     if let Some(live) = rec.live.as_deref_mut() {
         push(shared, account, live, out);
     }
@@ -173,12 +150,7 @@ pub(crate) struct Answered {
 
 /// The callee answers: `in-progress`, the `answered` callback, and the recording starts.
 /// `None` if the call is no longer ringing.
-pub(crate) fn answer(
-    shared: &Shared,
-    account: &Account,
-    rec: &mut CallRecord,
-    now: i64,
-) -> Option<Answered> {
+pub(crate) fn answer(shared: &Shared, account: &Account, rec: &mut CallRecord, now: i64) -> Option<Answered> {
     if rec.status != CallStatus::Ringing {
         return None;
     }
@@ -199,10 +171,7 @@ pub(crate) fn answer(
         }));
         emit_recording(shared, account, rec, RecordingEvent::InProgress);
     }
-    Some(Answered {
-        instructions: plan.instructions,
-        params: voice_params(account, rec, CallStatus::InProgress),
-    })
+    Some(Answered { instructions: plan.instructions, params: voice_params(account, rec, CallStatus::InProgress) })
 }
 
 /// The fallback target of a live call, as it stands now (updates may change it).
@@ -213,13 +182,7 @@ pub(crate) fn fallback(rec: &CallRecord) -> Option<Target> {
 /// Ends a call with a terminal `status`: end time, duration, price, the recording's end, the
 /// `completed` status callback and the recording callback. A call that never left the queue
 /// ends silently. Returns false if the call had already ended.
-pub(crate) fn finish(
-    shared: &Shared,
-    account: &Account,
-    rec: &mut CallRecord,
-    status: CallStatus,
-    now: i64,
-) -> bool {
+pub(crate) fn finish(shared: &Shared, account: &Account, rec: &mut CallRecord, status: CallStatus, now: i64) -> bool {
     if rec.status.is_terminal() {
         return false;
     }
@@ -233,15 +196,10 @@ pub(crate) fn finish(
         return true;
     }
     rec.end_ms = Some(now);
-    let talk = rec
-        .answered_ms
-        .map(|a| u64::try_from((now - a) / 1000).unwrap_or(0));
+    let talk = rec.answered_ms.map(|a| u64::try_from((now - a) / 1000).unwrap_or(0));
     rec.duration_s = Some(talk.unwrap_or(0));
-    rec.price_units = talk.map(|t| {
-        u32::try_from(policy::billed_minutes(t))
-            .unwrap_or(u32::MAX)
-            .saturating_mul(policy::PRICE_PER_MINUTE)
-    });
+    rec.price_units = talk
+        .map(|t| u32::try_from(policy::billed_minutes(t)).unwrap_or(u32::MAX).saturating_mul(policy::PRICE_PER_MINUTE));
     let mut recording_event = None;
     if let Some(r) = rec.recording.as_deref_mut()
         && r.status == RecordingStatus::InProgress

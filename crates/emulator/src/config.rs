@@ -40,11 +40,7 @@ impl Config {
     /// The time between two dequeues of one account. A non-positive or non-finite `cps` is
     /// treated as 1.0; very small rates are capped at one call per day.
     pub fn dequeue_period(&self) -> Duration {
-        let cps = if self.cps.is_finite() && self.cps > 0.0 {
-            self.cps
-        } else {
-            1.0
-        };
+        let cps = if self.cps.is_finite() && self.cps > 0.0 { self.cps } else { 1.0 };
         Duration::from_secs_f64((1.0 / cps).min(86_400.0))
     }
 }
@@ -55,10 +51,7 @@ mod tests {
 
     #[test]
     fn period_follows_cps_and_survives_nonsense() {
-        let mut c = Config {
-            cps: 4.0,
-            ..Config::default()
-        };
+        let mut c = Config { cps: 4.0, ..Config::default() };
         assert_eq!(c.dequeue_period(), Duration::from_millis(250));
         c.cps = 0.0;
         assert_eq!(c.dequeue_period(), Duration::from_secs(1));

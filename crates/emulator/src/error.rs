@@ -37,22 +37,16 @@ impl ApiError {
     /// The Twilio error body this error renders as.
     pub(crate) fn body(&self) -> TwilioError {
         match self {
-            ApiError::Unauthenticated => {
-                TwilioError::new(code::AUTHENTICATION, 401, "Authenticate")
+            ApiError::Unauthenticated => TwilioError::new(code::AUTHENTICATION, 401, "Authenticate"),
+            ApiError::NotFound(path) => {
+                TwilioError::new(code::NOT_FOUND, 404, format!("The requested resource {path} was not found"))
             }
-            ApiError::NotFound(path) => TwilioError::new(
-                code::NOT_FOUND,
-                404,
-                format!("The requested resource {path} was not found"),
-            ),
             ApiError::MethodNotAllowed { allow } => TwilioError::new(
                 code::METHOD_NOT_ALLOWED,
                 405,
                 format!("Method not allowed; this resource supports {allow}"),
             ),
-            ApiError::TooManyRequests => {
-                TwilioError::new(code::TOO_MANY_REQUESTS, 429, "Too Many Requests")
-            }
+            ApiError::TooManyRequests => TwilioError::new(code::TOO_MANY_REQUESTS, 429, "Too Many Requests"),
             ApiError::BodyTooLarge { limit } => TwilioError::new(
                 code::INVALID_PARAMETER,
                 413,
@@ -74,10 +68,7 @@ pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) ->
     match serde_json::to_vec(body) {
         Ok(bytes) => {
             let mut resp = (status, bytes).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             resp
         }
         Err(e) => {
@@ -88,10 +79,7 @@ pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) ->
                 fallback.code, fallback.message, fallback.more_info
             );
             let mut resp = (StatusCode::INTERNAL_SERVER_ERROR, text).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             resp
         }
     }
@@ -103,14 +91,10 @@ impl IntoResponse for ApiError {
         let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = json_response(status, &body);
         if let ApiError::MethodNotAllowed { allow } = self {
-            resp.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static(allow));
+            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         if let ApiError::Unauthenticated = self {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"Twilio API\""),
-            );
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
         }
         resp
     }
@@ -131,10 +115,7 @@ mod tests {
         ] {
             let body = err.body();
             assert_eq!((body.status, body.code), (status, code));
-            assert_eq!(
-                body.more_info,
-                format!("https://www.twilio.com/docs/errors/{code}")
-            );
+            assert_eq!(body.more_info, format!("https://www.twilio.com/docs/errors/{code}"));
         }
     }
 }

@@ -69,12 +69,7 @@ pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
         }
     });
     tracing::info!(addr = %local_addr, "callspec emulator listening");
-    Ok(Emulator {
-        local_addr,
-        stop_server: Some(stop_server),
-        stop_tasks,
-        server: Some(server),
-    })
+    Ok(Emulator { local_addr, stop_server: Some(stop_server), stop_tasks, server: Some(server) })
 }
 
 impl Emulator {
@@ -96,9 +91,7 @@ impl Emulator {
             let _ = tx.send(());
         }
         if let Some(mut server) = self.server.take()
-            && tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
-                .await
-                .is_err()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await.is_err()
         {
             server.abort();
         }

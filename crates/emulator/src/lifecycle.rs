@@ -97,10 +97,7 @@ impl Ctx {
     async fn ring(&mut self, d: Duration) -> bool {
         let deadline = deadline_after(d);
         loop {
-            match self
-                .wait(deadline.saturating_duration_since(Instant::now()))
-                .await
-            {
+            match self.wait(deadline.saturating_duration_since(Instant::now())).await {
                 Wake::Elapsed => return true,
                 Wake::Stop => return false,
                 Wake::Redirect(_) => {}
@@ -110,26 +107,11 @@ impl Ctx {
 }
 
 /// Runs a dequeued (ringing) call to its end.
-pub(crate) async fn run(
-    shared: Arc<Shared>,
-    account: Arc<Account>,
-    sid: u128,
-    control: UnboundedReceiver<Control>,
-) {
-    let mut ctx = Ctx {
-        core: Core {
-            shared,
-            account,
-            sid,
-        },
-        control,
-    };
-    let Some((to, timeout)) = ctx.core.with_call(|_, _, rec| {
-        (
-            rec.to.clone(),
-            rec.live.as_deref().map_or(60, |l| l.plan.timeout_s),
-        )
-    }) else {
+pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, control: UnboundedReceiver<Control>) {
+    let mut ctx = Ctx { core: Core { shared, account, sid }, control };
+    let Some((to, timeout)) =
+        ctx.core.with_call(|_, _, rec| (rec.to.clone(), rec.live.as_deref().map_or(60, |l| l.plan.timeout_s)))
+    else {
         return;
     };
     let ring = ctx.core.shared.config.ring;
@@ -149,10 +131,7 @@ pub(crate) async fn run(
             if !ctx.ring(ring).await {
                 return;
             }
-            let Some(Some(answered)) = ctx
-                .core
-                .with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms()))
-            else {
+            let Some(Some(answered)) = ctx.core.with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms())) else {
                 return;
             };
             match execute(&mut ctx, answered).await {
@@ -192,16 +171,14 @@ async fn execute(ctx: &mut Ctx, answered: Answered) -> End {
         };
         for verb in doc.verbs {
             match verb {
-                Verb::Say { .. } | Verb::Pause { .. } | Verb::Play { .. } => {
-                    match ctx.wait(verb.duration()).await {
-                        Wake::Elapsed => {}
-                        Wake::Stop => return End::Stopped,
-                        Wake::Redirect(i) => {
-                            next = Some(Source::Primary(i));
-                            continue 'documents;
-                        }
+                Verb::Say { .. } | Verb::Pause { .. } | Verb::Play { .. } => match ctx.wait(verb.duration()).await {
+                    Wake::Elapsed => {}
+                    Wake::Stop => return End::Stopped,
+                    Wake::Redirect(i) => {
+                        next = Some(Source::Primary(i));
+                        continue 'documents;
                     }
-                }
+                },
                 Verb::Redirect { url, method } => {
                     let resolved = match &doc.url {
                         Some(base) => base.join(&url),
@@ -209,10 +186,7 @@ async fn execute(ctx: &mut Ctx, answered: Answered) -> End {
                     };
                     match resolved {
                         Ok(u) => {
-                            next = Some(Source::Redirect(Target {
-                                url: u.to_string(),
-                                method,
-                            }));
+                            next = Some(Source::Redirect(Target { url: u.to_string(), method }));
                             continue 'documents;
                         }
                         Err(e) => {
@@ -238,23 +212,11 @@ fn sid_text(sid: u128) -> String {
 }
 
 /// Fetches and parses one document: `Some` when it is TwiML to run.
-async fn fetch(
-    ctx: &Core,
-    kind: WebhookKind,
-    target: &Target,
-    params: &VoiceRequestParams,
-) -> Result<Document, u32> {
-    let result = ctx
-        .shared
-        .webhooks
-        .send(kind, target, &params.to_form(), &ctx.account.auth_token)
-        .await;
+async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, params: &VoiceRequestParams) -> Result<Document, u32> {
+    let result = ctx.shared.webhooks.send(kind, target, &params.to_form(), &ctx.account.auth_token).await;
     match result {
         Ok(body) => match twiml::parse(&body) {
-            Ok(verbs) => Ok(Document {
-                verbs,
-                url: url::Url::parse(&target.url).ok(),
-            }),
+            Ok(verbs) => Ok(Document { verbs, url: url::Url::parse(&target.url).ok() }),
             Err(e) => {
                 tracing::warn!(call = %sid_text(ctx.sid), %kind, url = %target.url, error = %e, "not TwiML");
                 Err(ERROR_DOCUMENT)
@@ -280,20 +242,14 @@ async fn load(ctx: &Core, source: Source, params: &VoiceRequestParams) -> Option
                 Ok(doc) => return Some(doc),
                 Err(code) => code,
             };
-            let fallback = ctx
-                .with_call(|_, _, rec| callflow::fallback(rec))
-                .flatten()?;
+            let fallback = ctx.with_call(|_, _, rec| callflow::fallback(rec)).flatten()?;
             let mut with_error = params.clone();
             with_error.error_code = Some(code.to_string());
             with_error.error_url = Some(target.url.clone());
-            fetch(ctx, WebhookKind::Fallback, &fallback, &with_error)
-                .await
-                .ok()
+            fetch(ctx, WebhookKind::Fallback, &fallback, &with_error).await.ok()
         }
         Source::Primary(Instructions::Application(_)) => None,
-        Source::Redirect(target) => fetch(ctx, WebhookKind::Redirect, &target, params)
-            .await
-            .ok(),
+        Source::Redirect(target) => fetch(ctx, WebhookKind::Redirect, &target, params).await.ok(),
     }
 }
 
@@ -306,9 +262,6 @@ mod tests {
         let far = deadline_after(Duration::MAX);
         assert!(far > Instant::now() + Duration::from_secs(364 * 86_400));
         assert!(deadline_after(Duration::ZERO) <= Instant::now());
-        assert_eq!(
-            Verb::Pause { seconds: u64::MAX }.duration(),
-            Duration::from_secs(u64::MAX)
-        );
+        assert_eq!(Verb::Pause { seconds: u64::MAX }.duration(), Duration::from_secs(u64::MAX));
     }
 }

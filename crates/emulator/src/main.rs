@@ -47,19 +47,14 @@ struct Args {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
 }
 
-#[allow(
-    clippy::print_stdout,
-    reason = "the startup banner is the binary's user interface"
-)]
+#[allow(clippy::print_stdout, reason = "the startup banner is the binary's user interface")]
 fn banner(base_url: &str) {
     println!("callspec emulator listening on {base_url}");
     println!("accounts (Account SID / auth token):");

@@ -58,11 +58,7 @@ impl RecordingEventSet {
         if selected.is_empty() {
             return RecordingEventSet(RecordingEventSet::bit(RecordingEvent::Completed));
         }
-        RecordingEventSet(
-            selected
-                .iter()
-                .fold(0, |acc, e| acc | RecordingEventSet::bit(*e)),
-        )
+        RecordingEventSet(selected.iter().fold(0, |acc, e| acc | RecordingEventSet::bit(*e)))
     }
 
     /// Whether the set holds the event.

@@ -16,16 +16,9 @@ use tokio::time::Instant;
 /// with `Account::queue_ready.notify_one()` after releasing it.
 pub(crate) fn enqueue(shared: &Shared, data: &mut AccountData, sid: u128) -> u64 {
     let now = Instant::now();
-    let first = data
-        .next_slot
-        .filter(|t| *t > now)
-        .map_or(Duration::ZERO, |t| t - now);
+    let first = data.next_slot.filter(|t| *t > now).map_or(Duration::ZERO, |t| t - now);
     let ahead = u32::try_from(data.queue.len()).unwrap_or(u32::MAX);
-    let wait = shared
-        .period
-        .checked_mul(ahead)
-        .and_then(|d| d.checked_add(first))
-        .unwrap_or(Duration::MAX);
+    let wait = shared.period.checked_mul(ahead).and_then(|d| d.checked_add(first)).unwrap_or(Duration::MAX);
     data.queue.push_back(sid);
     u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
 }
@@ -43,11 +36,7 @@ pub(crate) async fn drain(shared: Arc<Shared>, account: Arc<Account>) {
         let notified = account.queue_ready.notified();
         let slot = {
             let data = account.read();
-            if data.queue.is_empty() {
-                None
-            } else {
-                Some(data.next_slot)
-            }
+            if data.queue.is_empty() { None } else { Some(data.next_slot) }
         };
         match slot {
             None => {
@@ -80,12 +69,7 @@ pub(crate) async fn drain(shared: Arc<Shared>, account: Arc<Account>) {
             started
         };
         if let Some((sid, control)) = started {
-            shared.spawn(lifecycle::run(
-                shared.clone(),
-                account.clone(),
-                sid,
-                control,
-            ));
+            shared.spawn(lifecycle::run(shared.clone(), account.clone(), sid, control));
         }
     }
 }

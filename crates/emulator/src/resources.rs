@@ -14,9 +14,7 @@ pub(crate) const PRICE_UNIT: &str = "USD";
 
 /// RFC 2822 text of a time in ms since the epoch.
 pub(crate) fn rfc2822_ms(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .map(rfc2822::format)
-        .unwrap_or_default()
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map(rfc2822::format).unwrap_or_default()
 }
 
 /// The `RecordingUrl` reported for a recording: Twilio's own URL form.
@@ -43,9 +41,7 @@ pub(crate) fn call(account: &Sid, rec: &CallRecord) -> Call {
         from_formatted: Some(formatted(&rec.from)),
         group_sid: None,
         parent_call_sid: None,
-        phone_number_sid: rec
-            .phone_number_sid
-            .map(|v| Sid::from_parts(SidKind::PhoneNumber, v).to_string()),
+        phone_number_sid: rec.phone_number_sid.map(|v| Sid::from_parts(SidKind::PhoneNumber, v).to_string()),
         price: rec.price_units.map(policy::price_text),
         price_unit: Some(PRICE_UNIT.to_owned()),
         sid: Some(sid.to_string()),
@@ -188,10 +184,7 @@ mod tests {
 
     #[test]
     fn dates_render_as_rfc2822() {
-        assert_eq!(
-            rfc2822_ms(1_283_286_988_123),
-            "Tue, 31 Aug 2010 20:36:28 +0000"
-        );
+        assert_eq!(rfc2822_ms(1_283_286_988_123), "Tue, 31 Aug 2010 20:36:28 +0000");
         let account = Sid::from_parts(SidKind::Account, 1);
         assert_eq!(
             recording_media_url(&account, 2),

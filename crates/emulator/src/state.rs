@@ -43,16 +43,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// A store with no accounts yet.
-    pub(crate) fn new(
-        config: Config,
-        webhooks: WebhookClient,
-        shutdown: watch::Receiver<bool>,
-    ) -> Shared {
+    pub(crate) fn new(config: Config, webhooks: WebhookClient, shutdown: watch::Receiver<bool>) -> Shared {
         Shared {
             period: config.dequeue_period(),
-            limiters: config
-                .max_concurrent_requests
-                .map(|_| std::sync::Mutex::new(HashMap::new())),
+            limiters: config.max_concurrent_requests.map(|_| std::sync::Mutex::new(HashMap::new())),
             config,
             accounts: RwLock::new(HashMap::new()),
             webhooks,
@@ -72,30 +66,18 @@ impl Shared {
         if sid.kind() != SidKind::Account {
             return None;
         }
-        self.accounts
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&sid.value())
-            .cloned()
+        self.accounts.read().unwrap_or_else(PoisonError::into_inner).get(&sid.value()).cloned()
     }
 
     /// Every account, in no particular order.
     pub(crate) fn all_accounts(&self) -> Vec<Arc<Account>> {
-        self.accounts
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .cloned()
-            .collect()
+        self.accounts.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
     }
 
     /// Adds an account and starts its queue drainer.
     pub(crate) fn add_account(self: &Arc<Shared>, account: Account) -> Arc<Account> {
         let account = Arc::new(account);
-        self.accounts
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(account.sid.value(), account.clone());
+        self.accounts.write().unwrap_or_else(PoisonError::into_inner).insert(account.sid.value(), account.clone());
         self.spawn(crate::queue::drain(self.clone(), account.clone()));
         account
     }
@@ -136,13 +118,7 @@ pub(crate) struct Account {
 
 impl Account {
     /// A new account with no numbers, applications or calls.
-    pub(crate) fn new(
-        sid: Sid,
-        auth_token: String,
-        friendly_name: String,
-        owner: Option<Sid>,
-        trial: bool,
-    ) -> Account {
+    pub(crate) fn new(sid: Sid, auth_token: String, friendly_name: String, owner: Option<Sid>, trial: bool) -> Account {
         Account {
             sid,
             auth_token: auth_token.into(),
@@ -193,9 +169,7 @@ impl AccountData {
         if sid.kind() != SidKind::Call {
             return None;
         }
-        self.index
-            .get(&sid.value())
-            .and_then(|seq| self.calls.get(seq))
+        self.index.get(&sid.value()).and_then(|seq| self.calls.get(seq))
     }
 
     /// The call with this SID, mutably.
@@ -206,10 +180,7 @@ impl AccountData {
 
     /// The PN SID of a number the account owns.
     pub(crate) fn number_sid(&self, e164: &str) -> Option<u128> {
-        self.numbers
-            .iter()
-            .find(|n| n.phone_number == e164)
-            .map(|n| n.sid)
+        self.numbers.iter().find(|n| n.phone_number == e164).map(|n| n.sid)
     }
 }
 

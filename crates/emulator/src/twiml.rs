@@ -48,8 +48,7 @@ impl Verb {
     pub(crate) fn duration(&self) -> Duration {
         match self {
             Verb::Say { chars, loops } => {
-                let one =
-                    Duration::from_millis(60 * (*chars as u64)).max(Duration::from_millis(100));
+                let one = Duration::from_millis(60 * (*chars as u64)).max(Duration::from_millis(100));
                 one * *loops
             }
             Verb::Pause { seconds } => Duration::from_secs(*seconds),
@@ -86,11 +85,7 @@ impl std::error::Error for TwimlError {}
 
 #[derive(Debug)]
 enum Token {
-    Start {
-        name: String,
-        attrs: Vec<(String, String)>,
-        empty: bool,
-    },
+    Start { name: String, attrs: Vec<(String, String)>, empty: bool },
     End(String),
     Text(String),
 }
@@ -160,9 +155,7 @@ fn tokenize(doc: &str) -> Result<Vec<Token>, TwimlError> {
             let end = r.find("-->").ok_or_else(|| bad("unterminated comment"))?;
             rest = &r[end + 3..];
         } else if let Some(r) = rest.strip_prefix("<![CDATA[") {
-            let end = r
-                .find("]]>")
-                .ok_or_else(|| bad("unterminated CDATA section"))?;
+            let end = r.find("]]>").ok_or_else(|| bad("unterminated CDATA section"))?;
             tokens.push(Token::Text(r[..end].to_owned()));
             rest = &r[end + 3..];
         } else if let Some(r) = rest.strip_prefix("<!") {
@@ -198,24 +191,10 @@ fn start_tag(s: &str) -> Result<(Token, &str), TwimlError> {
     loop {
         rest = rest.trim_start();
         if let Some(r) = rest.strip_prefix("/>") {
-            return Ok((
-                Token::Start {
-                    name: name.to_owned(),
-                    attrs,
-                    empty: true,
-                },
-                r,
-            ));
+            return Ok((Token::Start { name: name.to_owned(), attrs, empty: true }, r));
         }
         if let Some(r) = rest.strip_prefix('>') {
-            return Ok((
-                Token::Start {
-                    name: name.to_owned(),
-                    attrs,
-                    empty: false,
-                },
-                r,
-            ));
+            return Ok((Token::Start { name: name.to_owned(), attrs, empty: false }, r));
         }
         let attr_len = rest.find(|c: char| !is_name_char(c)).unwrap_or(rest.len());
         if attr_len == 0 {
@@ -229,16 +208,12 @@ fn start_tag(s: &str) -> Result<(Token, &str), TwimlError> {
             match quote {
                 Some(q) => {
                     let body = &r[1..];
-                    let end = body
-                        .find(q)
-                        .ok_or_else(|| bad(format!("unterminated attribute {attr}")))?;
+                    let end = body.find(q).ok_or_else(|| bad(format!("unterminated attribute {attr}")))?;
                     rest = &body[end + 1..];
                     decode_entities(&body[..end])
                 }
                 None => {
-                    let end = r
-                        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
-                        .unwrap_or(r.len());
+                    let end = r.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(r.len());
                     rest = &r[end..];
                     decode_entities(&r[..end])
                 }
@@ -260,39 +235,23 @@ struct Element {
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 fn loops(attrs: &[(String, String)]) -> u32 {
-    attr(attrs, "loop")
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1)
-        .min(MAX_LOOPS)
+    attr(attrs, "loop").and_then(|v| v.trim().parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(1).min(MAX_LOOPS)
 }
 
 fn verb(el: Element) -> Verb {
     match el.name.as_str() {
-        "Say" => Verb::Say {
-            chars: el.text.trim().chars().count(),
-            loops: loops(&el.attrs),
-        },
-        "Pause" => Verb::Pause {
-            seconds: attr(&el.attrs, "length")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(1),
-        },
-        "Play" => Verb::Play {
-            loops: loops(&el.attrs),
-        },
+        "Say" => Verb::Say { chars: el.text.trim().chars().count(), loops: loops(&el.attrs) },
+        "Pause" => {
+            Verb::Pause { seconds: attr(&el.attrs, "length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) }
+        }
+        "Play" => Verb::Play { loops: loops(&el.attrs) },
         "Redirect" => Verb::Redirect {
             url: el.text.trim().to_owned(),
-            method: attr(&el.attrs, "method")
-                .and_then(HttpMethod::parse)
-                .unwrap_or_default(),
+            method: attr(&el.attrs, "method").and_then(HttpMethod::parse).unwrap_or_default(),
         },
         "Hangup" => Verb::Hangup,
         "Reject" => Verb::Reject,
@@ -311,9 +270,7 @@ pub(crate) fn parse(doc: &str) -> Result<Vec<Verb>, TwimlError> {
             Token::Text(t) => match stack.len() {
                 0 if t.trim().is_empty() => {}
                 0 => {
-                    return Err(TwimlError::Malformed(
-                        "text outside the root element".to_owned(),
-                    ));
+                    return Err(TwimlError::Malformed("text outside the root element".to_owned()));
                 }
                 1 => {}
                 _ => {
@@ -326,9 +283,7 @@ pub(crate) fn parse(doc: &str) -> Result<Vec<Verb>, TwimlError> {
                 match stack.len() {
                     0 => {
                         if root_seen {
-                            return Err(TwimlError::Malformed(
-                                "more than one root element".to_owned(),
-                            ));
+                            return Err(TwimlError::Malformed("more than one root element".to_owned()));
                         }
                         root_seen = true;
                         if name != "Response" {
@@ -336,11 +291,7 @@ pub(crate) fn parse(doc: &str) -> Result<Vec<Verb>, TwimlError> {
                         }
                     }
                     1 => {
-                        let el = Element {
-                            name: name.clone(),
-                            attrs,
-                            text: String::new(),
-                        };
+                        let el = Element { name: name.clone(), attrs, text: String::new() };
                         if empty {
                             verbs.push(verb(el));
                         } else {
@@ -400,27 +351,18 @@ mod tests {
         assert_eq!(
             verbs,
             vec![
-                Verb::Say {
-                    chars: 11,
-                    loops: 2
-                },
+                Verb::Say { chars: 11, loops: 2 },
                 Verb::Pause { seconds: 3 },
                 Verb::Pause { seconds: 1 },
                 Verb::Play { loops: 1 },
                 Verb::Other("Gather".into()),
-                Verb::Redirect {
-                    url: "/next?a=1&b=2".into(),
-                    method: HttpMethod::Get
-                },
+                Verb::Redirect { url: "/next?a=1&b=2".into(), method: HttpMethod::Get },
                 Verb::Hangup,
                 Verb::Reject,
             ]
         );
         assert_eq!(verbs[0].duration(), Duration::from_millis(2 * 660));
-        assert_eq!(
-            Verb::Say { chars: 0, loops: 1 }.duration(),
-            Duration::from_millis(100)
-        );
+        assert_eq!(Verb::Say { chars: 0, loops: 1 }.duration(), Duration::from_millis(100));
         assert_eq!(parse("<Response/>"), Ok(vec![]));
         assert_eq!(parse("<Response><![CDATA[x]]></Response>"), Ok(vec![]));
     }
@@ -428,16 +370,8 @@ mod tests {
     #[test]
     fn refuses_what_is_not_twiml() {
         assert_eq!(parse(""), Err(TwimlError::NoRoot));
-        assert_eq!(
-            parse("   hello"),
-            Err(TwimlError::Malformed(
-                "text outside the root element".into()
-            ))
-        );
-        assert_eq!(
-            parse("<html></html>"),
-            Err(TwimlError::WrongRoot("html".into()))
-        );
+        assert_eq!(parse("   hello"), Err(TwimlError::Malformed("text outside the root element".into())));
+        assert_eq!(parse("<html></html>"), Err(TwimlError::WrongRoot("html".into())));
         for bad in [
             "<Response>",
             "<Response><Say>x</Pause></Response>",
@@ -466,9 +400,6 @@ mod tests {
         ] {
             let _ = parse(doc);
         }
-        assert_eq!(
-            parse("<Response><Say>caf&#233;</Say></Response>"),
-            Ok(vec![Verb::Say { chars: 4, loops: 1 }])
-        );
+        assert_eq!(parse("<Response><Say>caf&#233;</Say></Response>"), Ok(vec![Verb::Say { chars: 4, loops: 1 }]));
     }
 }

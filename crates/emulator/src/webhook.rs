@@ -104,17 +104,10 @@ pub(crate) struct Prepared {
 
 /// Encodes and signs a request: GET appends the parameters to the URL's query (keeping what
 /// is there) and signs the URL alone; POST sends them as a form body and signs URL + params.
-pub(crate) fn prepare(
-    target: &Target,
-    params: &Form,
-    auth_token: &str,
-) -> Result<Prepared, WebhookError> {
+pub(crate) fn prepare(target: &Target, params: &Form, auth_token: &str) -> Result<Prepared, WebhookError> {
     let mut url = url::Url::parse(&target.url).map_err(|e| WebhookError::BadUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(WebhookError::BadUrl(format!(
-            "scheme {} is not http or https",
-            url.scheme()
-        )));
+        return Err(WebhookError::BadUrl(format!("scheme {} is not http or https", url.scheme())));
     }
     match target.method {
         HttpMethod::Get => {
@@ -122,22 +115,11 @@ pub(crate) fn prepare(
                 url.query_pairs_mut().extend_pairs(params.pairs());
             }
             let signature = policy::signature(auth_token, &policy::signed_url(&url), &[]);
-            Ok(Prepared {
-                method: HttpMethod::Get,
-                url,
-                body: None,
-                signature,
-            })
+            Ok(Prepared { method: HttpMethod::Get, url, body: None, signature })
         }
         HttpMethod::Post => {
-            let signature =
-                policy::signature(auth_token, &policy::signed_url(&url), params.pairs());
-            Ok(Prepared {
-                method: HttpMethod::Post,
-                url,
-                body: Some(params.encode()),
-                signature,
-            })
+            let signature = policy::signature(auth_token, &policy::signed_url(&url), params.pairs());
+            Ok(Prepared { method: HttpMethod::Post, url, body: Some(params.encode()), signature })
         }
     }
 }
@@ -212,24 +194,14 @@ impl WebhookClient {
             HttpMethod::Post => self
                 .http
                 .post(prepared.url.clone())
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
+                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(prepared.body.clone().unwrap_or_default()),
         };
         let classify = |e: reqwest::Error| {
-            if e.is_timeout() {
-                WebhookError::Timeout
-            } else {
-                WebhookError::Connection(e.to_string())
-            }
+            if e.is_timeout() { WebhookError::Timeout } else { WebhookError::Connection(e.to_string()) }
         };
-        let mut response = request
-            .header("X-Twilio-Signature", prepared.signature.as_str())
-            .send()
-            .await
-            .map_err(classify)?;
+        let mut response =
+            request.header("X-Twilio-Signature", prepared.signature.as_str()).send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
@@ -247,18 +219,13 @@ impl WebhookClient {
 
 /// Starts a call's outbox: a task that delivers its callbacks one at a time, in order.
 /// The task ends when the returned sender is dropped and the queue is empty, or at shutdown.
-pub(crate) fn start_outbox(
-    shared: &Shared,
-    auth_token: Arc<str>,
-) -> mpsc::UnboundedSender<Outgoing> {
+pub(crate) fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<Outgoing> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let client = shared.webhooks.clone();
     shared.spawn(async move {
         while let Some(out) = rx.recv().await {
             // Failures are logged by `send` and do not affect the call.
-            let _ = client
-                .send(out.kind, &out.target, &out.params, &auth_token)
-                .await;
+            let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
         }
     });
     tx
@@ -270,25 +237,14 @@ mod tests {
     use callspec_model::signature::validate;
 
     fn target(url: &str, method: HttpMethod) -> Target {
-        Target {
-            url: url.to_owned(),
-            method,
-        }
+        Target { url: url.to_owned(), method }
     }
 
     #[test]
     fn get_appends_to_the_query_and_signs_the_full_url() {
         let params = Form::from_pairs([("CallSid", "CA1"), ("To", "+14155551212")]);
-        let p = prepare(
-            &target("http://127.0.0.1:9000/cb?x=1", HttpMethod::Get),
-            &params,
-            "tok",
-        )
-        .expect("ok");
-        assert_eq!(
-            p.url.as_str(),
-            "http://127.0.0.1:9000/cb?x=1&CallSid=CA1&To=%2B14155551212"
-        );
+        let p = prepare(&target("http://127.0.0.1:9000/cb?x=1", HttpMethod::Get), &params, "tok").expect("ok");
+        assert_eq!(p.url.as_str(), "http://127.0.0.1:9000/cb?x=1&CallSid=CA1&To=%2B14155551212");
         assert!(p.body.is_none());
         assert!(validate("tok", p.url.as_str(), &[], &p.signature));
     }
@@ -296,19 +252,9 @@ mod tests {
     #[test]
     fn post_signs_url_and_params() {
         let params = Form::from_pairs([("B", "2"), ("A", "1")]);
-        let p = prepare(
-            &target("http://127.0.0.1:9000/cb", HttpMethod::Post),
-            &params,
-            "tok",
-        )
-        .expect("ok");
+        let p = prepare(&target("http://127.0.0.1:9000/cb", HttpMethod::Post), &params, "tok").expect("ok");
         assert_eq!(p.body.as_deref(), Some("B=2&A=1"));
-        assert!(validate(
-            "tok",
-            "http://127.0.0.1:9000/cb",
-            params.pairs(),
-            &p.signature
-        ));
+        assert!(validate("tok", "http://127.0.0.1:9000/cb", params.pairs(), &p.signature));
         assert!(prepare(&target("ftp://x/", HttpMethod::Post), &params, "t").is_err());
         assert!(prepare(&target("not a url", HttpMethod::Post), &params, "t").is_err());
     }

@@ -40,30 +40,16 @@ struct Hit {
 
 impl Hit {
     fn get(&self, name: &str) -> Option<&str> {
-        self.params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     fn param(&self, name: &str) -> &str {
-        self.get(name).unwrap_or_else(|| {
-            panic!(
-                "{} {} has no {name}: {:?}",
-                self.method, self.path, self.params
-            )
-        })
+        self.get(name).unwrap_or_else(|| panic!("{} {} has no {name}: {:?}", self.method, self.path, self.params))
     }
 
     fn signed_by(&self, token: &str) -> bool {
-        let signed_params: &[(String, String)] = if self.method == "POST" {
-            &self.params
-        } else {
-            &[]
-        };
-        self.signature
-            .as_deref()
-            .is_some_and(|sig| validate(token, &self.url, signed_params, sig))
+        let signed_params: &[(String, String)] = if self.method == "POST" { &self.params } else { &[] };
+        self.signature.as_deref().is_some_and(|sig| validate(token, &self.url, signed_params, sig))
     }
 }
 
@@ -89,19 +75,10 @@ impl Respond for Recorder {
             url: format!("{}{}{query}", self.base, r.url.path()),
             params: form.map(Form::into_pairs).unwrap_or_default(),
             body_empty: r.body.is_empty(),
-            signature: r
-                .headers
-                .get("X-Twilio-Signature")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+            signature: r.headers.get("X-Twilio-Signature").and_then(|v| v.to_str().ok()).map(str::to_owned),
         };
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(hit);
-        ResponseTemplate::new(self.status)
-            .insert_header("content-type", "text/xml")
-            .set_body_string(self.body.clone())
+        self.log.lock().unwrap_or_else(PoisonError::into_inner).push(hit);
+        ResponseTemplate::new(self.status).insert_header("content-type", "text/xml").set_body_string(self.body.clone())
     }
 }
 
@@ -118,29 +95,16 @@ impl Receiver {
         let log = Arc::new(Mutex::new(Vec::new()));
         let receiver = Receiver { server, log };
         let catch_all = receiver.recorder(200, "<Response/>");
-        Mock::given(any())
-            .respond_with(catch_all)
-            .with_priority(10)
-            .mount(&receiver.server)
-            .await;
+        Mock::given(any()).respond_with(catch_all).with_priority(10).mount(&receiver.server).await;
         receiver
     }
 
     fn recorder(&self, status: u16, body: &str) -> Recorder {
-        Recorder {
-            base: self.server.uri(),
-            log: self.log.clone(),
-            status,
-            body: body.to_owned(),
-        }
+        Recorder { base: self.server.uri(), log: self.log.clone(), status, body: body.to_owned() }
     }
 
     async fn serve(&self, p: &str, status: u16, body: &str) {
-        Mock::given(path(p))
-            .respond_with(self.recorder(status, body))
-            .with_priority(1)
-            .mount(&self.server)
-            .await;
+        Mock::given(path(p)).respond_with(self.recorder(status, body)).with_priority(1).mount(&self.server).await;
     }
 
     fn url(&self, p: &str) -> String {
@@ -148,18 +112,12 @@ impl Receiver {
     }
 
     fn hits(&self) -> Vec<Hit> {
-        self.log
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.log.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     /// Requests to `p` about call `sid`.
     fn about(&self, p: &str, sid: &str) -> Vec<Hit> {
-        self.hits()
-            .into_iter()
-            .filter(|h| h.path == p && h.get("CallSid") == Some(sid))
-            .collect()
+        self.hits().into_iter().filter(|h| h.path == p && h.get("CallSid") == Some(sid)).collect()
     }
 
     /// Waits until at least `n` requests to `p` about `sid` arrived.
@@ -198,9 +156,7 @@ impl Answer {
     }
 
     fn str(&self, key: &str) -> &str {
-        self.json[key]
-            .as_str()
-            .unwrap_or_else(|| panic!("no string {key} in {}", self.json))
+        self.json[key].as_str().unwrap_or_else(|| panic!("no string {key} in {}", self.json))
     }
 }
 
@@ -214,28 +170,12 @@ fn call(ac: &str, ca: &str) -> String {
 
 impl Api {
     fn new(emulator: &Emulator) -> Api {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("client");
-        Api {
-            base: emulator.base_url(),
-            http,
-        }
+        let http = reqwest::Client::builder().no_proxy().build().expect("client");
+        Api { base: emulator.base_url(), http }
     }
 
-    async fn raw(
-        &self,
-        method: &str,
-        p: &str,
-        auth: Option<(&str, &str)>,
-        body: Option<(&str, Vec<u8>)>,
-    ) -> Answer {
-        let url = if p.starts_with('/') {
-            format!("{}{p}", self.base)
-        } else {
-            p.to_owned()
-        };
+    async fn raw(&self, method: &str, p: &str, auth: Option<(&str, &str)>, body: Option<(&str, Vec<u8>)>) -> Answer {
+        let url = if p.starts_with('/') { format!("{}{p}", self.base) } else { p.to_owned() };
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
         let mut request = self.http.request(method, url);
         if let Some((user, password)) = auth {
@@ -246,36 +186,16 @@ impl Api {
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = response.bytes().await.expect("body");
-        let json = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).expect("JSON body")
-        };
-        Answer {
-            status,
-            content_type,
-            json,
-        }
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+        Answer { status, content_type, json }
     }
 
     async fn post_as(&self, auth: (&str, &str), p: &str, form: &[(&str, &str)]) -> Answer {
-        let body = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        self.raw(
-            "POST",
-            p,
-            Some(auth),
-            Some(("application/x-www-form-urlencoded", body.into_bytes())),
-        )
-        .await
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        self.raw("POST", p, Some(auth), Some(("application/x-www-form-urlencoded", body.into_bytes()))).await
     }
 
     async fn post(&self, p: &str, form: &[(&str, &str)]) -> Answer {
@@ -305,29 +225,18 @@ impl Api {
             if pred(&answer.json) {
                 return answer.json;
             }
-            assert!(
-                started.elapsed() < DEADLINE,
-                "call never reached the expected state: {}",
-                answer.json
-            );
+            assert!(started.elapsed() < DEADLINE, "call never reached the expected state: {}", answer.json);
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
 
 async fn emulator(cps: f64) -> Emulator {
-    emulator_with(Config {
-        cps,
-        ring: Duration::from_millis(50),
-        ..Config::default()
-    })
-    .await
+    emulator_with(Config { cps, ring: Duration::from_millis(50), ..Config::default() }).await
 }
 
 async fn emulator_with(config: Config) -> Emulator {
-    callspec_emulator::spawn(config)
-        .await
-        .expect("emulator starts")
+    callspec_emulator::spawn(config).await.expect("emulator starts")
 }
 
 fn sid_of(call: &Value) -> String {
@@ -341,12 +250,7 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
     let emu = emulator(5.0).await;
     let api = Api::new(&emu);
     let rx = Receiver::start().await;
-    rx.serve(
-        "/twiml",
-        200,
-        "<Response><Say>Hello</Say><Pause length=\"1\"/></Response>",
-    )
-    .await;
+    rx.serve("/twiml", 200, "<Response><Say>Hello</Say><Pause length=\"1\"/></Response>").await;
     let created = api
         .create(&[
             ("To", TO),
@@ -368,52 +272,21 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
     assert_eq!(created["status"], "queued");
     assert_eq!(created["direction"], "outbound-api");
     assert_eq!(created["api_version"], "2010-04-01");
-    assert_eq!(
-        (created["to"].as_str(), created["from"].as_str()),
-        (Some(TO), Some(FROM))
-    );
+    assert_eq!((created["to"].as_str(), created["from"].as_str()), (Some(TO), Some(FROM)));
     assert_eq!(created["to_formatted"], "(415) 555-1212");
-    assert!(
-        created["phone_number_sid"]
-            .as_str()
-            .is_some_and(|s| s.starts_with("PN")),
-        "{created}"
-    );
-    assert!(
-        created["queue_time"]
-            .as_str()
-            .is_some_and(|q| q.parse::<u64>().is_ok())
-    );
+    assert!(created["phone_number_sid"].as_str().is_some_and(|s| s.starts_with("PN")), "{created}");
+    assert!(created["queue_time"].as_str().is_some_and(|q| q.parse::<u64>().is_ok()));
     assert_eq!(created["price_unit"], "USD");
-    for null in [
-        "start_time",
-        "end_time",
-        "duration",
-        "price",
-        "parent_call_sid",
-    ] {
+    for null in ["start_time", "end_time", "duration", "price", "parent_call_sid"] {
         assert!(created[null].is_null(), "{null} should be null: {created}");
     }
     assert_eq!(created["uri"].as_str(), Some(call(MAIN.0, &sid).as_str()));
-    assert_eq!(
-        created["subresource_uris"].as_object().map(|o| o.len()),
-        Some(9)
-    );
+    assert_eq!(created["subresource_uris"].as_object().map(|o| o.len()), Some(9));
 
     let status = rx.wait_for("/status", &sid, 4).await;
-    let observed: Vec<(&str, &str)> = status
-        .iter()
-        .map(|h| (h.param("CallStatus"), h.param("SequenceNumber")))
-        .collect();
-    assert_eq!(
-        observed,
-        [
-            ("initiated", "0"),
-            ("ringing", "1"),
-            ("in-progress", "2"),
-            ("completed", "3")
-        ]
-    );
+    let observed: Vec<(&str, &str)> =
+        status.iter().map(|h| (h.param("CallStatus"), h.param("SequenceNumber"))).collect();
+    assert_eq!(observed, [("initiated", "0"), ("ringing", "1"), ("in-progress", "2"), ("completed", "3")]);
     for hit in &status {
         assert_eq!(hit.method, "POST");
         assert!(hit.signed_by(MAIN.1), "bad signature on {hit:?}");
@@ -422,27 +295,15 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
         assert_eq!(hit.param("AccountSid"), MAIN.0);
         assert_eq!((hit.param("From"), hit.param("To")), (FROM, TO));
         assert_eq!((hit.param("Caller"), hit.param("Called")), (FROM, TO));
-        assert_eq!(
-            (hit.param("ApiVersion"), hit.param("Direction")),
-            ("2010-04-01", "outbound-api")
-        );
+        assert_eq!((hit.param("ApiVersion"), hit.param("Direction")), ("2010-04-01", "outbound-api"));
         assert!(rfc2822::parse(hit.param("Timestamp")).is_ok());
     }
     let completed = &status[3];
-    assert!(
-        completed
-            .param("CallDuration")
-            .parse::<u64>()
-            .is_ok_and(|d| d >= 1)
-    );
+    assert!(completed.param("CallDuration").parse::<u64>().is_ok_and(|d| d >= 1));
     assert_eq!(completed.param("Duration"), "1");
     assert_eq!(completed.param("SipResponseCode"), "200");
     assert!(completed.param("RecordingSid").starts_with("RE"));
-    assert!(
-        completed
-            .param("RecordingUrl")
-            .contains(completed.param("RecordingSid"))
-    );
+    assert!(completed.param("RecordingUrl").contains(completed.param("RecordingSid")));
     assert!(status[0].get("CallDuration").is_none());
 
     let twiml = rx.wait_for("/twiml", &sid, 1).await;
@@ -452,10 +313,7 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
     assert!(twiml[0].signed_by(MAIN.1));
 
     let recording = rx.wait_for("/recording", &sid, 2).await;
-    let rec_status: Vec<&str> = recording
-        .iter()
-        .map(|h| h.param("RecordingStatus"))
-        .collect();
+    let rec_status: Vec<&str> = recording.iter().map(|h| h.param("RecordingStatus")).collect();
     assert_eq!(rec_status, ["in-progress", "completed"]);
     for hit in &recording {
         assert!(hit.signed_by(MAIN.1));
@@ -464,23 +322,14 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
         assert_eq!(hit.param("RecordingSid"), completed.param("RecordingSid"));
     }
 
-    let done = api
-        .wait_call(MAIN, &sid, |c| c["status"] == "completed")
-        .await;
+    let done = api.wait_call(MAIN, &sid, |c| c["status"] == "completed").await;
     for set in ["start_time", "end_time", "duration", "price"] {
         assert!(done[set].is_string(), "{set} should be set: {done}");
     }
     assert_eq!(done["price"], "-0.01300");
-    let recordings = api
-        .get(&format!(
-            "/2010-04-01/Accounts/{}/Calls/{sid}/Recordings.json",
-            MAIN.0
-        ))
-        .await;
+    let recordings = api.get(&format!("/2010-04-01/Accounts/{}/Calls/{sid}/Recordings.json", MAIN.0)).await;
     assert_eq!(recordings.status, 200);
-    let list = recordings.json["recordings"]
-        .as_array()
-        .expect("recordings");
+    let list = recordings.json["recordings"].as_array().expect("recordings");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["status"], "completed");
     assert_eq!(list[0]["channels"], 2);
@@ -488,11 +337,7 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
 
     let started = Instant::now();
     emu.shutdown().await;
-    assert!(
-        started.elapsed() < Duration::from_secs(3),
-        "shutdown took {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < Duration::from_secs(3), "shutdown took {:?}", started.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -500,8 +345,7 @@ async fn get_requests_carry_their_parameters_in_the_query() {
     let emu = emulator(5.0).await;
     let api = Api::new(&emu);
     let rx = Receiver::start().await;
-    rx.serve("/twiml", 200, "<Response><Hangup/></Response>")
-        .await;
+    rx.serve("/twiml", 200, "<Response><Hangup/></Response>").await;
     let created = api
         .create(&[
             ("To", "sip:kate@example.com?hatchkey=4815162342"),
@@ -518,18 +362,12 @@ async fn get_requests_carry_their_parameters_in_the_query() {
         ])
         .await;
     let sid = sid_of(&created);
-    assert_eq!(
-        created["to_formatted"],
-        "sip:kate@example.com?hatchkey=4815162342"
-    );
+    assert_eq!(created["to_formatted"], "sip:kate@example.com?hatchkey=4815162342");
     assert!(created["phone_number_sid"].is_null());
     let twiml = rx.wait_for("/twiml", &sid, 1).await;
     assert_eq!(twiml[0].method, "GET");
     assert_eq!(twiml[0].get("a"), Some("1"), "the URL's own query is kept");
-    assert_eq!(
-        twiml[0].param("To"),
-        "sip:kate@example.com?hatchkey=4815162342"
-    );
+    assert_eq!(twiml[0].param("To"), "sip:kate@example.com?hatchkey=4815162342");
     assert!(twiml[0].signed_by(MAIN.1), "{:?}", twiml[0]);
     let status = rx.wait_for("/status", &sid, 1).await;
     assert_eq!(status.len(), 1, "only completed by default");
@@ -537,20 +375,11 @@ async fn get_requests_carry_their_parameters_in_the_query() {
     assert_eq!((hit.method.as_str(), hit.body_empty), ("GET", true));
     assert_eq!(hit.param("CallStatus"), "completed");
     assert_eq!(hit.param("SequenceNumber"), "0");
-    assert!(
-        hit.signed_by(MAIN.1),
-        "GET signature covers the full URL: {hit:?}"
-    );
+    assert!(hit.signed_by(MAIN.1), "GET signature covers the full URL: {hit:?}");
     let recording = rx.wait_for("/recording", &sid, 1).await;
     assert_eq!(recording.len(), 1);
     assert_eq!(recording[0].method, "GET");
-    assert_eq!(
-        (
-            recording[0].param("RecordingStatus"),
-            recording[0].param("ErrorCode")
-        ),
-        ("absent", "16101")
-    );
+    assert_eq!((recording[0].param("RecordingStatus"), recording[0].param("ErrorCode")), ("absent", "16101"));
     assert_eq!(recording[0].param("RecordingChannels"), "1");
     assert!(recording[0].signed_by(MAIN.1));
 }
@@ -564,20 +393,14 @@ async fn a_call_canceled_while_queued_sends_nothing() {
         vec![
             ("To".to_owned(), TO.to_owned()),
             ("From".to_owned(), FROM.to_owned()),
-            (
-                "Twiml".to_owned(),
-                "<Response><Hangup/></Response>".to_owned(),
-            ),
+            ("Twiml".to_owned(), "<Response><Hangup/></Response>".to_owned()),
             ("StatusCallback".to_owned(), rx.url(status)),
             ("StatusCallbackEvent".to_owned(), "initiated".to_owned()),
             ("StatusCallbackEvent".to_owned(), "completed".to_owned()),
         ]
     };
     let first = form("/status");
-    let first: Vec<(&str, &str)> = first
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let a = sid_of(&api.create(&first).await);
     let b = sid_of(&api.create(&first).await);
     let canceled = api.post(&call(MAIN.0, &b), &[("Status", "canceled")]).await;
@@ -587,20 +410,13 @@ async fn a_call_canceled_while_queued_sends_nothing() {
     rx.wait_for("/status", &a, 2).await;
     // Quiet period: B's dequeue slot was 1 s after A's; wait 2 s past the cancel.
     tokio::time::sleep(Duration::from_secs(2).saturating_sub(canceled_at.elapsed())).await;
-    assert_eq!(
-        rx.about("/status", &b).len(),
-        0,
-        "a call canceled while queued sends no callback"
-    );
+    assert_eq!(rx.about("/status", &b).len(), 0, "a call canceled while queued sends no callback");
     let fetched = api.get(&call(MAIN.0, &b)).await.json;
     assert_eq!(fetched["status"], "canceled");
     assert!(fetched["start_time"].is_null());
     let again = api.post(&call(MAIN.0, &b), &[("Status", "canceled")]).await;
     assert_eq!((again.status, again.code()), (400, 21220));
-    assert_eq!(
-        again.str("message"),
-        "Call is not in-progress. Cannot redirect."
-    );
+    assert_eq!(again.str("message"), "Call is not in-progress. Cannot redirect.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -621,18 +437,10 @@ async fn the_queue_drains_at_the_account_cps() {
                 ("StatusCallbackEvent", "initiated"),
             ])
             .await;
-        queue_times.push(
-            c["queue_time"]
-                .as_str()
-                .and_then(|q| q.parse::<u64>().ok())
-                .expect("queue_time"),
-        );
+        queue_times.push(c["queue_time"].as_str().and_then(|q| q.parse::<u64>().ok()).expect("queue_time"));
         sids.push(sid_of(&c));
     }
-    assert!(
-        queue_times.windows(2).all(|w| w[0] < w[1]),
-        "queue_time grows along the queue: {queue_times:?}"
-    );
+    assert!(queue_times.windows(2).all(|w| w[0] < w[1]), "queue_time grows along the queue: {queue_times:?}");
     assert!(queue_times[2] >= 1500, "{queue_times:?}");
     let mut arrivals = Vec::new();
     for sid in &sids {
@@ -640,21 +448,10 @@ async fn the_queue_drains_at_the_account_cps() {
     }
     for pair in arrivals.windows(2) {
         let gap = pair[1].duration_since(pair[0]);
-        assert!(
-            gap >= Duration::from_millis(950),
-            "initiated events {gap:?} apart at cps=1"
-        );
+        assert!(gap >= Duration::from_millis(950), "initiated events {gap:?} apart at cps=1");
     }
-    let last = api
-        .wait_call(MAIN, &sids[2], |c| c["status"] == "completed")
-        .await;
-    assert!(
-        last["queue_time"]
-            .as_str()
-            .and_then(|q| q.parse::<u64>().ok())
-            .is_some_and(|q| q >= 1900),
-        "{last}"
-    );
+    let last = api.wait_call(MAIN, &sids[2], |c| c["status"] == "completed").await;
+    assert!(last["queue_time"].as_str().and_then(|q| q.parse::<u64>().ok()).is_some_and(|q| q >= 1900), "{last}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -664,26 +461,15 @@ async fn paging_visits_every_call_exactly_once() {
     let mut created = Vec::new();
     for i in 0..120 {
         let to = if i % 40 == 0 { "+14155550100" } else { TO };
-        created.push(sid_of(
-            &api.create(&[("To", to), ("From", FROM), ("Twiml", "<Response/>")])
-                .await,
-        ));
+        created.push(sid_of(&api.create(&[("To", to), ("From", FROM), ("Twiml", "<Response/>")]).await));
     }
     let first = api.get(&format!("{}?PageSize=50", calls(MAIN.0))).await;
     assert_eq!(first.status, 200);
     assert!(first.content_type.starts_with("application/json"));
-    assert_eq!(
-        first.json["calls"][0]["sid"].as_str(),
-        created.last().map(String::as_str),
-        "newest first"
-    );
+    assert_eq!(first.json["calls"][0]["sid"].as_str(), created.last().map(String::as_str), "newest first");
     assert!(first.json["previous_page_uri"].is_null());
     assert_eq!(
-        (
-            first.json["page"].as_u64(),
-            first.json["start"].as_u64(),
-            first.json["end"].as_u64()
-        ),
+        (first.json["page"].as_u64(), first.json["start"].as_u64(), first.json["end"].as_u64()),
         (Some(0), Some(0), Some(49))
     );
     let mut seen = Vec::new();
@@ -695,10 +481,7 @@ async fn paging_visits_every_call_exactly_once() {
         seen.extend(items.iter().map(sid_of));
         match page["next_page_uri"].as_str() {
             Some(next) => {
-                assert!(
-                    next.contains("PageSize=50") && next.contains("PageToken=PA"),
-                    "{next}"
-                );
+                assert!(next.contains("PageSize=50") && next.contains("PageToken=PA"), "{next}");
                 let answer = api.get(next).await;
                 assert_eq!(answer.status, 200, "{}", answer.json);
                 page = answer.json;
@@ -707,54 +490,24 @@ async fn paging_visits_every_call_exactly_once() {
         }
     }
     assert_eq!(sizes, [50, 50, 20]);
-    assert_eq!(
-        seen.iter().collect::<HashSet<_>>().len(),
-        120,
-        "no call twice"
-    );
-    assert_eq!(
-        seen.iter().rev().cloned().collect::<Vec<_>>(),
-        created,
-        "every call, newest first"
-    );
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 120, "no call twice");
+    assert_eq!(seen.iter().rev().cloned().collect::<Vec<_>>(), created, "every call, newest first");
 
-    let filtered = api
-        .get(&format!(
-            "{}?To=%2B14155550100&StartTime%3E=2000-01-01&PageSize=2",
-            calls(MAIN.0)
-        ))
-        .await;
+    let filtered = api.get(&format!("{}?To=%2B14155550100&StartTime%3E=2000-01-01&PageSize=2", calls(MAIN.0))).await;
     assert_eq!(filtered.status, 200);
-    let started: Vec<String> = filtered.json["calls"]
-        .as_array()
-        .expect("calls")
-        .iter()
-        .map(sid_of)
-        .collect();
-    assert_eq!(
-        started,
-        [created[0].clone()],
-        "only the first call left the queue; queued calls have no start time"
-    );
+    let started: Vec<String> = filtered.json["calls"].as_array().expect("calls").iter().map(sid_of).collect();
+    assert_eq!(started, [created[0].clone()], "only the first call left the queue; queued calls have no start time");
     assert!(
-        filtered.json["uri"].as_str().is_some_and(
-            |u| u.contains("StartTime%3E=2000-01-01") && u.contains("To=%2B14155550100")
-        )
-    );
-    let by_to = api
-        .get(&format!("{}?To=%2B14155550100&PageSize=2", calls(MAIN.0)))
-        .await;
-    assert_eq!(by_to.json["calls"].as_array().map(Vec::len), Some(2));
-    assert!(
-        by_to.json["next_page_uri"]
+        filtered.json["uri"]
             .as_str()
-            .is_some_and(|u| u.contains("To=%2B14155550100"))
+            .is_some_and(|u| u.contains("StartTime%3E=2000-01-01") && u.contains("To=%2B14155550100"))
     );
+    let by_to = api.get(&format!("{}?To=%2B14155550100&PageSize=2", calls(MAIN.0))).await;
+    assert_eq!(by_to.json["calls"].as_array().map(Vec::len), Some(2));
+    assert!(by_to.json["next_page_uri"].as_str().is_some_and(|u| u.contains("To=%2B14155550100")));
     let clamped = api.get(&format!("{}?PageSize=5000", calls(MAIN.0))).await;
     assert_eq!(clamped.json["page_size"], 1000);
-    let bad = api
-        .get(&format!("{}?PageToken=PAnonsense", calls(MAIN.0)))
-        .await;
+    let bad = api.get(&format!("{}?PageToken=PAnonsense", calls(MAIN.0))).await;
     assert_eq!((bad.status, bad.code()), (400, 21481));
 }
 
@@ -764,41 +517,20 @@ async fn auth_is_required_and_scoped_to_the_account_and_its_subaccounts() {
     let api = Api::new(&emu);
     let rx = Receiver::start().await;
     let none = api.raw("GET", &calls(MAIN.0), None, None).await;
-    assert_eq!(
-        (none.status, none.code(), none.json["status"].as_i64()),
-        (401, 20003, Some(401))
-    );
+    assert_eq!((none.status, none.code(), none.json["status"].as_i64()), (401, 20003, Some(401)));
     assert!(none.content_type.starts_with("application/json"));
-    assert_eq!(
-        none.str("more_info"),
-        "https://www.twilio.com/docs/errors/20003"
-    );
-    let wrong = api
-        .get_as((MAIN.0, "00000000000000000000000000000000"), &calls(MAIN.0))
-        .await;
+    assert_eq!(none.str("more_info"), "https://www.twilio.com/docs/errors/20003");
+    let wrong = api.get_as((MAIN.0, "00000000000000000000000000000000"), &calls(MAIN.0)).await;
     assert_eq!((wrong.status, wrong.code()), (401, 20003));
     let foreign = api.get_as(TRIAL, &calls(MAIN.0)).await;
     assert_eq!((foreign.status, foreign.code()), (401, 20003));
-    let foreign_create = api
-        .post_as(
-            TRIAL,
-            &calls(MAIN.0),
-            &[("To", TO), ("From", FROM), ("Url", NOWHERE)],
-        )
-        .await;
+    let foreign_create = api.post_as(TRIAL, &calls(MAIN.0), &[("To", TO), ("From", FROM), ("Url", NOWHERE)]).await;
     assert_eq!(foreign_create.status, 401);
 
-    let sub = api
-        .post("/2010-04-01/Accounts.json", &[("FriendlyName", "tenant")])
-        .await;
+    let sub = api.post("/2010-04-01/Accounts.json", &[("FriendlyName", "tenant")]).await;
     assert_eq!(sub.status, 201, "{}", sub.json);
     assert_eq!(
-        (
-            sub.str("friendly_name"),
-            sub.str("owner_account_sid"),
-            sub.str("status"),
-            sub.str("type")
-        ),
+        (sub.str("friendly_name"), sub.str("owner_account_sid"), sub.str("status"), sub.str("type")),
         ("tenant", MAIN.0, "active", "Full")
     );
     let sub_sid = sub.str("sid").to_owned();
@@ -807,80 +539,39 @@ async fn auth_is_required_and_scoped_to_the_account_and_its_subaccounts() {
     assert!(rfc2822::parse(sub.str("date_created")).is_ok());
     let sub_auth = (sub_sid.as_str(), sub_token.as_str());
     assert_eq!(
-        api.get(&format!("/2010-04-01/Accounts/{sub_sid}.json"))
-            .await
-            .status,
+        api.get(&format!("/2010-04-01/Accounts/{sub_sid}.json")).await.status,
         200,
         "a parent reads its subaccount"
     );
-    assert_eq!(
-        api.get_as(sub_auth, &calls(MAIN.0)).await.status,
-        401,
-        "a subaccount cannot read its parent"
-    );
-    let trial_sub = api
-        .post_as(TRIAL, "/2010-04-01/Accounts.json", &[("FriendlyName", "t")])
-        .await;
+    assert_eq!(api.get_as(sub_auth, &calls(MAIN.0)).await.status, 401, "a subaccount cannot read its parent");
+    let trial_sub = api.post_as(TRIAL, "/2010-04-01/Accounts.json", &[("FriendlyName", "t")]).await;
     assert_eq!(trial_sub.json["type"], "Trial");
 
     let number = api
-        .post(
-            &format!("/2010-04-01/Accounts/{sub_sid}/IncomingPhoneNumbers.json"),
-            &[("PhoneNumber", "+14155550199")],
-        )
+        .post(&format!("/2010-04-01/Accounts/{sub_sid}/IncomingPhoneNumbers.json"), &[("PhoneNumber", "+14155550199")])
         .await;
     assert_eq!(number.status, 201, "{}", number.json);
     let pn = number.str("sid").to_owned();
-    let numbers = api
-        .get_as(
-            sub_auth,
-            &format!("/2010-04-01/Accounts/{sub_sid}/IncomingPhoneNumbers.json"),
-        )
-        .await;
-    assert_eq!(
-        numbers.json["incoming_phone_numbers"][0]["phone_number"],
-        "+14155550199"
-    );
-    let unowned = api
-        .post_as(
-            sub_auth,
-            &calls(&sub_sid),
-            &[("To", TO), ("From", FROM), ("Url", NOWHERE)],
-        )
-        .await;
+    let numbers = api.get_as(sub_auth, &format!("/2010-04-01/Accounts/{sub_sid}/IncomingPhoneNumbers.json")).await;
+    assert_eq!(numbers.json["incoming_phone_numbers"][0]["phone_number"], "+14155550199");
+    let unowned = api.post_as(sub_auth, &calls(&sub_sid), &[("To", TO), ("From", FROM), ("Url", NOWHERE)]).await;
     assert_eq!((unowned.status, unowned.code()), (400, 21210));
     let made = api
         .post_as(
             sub_auth,
             &calls(&sub_sid),
-            &[
-                ("To", TO),
-                ("From", "+14155550199"),
-                ("Twiml", "<Response/>"),
-                ("StatusCallback", &rx.url("/status")),
-            ],
+            &[("To", TO), ("From", "+14155550199"), ("Twiml", "<Response/>"), ("StatusCallback", &rx.url("/status"))],
         )
         .await;
     assert_eq!(made.status, 201, "{}", made.json);
     assert_eq!(made.json["phone_number_sid"].as_str(), Some(pn.as_str()));
     assert_eq!(made.json["account_sid"].as_str(), Some(sub_sid.as_str()));
     let done = rx.wait_for("/status", made.str("sid"), 1).await;
-    assert!(
-        done[0].signed_by(&sub_token),
-        "a subaccount's callbacks are signed with its own token"
-    );
+    assert!(done[0].signed_by(&sub_token), "a subaccount's callbacks are signed with its own token");
     assert!(!done[0].signed_by(MAIN.1));
 
     let trial = api
-        .post_as(
-            TRIAL,
-            &calls(TRIAL.0),
-            &[
-                ("To", "+14155550123"),
-                ("From", "+15005550006"),
-                ("Url", NOWHERE),
-            ],
-        )
+        .post_as(TRIAL, &calls(TRIAL.0), &[("To", "+14155550123"), ("From", "+15005550006"), ("Url", NOWHERE)])
         .await;
     assert_eq!((trial.status, trial.code()), (400, 21219));
 }
@@ -891,89 +582,24 @@ async fn garbage_in_gets_a_twilio_error_and_the_server_keeps_serving() {
     let api = Api::new(&emu);
     let form = "application/x-www-form-urlencoded";
     /// Method, path, body (content type and bytes), expected status and code.
-    type Case = (
-        &'static str,
-        String,
-        Option<(&'static str, Vec<u8>)>,
-        u16,
-        i64,
-    );
+    type Case = (&'static str, String, Option<(&'static str, Vec<u8>)>, u16, i64);
     let cases: Vec<Case> = vec![
-        (
-            "POST",
-            calls(MAIN.0),
-            Some((form, b"To=%FF%FE&From=\xff".to_vec())),
-            400,
-            21200,
-        ),
-        (
-            "POST",
-            calls(MAIN.0),
-            Some((form, vec![b'a'; 1024 * 1024])),
-            413,
-            21200,
-        ),
-        (
-            "POST",
-            calls(MAIN.0),
-            Some(("application/json", br#"{"To":"+14155551212"}"#.to_vec())),
-            400,
-            21201,
-        ),
-        (
-            "POST",
-            calls(MAIN.0),
-            Some((form, b"&&==&=&%%%".to_vec())),
-            400,
-            21201,
-        ),
-        (
-            "GET",
-            format!("/2010-04-01/Accounts/{}/Messages.json", MAIN.0),
-            None,
-            404,
-            20404,
-        ),
-        (
-            "GET",
-            format!("/2010-04-01/Accounts/{}/Calls", MAIN.0),
-            None,
-            404,
-            20404,
-        ),
-        (
-            "GET",
-            format!("/2010-04-01/Accounts/{}/Calls.xml", MAIN.0),
-            None,
-            404,
-            20404,
-        ),
+        ("POST", calls(MAIN.0), Some((form, b"To=%FF%FE&From=\xff".to_vec())), 400, 21200),
+        ("POST", calls(MAIN.0), Some((form, vec![b'a'; 1024 * 1024])), 413, 21200),
+        ("POST", calls(MAIN.0), Some(("application/json", br#"{"To":"+14155551212"}"#.to_vec())), 400, 21201),
+        ("POST", calls(MAIN.0), Some((form, b"&&==&=&%%%".to_vec())), 400, 21201),
+        ("GET", format!("/2010-04-01/Accounts/{}/Messages.json", MAIN.0), None, 404, 20404),
+        ("GET", format!("/2010-04-01/Accounts/{}/Calls", MAIN.0), None, 404, 20404),
+        ("GET", format!("/2010-04-01/Accounts/{}/Calls.xml", MAIN.0), None, 404, 20404),
         ("GET", "/".to_owned(), None, 404, 20404),
         ("PUT", calls(MAIN.0), None, 405, 20004),
         ("DELETE", calls(MAIN.0), None, 405, 20004),
-        (
-            "GET",
-            format!("{}?PageSize=abc", calls(MAIN.0)),
-            None,
-            400,
-            21200,
-        ),
-        (
-            "GET",
-            format!("{}?StartTime=tomorrow", calls(MAIN.0)),
-            None,
-            400,
-            21200,
-        ),
+        ("GET", format!("{}?PageSize=abc", calls(MAIN.0)), None, 400, 21200),
+        ("GET", format!("{}?StartTime=tomorrow", calls(MAIN.0)), None, 400, 21200),
     ];
     for (method, p, body, status, code) in cases {
         let answer = api.raw(method, &p, Some(MAIN), body).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (status, code),
-            "{method} {p}: {}",
-            answer.json
-        );
+        assert_eq!((answer.status, answer.code()), (status, code), "{method} {p}: {}", answer.json);
         assert_eq!(answer.json["status"].as_u64(), Some(u64::from(status)));
         assert!(answer.json["message"].is_string() && answer.json["more_info"].is_string());
         assert!(answer.content_type.starts_with("application/json"));
@@ -981,18 +607,11 @@ async fn garbage_in_gets_a_twilio_error_and_the_server_keeps_serving() {
     let unknown = call(MAIN.0, "CA00000000000000000000000000000000");
     let missing = api.get(&unknown).await;
     assert_eq!((missing.status, missing.code()), (404, 20404));
-    assert_eq!(
-        missing.str("message"),
-        format!("The requested resource {unknown} was not found")
-    );
+    assert_eq!(missing.str("message"), format!("The requested resource {unknown} was not found"));
 
     let base = [("To", TO), ("From", FROM), ("Url", NOWHERE)];
     let with = |k: &'static str, v: &'static str| -> Vec<(&'static str, &'static str)> {
-        base.iter()
-            .copied()
-            .filter(|(n, _)| *n != k)
-            .chain([(k, v)])
-            .collect()
+        base.iter().copied().filter(|(n, _)| *n != k).chain([(k, v)]).collect()
     };
     for (form, code) in [
         (vec![("From", FROM), ("Url", NOWHERE)], 21201),
@@ -1005,57 +624,26 @@ async fn garbage_in_gets_a_twilio_error_and_the_server_keeps_serving() {
         (with("StatusCallbackEvent", "initiated,answered"), 21626),
     ] {
         let answer = api.post(&calls(MAIN.0), &form).await;
-        assert_eq!(
-            (answer.status, answer.code()),
-            (400, code),
-            "{form:?}: {}",
-            answer.json
-        );
+        assert_eq!((answer.status, answer.code()), (400, code), "{form:?}: {}", answer.json);
     }
-    let ok = api
-        .post(&calls(MAIN.0), &with("Unknown", "ignored by default"))
-        .await;
-    assert_eq!(
-        ok.status, 201,
-        "the server still serves, and ignores unknown parameters: {}",
-        ok.json
-    );
+    let ok = api.post(&calls(MAIN.0), &with("Unknown", "ignored by default")).await;
+    assert_eq!(ok.status, 201, "the server still serves, and ignores unknown parameters: {}", ok.json);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_mode_refuses_unknown_parameters_json_bodies_and_comma_lists() {
-    let emu = emulator_with(Config {
-        strict: true,
-        ..Config::default()
-    })
-    .await;
+    let emu = emulator_with(Config { strict: true, ..Config::default() }).await;
     let api = Api::new(&emu);
     let base = [("To", TO), ("From", FROM), ("Url", NOWHERE)];
-    let unknown = api
-        .post(&calls(MAIN.0), &[base[0], base[1], base[2], ("Foo", "1")])
-        .await;
+    let unknown = api.post(&calls(MAIN.0), &[base[0], base[1], base[2], ("Foo", "1")]).await;
     assert_eq!((unknown.status, unknown.code()), (400, 21200));
     assert!(unknown.str("message").contains("Foo"));
-    let comma = api
-        .post(
-            &calls(MAIN.0),
-            &[
-                base[0],
-                base[1],
-                base[2],
-                ("StatusCallbackEvent", "initiated,answered"),
-            ],
-        )
-        .await;
+    let comma =
+        api.post(&calls(MAIN.0), &[base[0], base[1], base[2], ("StatusCallbackEvent", "initiated,answered")]).await;
     assert_eq!(comma.status, 400);
     assert!(comma.str("message").contains("StatusCallbackEvent"));
     let json = api
-        .raw(
-            "POST",
-            &calls(MAIN.0),
-            Some(MAIN),
-            Some(("application/json", br#"{"To":"+14155551212"}"#.to_vec())),
-        )
+        .raw("POST", &calls(MAIN.0), Some(MAIN), Some(("application/json", br#"{"To":"+14155551212"}"#.to_vec())))
         .await;
     assert_eq!((json.status, json.code()), (400, 21200));
     assert!(json.str("message").contains("Content-Type"));
@@ -1071,20 +659,9 @@ async fn fallback_redirects_updates_and_delete() {
     let api = Api::new(&emu);
     let rx = Receiver::start().await;
     rx.serve("/broken", 500, "oops").await;
-    rx.serve(
-        "/fallback",
-        200,
-        "<Response><Redirect method=\"GET\">next?step=2</Redirect></Response>",
-    )
-    .await;
-    rx.serve("/next", 200, "<Response><Pause length=\"30\"/></Response>")
-        .await;
-    rx.serve(
-        "/updated",
-        200,
-        "<Response><Pause length=\"30\"/></Response>",
-    )
-    .await;
+    rx.serve("/fallback", 200, "<Response><Redirect method=\"GET\">next?step=2</Redirect></Response>").await;
+    rx.serve("/next", 200, "<Response><Pause length=\"30\"/></Response>").await;
+    rx.serve("/updated", 200, "<Response><Pause length=\"30\"/></Response>").await;
     let sid = sid_of(
         &api.create(&[
             ("To", "client:joey"),
@@ -1101,72 +678,41 @@ async fn fallback_redirects_updates_and_delete() {
     assert_eq!(fallback[0].param("ErrorUrl"), rx.url("/broken"));
     assert!(fallback[0].signed_by(MAIN.1));
     let next = rx.wait_for("/next", &sid, 1).await;
-    assert_eq!(
-        (next[0].method.as_str(), next[0].get("step")),
-        ("GET", Some("2")),
-        "relative redirect resolved"
-    );
+    assert_eq!((next[0].method.as_str(), next[0].get("step")), ("GET", Some("2")), "relative redirect resolved");
     assert!(next[0].signed_by(MAIN.1));
 
     let in_progress = api.get(&call(MAIN.0, &sid)).await.json;
     assert_eq!(in_progress["status"], "in-progress");
-    let refused = api
-        .raw("DELETE", &call(MAIN.0, &sid), Some(MAIN), None)
-        .await;
+    let refused = api.raw("DELETE", &call(MAIN.0, &sid), Some(MAIN), None).await;
     assert_eq!(refused.status, 400, "a live call cannot be deleted");
-    let cancel = api
-        .post(&call(MAIN.0, &sid), &[("Status", "canceled")])
-        .await;
+    let cancel = api.post(&call(MAIN.0, &sid), &[("Status", "canceled")]).await;
     assert_eq!((cancel.status, cancel.code()), (400, 21220));
-    let redirected = api
-        .post(
-            &call(MAIN.0, &sid),
-            &[("Url", &rx.url("/updated")), ("Method", "POST")],
-        )
-        .await;
+    let redirected = api.post(&call(MAIN.0, &sid), &[("Url", &rx.url("/updated")), ("Method", "POST")]).await;
     assert_eq!(redirected.status, 200, "{}", redirected.json);
     let updated = rx.wait_for("/updated", &sid, 1).await;
     assert!(updated[0].signed_by(MAIN.1));
 
-    let hung_up = api
-        .post(&call(MAIN.0, &sid), &[("Status", "completed")])
-        .await;
+    let hung_up = api.post(&call(MAIN.0, &sid), &[("Status", "completed")]).await;
     assert_eq!(hung_up.status, 200);
     assert_eq!(hung_up.json["status"], "completed");
     assert!(hung_up.json["end_time"].is_string());
     let status = rx.wait_for("/status", &sid, 1).await;
     assert_eq!(status[0].param("CallStatus"), "completed");
-    let late = api
-        .post(&call(MAIN.0, &sid), &[("Url", &rx.url("/updated"))])
-        .await;
+    let late = api.post(&call(MAIN.0, &sid), &[("Url", &rx.url("/updated"))]).await;
     assert_eq!((late.status, late.code()), (400, 21220));
-    assert_eq!(
-        late.str("message"),
-        "Call is not in-progress. Cannot redirect."
-    );
+    assert_eq!(late.str("message"), "Call is not in-progress. Cannot redirect.");
     let inline = sid_of(
         &api.create(&[
             ("To", TO),
             ("From", FROM),
-            (
-                "Twiml",
-                &format!(
-                    "<Response><Redirect>{}</Redirect></Response>",
-                    rx.url("/inline")
-                ),
-            ),
+            ("Twiml", &format!("<Response><Redirect>{}</Redirect></Response>", rx.url("/inline"))),
         ])
         .await,
     );
     let followed = rx.wait_for("/inline", &inline, 1).await;
-    assert_eq!(
-        followed[0].method, "POST",
-        "inline Twiml's <Redirect> is followed, POST by default"
-    );
+    assert_eq!(followed[0].method, "POST", "inline Twiml's <Redirect> is followed, POST by default");
     assert!(followed[0].signed_by(MAIN.1));
-    let deleted = api
-        .raw("DELETE", &call(MAIN.0, &sid), Some(MAIN), None)
-        .await;
+    let deleted = api.raw("DELETE", &call(MAIN.0, &sid), Some(MAIN), None).await;
     assert_eq!((deleted.status, deleted.json.clone()), (204, Value::Null));
     assert_eq!(api.get(&call(MAIN.0, &sid)).await.status, 404);
 }
@@ -1184,65 +730,37 @@ async fn unanswered_outcomes_end_busy_failed_and_no_answer() {
         (seed::CALLEE_FAILED, "failed", "404"),
         (seed::CALLEE_NO_ANSWER, "no-answer", "487"),
     ] {
-        let c = api
-            .create(&[
-                ("To", to),
-                ("From", FROM),
-                ("Url", &twiml),
-                ("StatusCallback", &cb),
-                ("Timeout", "1"),
-            ])
-            .await;
+        let c =
+            api.create(&[("To", to), ("From", FROM), ("Url", &twiml), ("StatusCallback", &cb), ("Timeout", "1")]).await;
         expected.push((sid_of(&c), status, sip));
     }
     let ringing = sid_of(
-        &api.create(&[
-            ("To", seed::CALLEE_NO_ANSWER),
-            ("From", FROM),
-            ("Url", &twiml),
-            ("StatusCallback", &cb),
-        ])
-        .await,
+        &api.create(&[("To", seed::CALLEE_NO_ANSWER), ("From", FROM), ("Url", &twiml), ("StatusCallback", &cb)]).await,
     );
-    api.wait_call(MAIN, &ringing, |c| c["status"] == "ringing")
-        .await;
-    let canceled = api
-        .post(&call(MAIN.0, &ringing), &[("Status", "canceled")])
-        .await;
+    api.wait_call(MAIN, &ringing, |c| c["status"] == "ringing").await;
+    let canceled = api.post(&call(MAIN.0, &ringing), &[("Status", "canceled")]).await;
     assert_eq!(canceled.json["status"], "canceled");
     expected.push((ringing, "canceled", "487"));
     for (sid, status, sip) in &expected {
         let hit = &rx.wait_for("/status", sid, 1).await[0];
-        assert_eq!(
-            (hit.param("CallStatus"), hit.param("SipResponseCode")),
-            (*status, *sip)
-        );
+        assert_eq!((hit.param("CallStatus"), hit.param("SipResponseCode")), (*status, *sip));
         assert_eq!(hit.param("CallDuration"), "0");
         assert!(hit.get("Duration").is_none());
         let fetched = api.get(&call(MAIN.0, sid)).await.json;
         assert_eq!(fetched["status"], *status);
         assert_eq!(fetched["duration"], "0");
         assert!(fetched["price"].is_null());
-        assert!(
-            rx.about("/twiml", sid).is_empty(),
-            "an unanswered call fetches no TwiML"
-        );
+        assert!(rx.about("/twiml", sid).is_empty(), "an unanswered call fetches no TwiML");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_concurrent_requests_get_429() {
     use tokio::io::AsyncWriteExt;
-    let emu = emulator_with(Config {
-        max_concurrent_requests: Some(1),
-        ..Config::default()
-    })
-    .await;
+    let emu = emulator_with(Config { max_concurrent_requests: Some(1), ..Config::default() }).await;
     let api = Api::new(&emu);
     // A request whose body never comes holds the only permit.
-    let mut stalled = tokio::net::TcpStream::connect(emu.local_addr())
-        .await
-        .expect("connect");
+    let mut stalled = tokio::net::TcpStream::connect(emu.local_addr()).await.expect("connect");
     let auth = base64_basic(MAIN);
     let head = format!(
         "POST {} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nTo=",
@@ -1259,20 +777,13 @@ async fn too_many_concurrent_requests_get_429() {
             assert_eq!(api.get_as(TRIAL, &calls(TRIAL.0)).await.status, 200);
             break;
         }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "never refused: {}",
-            answer.json
-        );
+        assert!(started.elapsed() < DEADLINE, "never refused: {}", answer.json);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     drop(stalled);
     let started = Instant::now();
     while api.get(&calls(MAIN.0)).await.status != 200 {
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the permit was never released"
-        );
+        assert!(started.elapsed() < DEADLINE, "the permit was never released");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -1287,8 +798,7 @@ async fn an_application_replaces_url_and_status_callback() {
     let emu = emulator(5.0).await;
     let api = Api::new(&emu);
     let rx = Receiver::start().await;
-    rx.serve("/app", 200, "<Response><Say>hi</Say></Response>")
-        .await;
+    rx.serve("/app", 200, "<Response><Say>hi</Say></Response>").await;
     let apps = format!("/2010-04-01/Accounts/{}/Applications.json", MAIN.0);
     let app = api
         .post(
@@ -1304,10 +814,7 @@ async fn an_application_replaces_url_and_status_callback() {
     assert_eq!(app.status, 201, "{}", app.json);
     let ap = app.str("sid").to_owned();
     assert!(ap.starts_with("AP"));
-    assert_eq!(
-        api.get(&apps).await.json["applications"][0]["sid"].as_str(),
-        Some(ap.as_str())
-    );
+    assert_eq!(api.get(&apps).await.json["applications"][0]["sid"].as_str(), Some(ap.as_str()));
     let sid = sid_of(
         &api.create(&[
             ("To", TO),
@@ -1323,19 +830,9 @@ async fn an_application_replaces_url_and_status_callback() {
     assert!(fetched[0].signed_by(MAIN.1));
     let status = rx.wait_for("/app-status", &sid, 1).await;
     assert_eq!(status[0].param("CallStatus"), "completed");
-    assert!(
-        rx.hits().iter().all(|h| !h.path.starts_with("/ignored")),
-        "Url and StatusCallback are ignored"
-    );
+    assert!(rx.hits().iter().all(|h| !h.path.starts_with("/ignored")), "Url and StatusCallback are ignored");
     let foreign = api
-        .post(
-            &calls(MAIN.0),
-            &[
-                ("To", TO),
-                ("From", FROM),
-                ("ApplicationSid", "AP00000000000000000000000000000000"),
-            ],
-        )
+        .post(&calls(MAIN.0), &[("To", TO), ("From", FROM), ("ApplicationSid", "AP00000000000000000000000000000000")])
         .await;
     assert_eq!((foreign.status, foreign.code()), (400, 21218));
 }

@@ -165,6 +165,9 @@ mod tests {
             links.recordings,
             "/2010-04-01/Accounts/AC00000000000000000000000000000001/Calls/CA00000000000000000000000000000002/Recordings.json"
         );
-        assert_eq!(call_uri(&account, &call), "/2010-04-01/Accounts/AC00000000000000000000000000000001/Calls/CA00000000000000000000000000000002.json");
+        assert_eq!(
+            call_uri(&account, &call),
+            "/2010-04-01/Accounts/AC00000000000000000000000000000001/Calls/CA00000000000000000000000000000002.json"
+        );
     }
 }

@@ -50,9 +50,7 @@ impl std::error::Error for EndpointError {}
 /// Whether `s` is an E.164 number: `+`, a first digit 1-9, 7 to 15 digits in all.
 pub fn is_e164(s: &str) -> bool {
     let Some(digits) = s.strip_prefix('+') else { return false };
-    (7..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
+    (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 fn parse_sip(s: &str) -> Result<Endpoint, EndpointError> {
@@ -163,7 +161,16 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_endpoint() {
-        for bad in ["5551234567", "+0800918468", "+1415555121234567", "+1-415-555-1212", "sip:", "sip:example.com", "client:", "Jack"] {
+        for bad in [
+            "5551234567",
+            "+0800918468",
+            "+1415555121234567",
+            "+1-415-555-1212",
+            "sip:",
+            "sip:example.com",
+            "client:",
+            "Jack",
+        ] {
             assert!(Endpoint::parse_to(bad).is_err(), "{bad} should not be a To");
         }
         assert_eq!(Endpoint::parse_to(""), Err(EndpointError::Empty));

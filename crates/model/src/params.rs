@@ -122,7 +122,8 @@ pub enum RecordingEvent {
 
 impl RecordingEvent {
     /// Every value.
-    pub const ALL: [RecordingEvent; 3] = [RecordingEvent::InProgress, RecordingEvent::Completed, RecordingEvent::Absent];
+    pub const ALL: [RecordingEvent; 3] =
+        [RecordingEvent::InProgress, RecordingEvent::Completed, RecordingEvent::Absent];
 
     /// The wire spelling.
     pub const fn as_str(self) -> &'static str {
@@ -247,19 +248,56 @@ pub struct CreateCallParams {
 
 /// Every parameter name `POST …/Calls.json` documents (`calls-facts.md` §1.2).
 pub const CREATE_PARAMETERS: &[&str] = &[
-    "To", "From", "Url", "Twiml", "ApplicationSid", "Method", "FallbackUrl", "FallbackMethod",
-    "StatusCallback", "StatusCallbackEvent", "StatusCallbackMethod", "SendDigits", "Timeout", "Record",
-    "RecordingChannels", "RecordingStatusCallback", "RecordingStatusCallbackMethod",
-    "RecordingStatusCallbackEvent", "RecordingTrack", "Trim", "RecordingConfigurationId", "SipAuthUsername",
-    "SipAuthPassword", "MachineDetection", "MachineDetectionTimeout", "MachineDetectionSpeechThreshold",
-    "MachineDetectionSpeechEndThreshold", "MachineDetectionSilenceTimeout", "AsyncAmd", "AsyncAmdStatusCallback",
-    "AsyncAmdStatusCallbackMethod", "CallerId", "Byoc", "CallReason", "CallToken", "TimeLimit",
-    "ClientNotificationUrl", "Passports",
+    "To",
+    "From",
+    "Url",
+    "Twiml",
+    "ApplicationSid",
+    "Method",
+    "FallbackUrl",
+    "FallbackMethod",
+    "StatusCallback",
+    "StatusCallbackEvent",
+    "StatusCallbackMethod",
+    "SendDigits",
+    "Timeout",
+    "Record",
+    "RecordingChannels",
+    "RecordingStatusCallback",
+    "RecordingStatusCallbackMethod",
+    "RecordingStatusCallbackEvent",
+    "RecordingTrack",
+    "Trim",
+    "RecordingConfigurationId",
+    "SipAuthUsername",
+    "SipAuthPassword",
+    "MachineDetection",
+    "MachineDetectionTimeout",
+    "MachineDetectionSpeechThreshold",
+    "MachineDetectionSpeechEndThreshold",
+    "MachineDetectionSilenceTimeout",
+    "AsyncAmd",
+    "AsyncAmdStatusCallback",
+    "AsyncAmdStatusCallbackMethod",
+    "CallerId",
+    "Byoc",
+    "CallReason",
+    "CallToken",
+    "TimeLimit",
+    "ClientNotificationUrl",
+    "Passports",
 ];
 
 /// Every parameter name `POST …/Calls/{Sid}.json` documents.
 pub const UPDATE_PARAMETERS: &[&str] = &[
-    "Url", "Method", "Status", "FallbackUrl", "FallbackMethod", "StatusCallback", "StatusCallbackMethod", "Twiml",
+    "Url",
+    "Method",
+    "Status",
+    "FallbackUrl",
+    "FallbackMethod",
+    "StatusCallback",
+    "StatusCallbackMethod",
+    "Twiml",
     "TimeLimit",
 ];
 
@@ -481,7 +519,11 @@ impl CreateCallParams {
         if let Some(t) = &twiml {
             let chars = t.chars().count();
             if chars > TWIML_MAX_CHARS {
-                c.fail("Twiml", code::INVALID_PARAMETER, format!("Twiml is {chars} characters long; the limit is {TWIML_MAX_CHARS}"));
+                c.fail(
+                    "Twiml",
+                    code::INVALID_PARAMETER,
+                    format!("Twiml is {chars} characters long; the limit is {TWIML_MAX_CHARS}"),
+                );
             }
         }
 

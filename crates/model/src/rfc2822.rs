@@ -26,10 +26,9 @@ pub enum Rfc2822Error {
 impl fmt::Display for Rfc2822Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rfc2822Error::Shape(why) => write!(
-                f,
-                "not an RFC 2822 date-time like `Tue, 31 Aug 2010 20:36:28 +0000`: {why}"
-            ),
+            Rfc2822Error::Shape(why) => {
+                write!(f, "not an RFC 2822 date-time like `Tue, 31 Aug 2010 20:36:28 +0000`: {why}")
+            }
             Rfc2822Error::Weekday { found, expected } => {
                 write!(f, "weekday {found} does not match the date, which is a {expected}")
             }
@@ -86,7 +85,9 @@ mod tests {
 
     #[test]
     fn formats_and_parses_the_docs_examples() {
-        for text in ["Tue, 31 Aug 2010 20:36:28 +0000", "Fri, 20 Aug 2010 01:13:42 +0000", "Fri, 08 Jan 2016 17:18:38 +0000"] {
+        for text in
+            ["Tue, 31 Aug 2010 20:36:28 +0000", "Fri, 20 Aug 2010 01:13:42 +0000", "Fri, 08 Jan 2016 17:18:38 +0000"]
+        {
             let at = parse(text).expect(text);
             assert_eq!(format(at), text);
         }

@@ -142,10 +142,8 @@ impl Sid {
         let mut bytes = [0u8; 16];
         // The OS source failing is unrecoverable for an id generator; fall back to a time-seeded value.
         if getrandom::fill(&mut bytes).is_err() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
+            let nanos =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
             bytes = nanos.to_le_bytes();
         }
         Sid { kind, value: u128::from_le_bytes(bytes) }
@@ -158,8 +156,7 @@ impl Sid {
             return Err(SidError::WrongLength { found: len });
         }
         let prefix = &s[..2];
-        let kind = SidKind::from_prefix(prefix)
-            .ok_or_else(|| SidError::UnknownPrefix { found: prefix.to_owned() })?;
+        let kind = SidKind::from_prefix(prefix).ok_or_else(|| SidError::UnknownPrefix { found: prefix.to_owned() })?;
         let mut value: u128 = 0;
         for (i, c) in s.bytes().enumerate().skip(2) {
             let digit = (c as char).to_digit(16).ok_or(SidError::NotHex { position: i })?;
@@ -178,10 +175,7 @@ impl Sid {
         }
         let sid = Sid::parse(s)?;
         if sid.kind != kind {
-            return Err(SidError::WrongPrefix {
-                expected: kind.prefix(),
-                found: sid.kind.prefix().to_owned(),
-            });
+            return Err(SidError::WrongPrefix { expected: kind.prefix(), found: sid.kind.prefix().to_owned() });
         }
         Ok(sid)
     }

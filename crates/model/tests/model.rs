@@ -22,14 +22,18 @@ fn base_params() -> Vec<(String, String)> {
     ])
 }
 
+/// A signature vector: name, URL, POST parameters, expected signature.
+type Vector = (&'static str, String, Vec<(String, String)>, &'static str);
+
 /// Vectors V1-V13 of `calls-facts.md` §5.2, literally: (name, URL, params, expected).
 #[test]
 fn signature_vectors() {
     let body_hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
     let empty_hash = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
-    let v5 = pairs(&[("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]);
+    let v5 =
+        pairs(&[("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]);
     let v9 = pairs(&[("MessagingBinding.Address", "+1415xxxxxxx"), ("MessagingBinding.Address", "+1325xxxxxxx")]);
-    let cases: Vec<(&str, String, Vec<(String, String)>, &str)> = vec![
+    let cases: Vec<Vector> = vec![
         ("V1", BASE_URL.into(), base_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
         ("V2", "https://mycompany.com:443/myapp.php?foo=1&bar=2".into(), base_params(), "kvajT1Ptam85bY51eRf/AJRuM3w="),
         ("V3", "http://mycompany.com:80/myapp.php?foo=1&bar=2".into(), base_params(), "0ZXoZLH/DfblKGATFgpif+LLRf4="),
@@ -42,12 +46,32 @@ fn signature_vectors() {
             vec![],
             "Ldidvp12m26NI7eqEvxnEpkd9Hc=",
         ),
-        ("V8", format!("https://mycompany.com/myapp.php?bodySHA256={body_hash}"), vec![], "y77kIzt2vzLz71DgmJGsen2scGs="),
+        (
+            "V8",
+            format!("https://mycompany.com/myapp.php?bodySHA256={body_hash}"),
+            vec![],
+            "y77kIzt2vzLz71DgmJGsen2scGs=",
+        ),
         ("V9", BASE_URL.into(), v9, "83O6e2vORAoJHUNzJjDWN1jz+BA="),
         ("V10", format!("{BASE_URL}&Body=It%27s+amazing"), base_params(), "TfZzewPq8wqrGlMfyAud8+/IvJ0="),
-        ("V11", "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2".into(), base_params(), "CukzLTc1tT5dXEDIHm/tKBanW10="),
-        ("V12", "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2".into(), base_params(), "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="),
-        ("V13", "https://user@mycompany.com/myapp.php?foo=1&bar=2".into(), base_params(), "2YRLlVAflCqxaNicjMpJcSTgzSs="),
+        (
+            "V11",
+            "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2".into(),
+            base_params(),
+            "CukzLTc1tT5dXEDIHm/tKBanW10=",
+        ),
+        (
+            "V12",
+            "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2".into(),
+            base_params(),
+            "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI=",
+        ),
+        (
+            "V13",
+            "https://user@mycompany.com/myapp.php?foo=1&bar=2".into(),
+            base_params(),
+            "2YRLlVAflCqxaNicjMpJcSTgzSs=",
+        ),
     ];
     for (name, url, params, expected) in &cases {
         assert_eq!(signature::sign(TOKEN, url, params), *expected, "{name}: computed signature");
@@ -67,12 +91,32 @@ fn signature_body_hashes_and_variants() {
     // Port variants: a signature made over the URL with the default port validates without
     // it, and the reverse (V1 vs V2, V3).
     assert!(signature::validate(TOKEN, BASE_URL, &base_params(), "kvajT1Ptam85bY51eRf/AJRuM3w="));
-    assert!(signature::validate(TOKEN, "https://mycompany.com:443/myapp.php?foo=1&bar=2", &base_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-    assert!(signature::validate(TOKEN, "http://mycompany.com/myapp.php?foo=1&bar=2", &base_params(), "0ZXoZLH/DfblKGATFgpif+LLRf4="));
+    assert!(signature::validate(
+        TOKEN,
+        "https://mycompany.com:443/myapp.php?foo=1&bar=2",
+        &base_params(),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    ));
+    assert!(signature::validate(
+        TOKEN,
+        "http://mycompany.com/myapp.php?foo=1&bar=2",
+        &base_params(),
+        "0ZXoZLH/DfblKGATFgpif+LLRf4="
+    ));
     // The validator given the unescaped apostrophe accepts the signature over `%27` (V10).
-    assert!(signature::validate(TOKEN, &format!("{BASE_URL}&Body=It's+amazing"), &base_params(), "TfZzewPq8wqrGlMfyAud8+/IvJ0="));
+    assert!(signature::validate(
+        TOKEN,
+        &format!("{BASE_URL}&Body=It's+amazing"),
+        &base_params(),
+        "TfZzewPq8wqrGlMfyAud8+/IvJ0="
+    ));
     // Credentials: the signature Twilio makes after dropping `user:pass@` validates too (V11 vs V1).
-    assert!(signature::validate(TOKEN, "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2", &base_params(), "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+    assert!(signature::validate(
+        TOKEN,
+        "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2",
+        &base_params(),
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    ));
 }
 
 /// An account for validation tests.
@@ -90,7 +134,8 @@ const MAIN: Account = Account {
     applications: &["AP0123456789abcdef0123456789abcdef"],
 };
 
-const TRIAL: Account = Account { trial: true, numbers: &["+15017122661"], verified: &["+14155551212"], applications: &[] };
+const TRIAL: Account =
+    Account { trial: true, numbers: &["+15017122661"], verified: &["+14155551212"], applications: &[] };
 
 impl AccountDirectory for Account {
     fn is_trial(&self) -> bool {
@@ -133,7 +178,15 @@ fn check(account: &Account, form: &[(&str, &str)], expected_codes: &[u32]) {
 fn seed_examples_are_accepted() {
     check(&MAIN, &[URL, TO, FROM], &[]);
     check(&MAIN, &[URL, ("To", "client:charlie"), FROM], &[]);
-    check(&MAIN, &[("Url", "http://www.example.com/sipdial.xml"), ("To", "sip:kate@example.com?hatchkey=4815162342"), ("From", "Jack")], &[]);
+    check(
+        &MAIN,
+        &[
+            ("Url", "http://www.example.com/sipdial.xml"),
+            ("To", "sip:kate@example.com?hatchkey=4815162342"),
+            ("From", "Jack"),
+        ],
+        &[],
+    );
     check(&MAIN, &[("Method", "GET"), ("SendDigits", "1234#"), URL, TO, ("From", "+18668675310")], &[]);
     check(&MAIN, &[("Record", "true"), URL, TO, FROM], &[]);
     check(
@@ -196,7 +249,11 @@ fn instruction_rules() {
     check(&MAIN, &[URL, ("Method", "PUT"), TO, FROM], &[21209]);
     check(&MAIN, &[URL, ("Method", "get"), TO, FROM], &[]);
     check(&MAIN, &[URL, ("FallbackUrl", "http://fall_back.example.com/"), TO, FROM], &[21205]);
-    check(&MAIN, &[URL, ("FallbackUrl", "https://fallback.example.com/"), ("FallbackMethod", "DELETE"), TO, FROM], &[21209]);
+    check(
+        &MAIN,
+        &[URL, ("FallbackUrl", "https://fallback.example.com/"), ("FallbackMethod", "DELETE"), TO, FROM],
+        &[21209],
+    );
 }
 
 #[test]
@@ -207,7 +264,14 @@ fn application_rules() {
     // With ApplicationSid, Url, Method and the callbacks are ignored, even if invalid.
     check(
         &MAIN,
-        &[("ApplicationSid", "AP0123456789abcdef0123456789abcdef"), ("Url", "not a url"), ("Method", "PUT"), ("StatusCallback", "x"), TO, FROM],
+        &[
+            ("ApplicationSid", "AP0123456789abcdef0123456789abcdef"),
+            ("Url", "not a url"),
+            ("Method", "PUT"),
+            ("StatusCallback", "x"),
+            TO,
+            FROM,
+        ],
         &[],
     );
 }
@@ -216,7 +280,11 @@ fn application_rules() {
 fn callback_rules() {
     check(&MAIN, &[URL, ("StatusCallback", "https://www.myapp.com/events"), TO, FROM], &[]);
     check(&MAIN, &[URL, ("StatusCallback", "https://my_app.example.com/events"), TO, FROM], &[21609]);
-    check(&MAIN, &[URL, ("StatusCallback", "https://www.myapp.com/events"), ("StatusCallbackMethod", "PATCH"), TO, FROM], &[21209]);
+    check(
+        &MAIN,
+        &[URL, ("StatusCallback", "https://www.myapp.com/events"), ("StatusCallbackMethod", "PATCH"), TO, FROM],
+        &[21209],
+    );
     for event in ["initiated", "ringing", "answered", "completed"] {
         check(&MAIN, &[URL, ("StatusCallbackEvent", event), TO, FROM], &[]);
     }
@@ -242,13 +310,21 @@ fn digits_and_timeout_rules() {
 fn recording_rules() {
     check(&MAIN, &[URL, ("Record", "true"), ("RecordingChannels", "dual"), TO, FROM], &[]);
     check(&MAIN, &[URL, ("Record", "yes"), TO, FROM], &[21200]);
-    check(&MAIN, &[URL, ("Record", "true"), ("RecordingStatusCallbackEvent", "in-progress completed absent"), TO, FROM], &[]);
+    check(
+        &MAIN,
+        &[URL, ("Record", "true"), ("RecordingStatusCallbackEvent", "in-progress completed absent"), TO, FROM],
+        &[],
+    );
     check(&MAIN, &[URL, ("Record", "true"), ("RecordingStatusCallbackEvent", "started"), TO, FROM], &[21200]);
 }
 
 #[test]
 fn every_violation_is_reported_not_just_the_first() {
-    check(&MAIN, &[("Method", "PUT"), ("SendDigits", "xyz"), ("Timeout", "-1")], &[21201, 21213, 21205, 21209, 21206, 21208]);
+    check(
+        &MAIN,
+        &[("Method", "PUT"), ("SendDigits", "xyz"), ("Timeout", "-1")],
+        &[21201, 21213, 21205, 21209, 21206, 21208],
+    );
 }
 
 #[test]
@@ -289,6 +365,7 @@ fn update_rules() {
     assert_eq!(codes(&[("Url", "example.com/next.xml")]), [21205]);
     assert_eq!(codes(&[("Url", "https://example.com/next.xml"), ("Method", "PUT")]), [21209]);
     assert_eq!(codes(&[("Url", "https://example.com/x"), ("Twiml", "<Response/>")]), [21200]);
-    let params = UpdateCallParams::parse(&Form::from_pairs([("Url", "https://example.com/x"), ("Method", "GET")])).expect("valid");
+    let params = UpdateCallParams::parse(&Form::from_pairs([("Url", "https://example.com/x"), ("Method", "GET")]))
+        .expect("valid");
     assert_eq!(UpdateCallParams::parse(&params.to_form()), Ok(params));
 }

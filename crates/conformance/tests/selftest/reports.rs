@@ -21,11 +21,7 @@ fn repo_root() -> PathBuf {
 }
 
 fn requirement(id: &str, area: &str) -> RequirementInfo {
-    RequirementInfo {
-        id: id.to_owned(),
-        area: area.to_owned(),
-        statement: format!("{id} holds."),
-    }
+    RequirementInfo { id: id.to_owned(), area: area.to_owned(), statement: format!("{id} holds.") }
 }
 
 fn failure(requirement: &str, message: &str) -> Failure {
@@ -62,10 +58,7 @@ fn case(name: &str, requirements: &[&str], status: Status) -> CaseResult {
 fn record() -> RunRecord {
     let mut fail = case("create::001_missing_to", &["X-FAIL-1"], Status::Fail);
     fail.failures = vec![
-        failure(
-            "X-FAIL-1",
-            "expected code 21201 | got 21211 for <Response> & co",
-        ),
+        failure("X-FAIL-1", "expected code 21201 | got 21211 for <Response> & co"),
         failure("X-FAIL-1", "second failure, not the headline"),
     ];
     let mut xfail = case("create::002_known_bug", &["X-XFAIL-1"], Status::XFail);
@@ -77,11 +70,7 @@ fn record() -> RunRecord {
     skip.reason = Some("capability `live-dial` missing".to_owned());
     let mut error = case("lifecycle::005_sink_down", &["X-ERROR-1"], Status::Error);
     error.error = Some("setup: the callback sink refused the connection".to_owned());
-    let pass = case(
-        "create::000_basic",
-        &["X-PASS-1", "X-FAIL-1", "X-XFAIL-1"],
-        Status::Pass,
-    );
+    let pass = case("create::000_basic", &["X-PASS-1", "X-FAIL-1", "X-XFAIL-1"], Status::Pass);
 
     RunRecord {
         version: REPORT_VERSION,
@@ -112,21 +101,9 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
 
     // The raw text: one element per status, nothing reported twice, nothing unescaped.
     assert_eq!(xml.matches("<testcase ").count(), 6, "{xml}");
-    assert_eq!(
-        xml.matches("<failure").count(),
-        2,
-        "FAIL and XPASS are failures: {xml}"
-    );
-    assert_eq!(
-        xml.matches("<error").count(),
-        1,
-        "ERROR is an error, not a failure: {xml}"
-    );
-    assert_eq!(
-        xml.matches("<skipped").count(),
-        2,
-        "SKIP and XFAIL are skipped, nothing else: {xml}"
-    );
+    assert_eq!(xml.matches("<failure").count(), 2, "FAIL and XPASS are failures: {xml}");
+    assert_eq!(xml.matches("<error").count(), 1, "ERROR is an error, not a failure: {xml}");
+    assert_eq!(xml.matches("<skipped").count(), 2, "SKIP and XFAIL are skipped, nothing else: {xml}");
     assert!(xml.contains("&lt;Response&gt; &amp; co"), "{xml}");
     assert!(!xml.contains("<Response>"), "{xml}");
 
@@ -134,26 +111,12 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
     let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("junit.xml parses");
     assert_eq!(parsed.test_suites.len(), 1);
     let suite = &parsed.test_suites[0];
-    assert!(
-        suite.name.as_str().contains("callspec"),
-        "{}",
-        suite.name.as_str()
-    );
-    assert!(
-        suite.name.as_str().contains("reference-emulator"),
-        "{}",
-        suite.name.as_str()
-    );
-    assert_eq!(
-        (suite.tests, suite.failures, suite.errors, suite.skipped),
-        (6, 2, 1, 2)
-    );
+    assert!(suite.name.as_str().contains("callspec"), "{}", suite.name.as_str());
+    assert!(suite.name.as_str().contains("reference-emulator"), "{}", suite.name.as_str());
+    assert_eq!((suite.tests, suite.failures, suite.errors, suite.skipped), (6, 2, 1, 2));
 
-    let by_name: BTreeMap<&str, &quick_junit::TestCase> = suite
-        .test_cases
-        .iter()
-        .map(|tc| (tc.name.as_str(), tc))
-        .collect();
+    let by_name: BTreeMap<&str, &quick_junit::TestCase> =
+        suite.test_cases.iter().map(|tc| (tc.name.as_str(), tc)).collect();
     assert_eq!(by_name.len(), 6);
     let fail = by_name["create::001_missing_to"];
     assert_eq!(fail.classname.as_ref().map(|c| c.as_str()), Some("create"));
@@ -162,12 +125,7 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
     let message = |name: &str| -> (String, Option<String>, Option<String>) {
         match &by_name[name].status {
             TestCaseStatus::Success { .. } => ("success".to_owned(), None, None),
-            TestCaseStatus::NonSuccess {
-                kind,
-                message,
-                description,
-                ..
-            } => (
+            TestCaseStatus::NonSuccess { kind, message, description, .. } => (
                 match kind {
                     NonSuccessKind::Failure => "failure".to_owned(),
                     NonSuccessKind::Error => "error".to_owned(),
@@ -175,11 +133,7 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
                 message.as_ref().map(|m| m.as_str().to_owned()),
                 description.as_ref().map(|d| d.as_str().to_owned()),
             ),
-            TestCaseStatus::Skipped {
-                message,
-                description,
-                ..
-            } => (
+            TestCaseStatus::Skipped { message, description, .. } => (
                 "skipped".to_owned(),
                 message.as_ref().map(|m| m.as_str().to_owned()),
                 description.as_ref().map(|d| d.as_str().to_owned()),
@@ -191,10 +145,7 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
 
     let (kind, msg, text) = message("create::001_missing_to");
     assert_eq!(kind, "failure");
-    assert_eq!(
-        msg.as_deref(),
-        Some("expected code 21201 | got 21211 for <Response> & co")
-    );
+    assert_eq!(msg.as_deref(), Some("expected code 21201 | got 21211 for <Response> & co"));
     let text = text.expect("FAIL carries the full message");
     assert!(text.contains("second failure, not the headline"), "{text}");
 
@@ -204,10 +155,7 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
 
     let (kind, msg, text) = message("status::003_fixed_now");
     assert_eq!(kind, "failure");
-    assert_eq!(
-        msg.as_deref(),
-        Some("XPASS: remove the known-failure entry")
-    );
+    assert_eq!(msg.as_deref(), Some("XPASS: remove the known-failure entry"));
     assert!(text.unwrap_or_default().contains("was broken in 0.1"));
 
     let (kind, msg, _) = message("rate::004_needs_live_dial");
@@ -216,10 +164,7 @@ fn junit_has_one_testcase_per_case_with_the_element_of_its_status() {
 
     let (kind, msg, _) = message("lifecycle::005_sink_down");
     assert_eq!(kind, "error");
-    assert_eq!(
-        msg.as_deref(),
-        Some("setup: the callback sink refused the connection")
-    );
+    assert_eq!(msg.as_deref(), Some("setup: the callback sink refused the connection"));
 }
 
 #[test]
@@ -241,33 +186,16 @@ fn coverage_verdicts_follow_the_rules_in_catalog_order() {
 
     // One FAIL outweighs any number of passes, and the row keeps both in its counts.
     let fail_row = &rows[1];
-    assert_eq!(
-        fail_row.cases,
-        ["create::000_basic", "create::001_missing_to"]
-    );
+    assert_eq!(fail_row.cases, ["create::000_basic", "create::001_missing_to"]);
     assert_eq!(fail_row.count(Status::Pass), 1);
     assert_eq!(fail_row.count(Status::Fail), 1);
-    assert_eq!(
-        fail_row.counts.len(),
-        Status::ALL.len(),
-        "every status is counted, zeros included"
-    );
+    assert_eq!(fail_row.counts.len(), Status::ALL.len(), "every status is counted, zeros included");
     assert_eq!(report::uncovered(&rows), ["X-NONE-1"]);
 
     let text = report::coverage_text(&rows);
-    assert!(
-        text.ends_with("requirements: 6 covered, 1 not covered\n"),
-        "{text}"
-    );
-    assert!(
-        text.lines()
-            .any(|l| l.starts_with("X-NONE-1") && l.ends_with("not covered")),
-        "{text}"
-    );
-    assert!(
-        text.lines().all(|l| l == l.trim_end()),
-        "no trailing spaces: {text}"
-    );
+    assert!(text.ends_with("requirements: 6 covered, 1 not covered\n"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("X-NONE-1") && l.ends_with("not covered")), "{text}");
+    assert!(text.lines().all(|l| l == l.trim_end()), "no trailing spaces: {text}");
 }
 
 #[test]
@@ -290,10 +218,7 @@ fn summary_markdown_lists_unexpected_results_and_escapes_pipes() {
     assert!(first.starts_with("## ❌"), "{first}");
     assert!(first.contains("reference-emulator"), "{first}");
     assert!(first.contains("3 unexpected results"), "{first}");
-    assert!(
-        md.contains("| 1 | 1 | 1 | 1 | 1 | 1 | 6 |"),
-        "counts table: {md}"
-    );
+    assert!(md.contains("| 1 | 1 | 1 | 1 | 1 | 1 | 6 |"), "counts table: {md}");
     assert!(md.contains("14.2 s"), "{md}");
 
     let unexpected: Vec<&str> = md
@@ -303,31 +228,16 @@ fn summary_markdown_lists_unexpected_results_and_escapes_pipes() {
         .filter(|l| l.starts_with("| `"))
         .collect();
     assert_eq!(unexpected.len(), 3, "{md}");
-    assert!(
-        unexpected[0].contains("`create::001_missing_to`") && unexpected[0].contains("| FAIL |"),
-        "{md}"
-    );
+    assert!(unexpected[0].contains("`create::001_missing_to`") && unexpected[0].contains("| FAIL |"), "{md}");
     assert!(unexpected[0].contains("X-FAIL-1"), "{md}");
-    assert!(
-        unexpected[0].contains(r"expected code 21201 \| got 21211 for \<Response\> \& co"),
-        "{md}"
-    );
-    assert!(
-        unexpected[1].contains("`status::003_fixed_now`") && unexpected[1].contains("XPASS"),
-        "{md}"
-    );
-    assert!(
-        unexpected[2].contains("`lifecycle::005_sink_down`") && unexpected[2].contains("| ERROR |"),
-        "{md}"
-    );
+    assert!(unexpected[0].contains(r"expected code 21201 \| got 21211 for \<Response\> \& co"), "{md}");
+    assert!(unexpected[1].contains("`status::003_fixed_now`") && unexpected[1].contains("XPASS"), "{md}");
+    assert!(unexpected[2].contains("`lifecycle::005_sink_down`") && unexpected[2].contains("| ERROR |"), "{md}");
     for row in &unexpected {
         // Five unescaped pipes: the four cells of the table and nothing from the message.
         assert_eq!(row.replace(r"\|", "").matches('|').count(), 5, "{row}");
     }
-    assert!(
-        !md.contains("create::002_known_bug`"),
-        "XFAIL is expected: {md}"
-    );
+    assert!(!md.contains("create::002_known_bug`"), "XFAIL is expected: {md}");
 
     assert!(md.contains("### Requirement coverage"), "{md}");
     assert!(md.contains("| X-NONE-1 | AREA TWO |"), "{md}");
@@ -338,10 +248,7 @@ fn summary_markdown_truncates_long_messages() {
     let mut run = record();
     run.cases[1].failures[0].message = "x".repeat(500);
     let md = report::summary_markdown(&run);
-    let row = md
-        .lines()
-        .find(|l| l.contains("create::001_missing_to"))
-        .unwrap_or_default();
+    let row = md.lines().find(|l| l.contains("create::001_missing_to")).unwrap_or_default();
     assert!(row.contains(&format!("{}…", "x".repeat(199))), "{row}");
     assert!(!row.contains(&"x".repeat(200)), "{row}");
 }
@@ -366,40 +273,22 @@ fn summary_markdown_says_so_when_everything_is_expected() {
 
 #[test]
 fn write_all_writes_the_five_reports() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("selftest-reports")
-        .join("write_all");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("selftest-reports").join("write_all");
     let _ = std::fs::remove_dir_all(&dir);
     let record = record();
     let written = report::write_all(&record, &dir).expect("reports are written");
 
-    let names: Vec<String> = written
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "report.json",
-            "junit.xml",
-            "summary.md",
-            "coverage.md",
-            "coverage.json"
-        ]
-    );
+    let names: Vec<String> =
+        written.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
+    assert_eq!(names, ["report.json", "junit.xml", "summary.md", "coverage.md", "coverage.json"]);
     for path in &written {
         let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         assert!(len > 0, "{} is empty", path.display());
     }
 
-    let json: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("report.json")).expect("report.json reads"),
-    )
-    .expect("JSON");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report.json reads"))
+            .expect("JSON");
     let keys: Vec<&String> = json.as_object().expect("an object").keys().collect();
     assert_eq!(keys.first().map(|k| k.as_str()), Some("version"));
     assert_eq!(json["version"], REPORT_VERSION);
@@ -414,32 +303,21 @@ fn write_all_writes_the_five_reports() {
     assert_eq!(json["coverage"][6]["verdict"], "not_covered");
     assert_eq!(json["cases"][1]["status"], "FAIL");
 
-    let coverage: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("coverage.json")).expect("coverage.json reads"),
-    )
-    .expect("JSON");
-    assert_eq!(
-        (
-            coverage["covered"].as_u64(),
-            coverage["not_covered"].as_u64()
-        ),
-        (Some(6), Some(1))
-    );
+    let coverage: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("coverage.json")).expect("coverage.json reads"))
+            .expect("JSON");
+    assert_eq!((coverage["covered"].as_u64(), coverage["not_covered"].as_u64()), (Some(6), Some(1)));
     assert_eq!(coverage["requirements"][0]["counts"]["PASS"], 1);
 
     let coverage_md = std::fs::read_to_string(dir.join("coverage.md")).expect("coverage.md reads");
-    assert!(
-        coverage_md.starts_with("# Requirement coverage"),
-        "{coverage_md}"
-    );
+    assert!(coverage_md.starts_with("# Requirement coverage"), "{coverage_md}");
     let junit = std::fs::read_to_string(dir.join("junit.xml")).expect("junit.xml reads");
     assert_eq!(junit, report::junit_xml(&record));
 }
 
 #[test]
 fn the_catalog_loads_every_requirement() {
-    let catalog = Catalog::load(&repo_root().join("fixtures/requirements.toml"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let catalog = Catalog::load(&repo_root().join("fixtures/requirements.toml")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(catalog.len(), CATALOG_SIZE);
     for id in [
         "T-AUTH-1",
@@ -464,19 +342,11 @@ fn the_catalog_loads_every_requirement() {
     let timeout = catalog.get("I-TIMEOUT-1").expect("I-TIMEOUT-1");
     assert_eq!(timeout.area, "CREATE: call instructions");
     assert_eq!(timeout.observable, ["CB", "T"]);
-    assert!(
-        catalog
-            .iter()
-            .all(|r| r.source.starts_with("https://www.twilio.com/docs/"))
-    );
+    assert!(catalog.iter().all(|r| r.source.starts_with("https://www.twilio.com/docs/")));
 
     let mut areas: Vec<&str> = catalog.iter().map(|r| r.area.as_str()).collect();
     areas.dedup();
-    assert_eq!(
-        areas.len(),
-        9,
-        "areas are contiguous in the file: {areas:?}"
-    );
+    assert_eq!(areas.len(), 9, "areas are contiguous in the file: {areas:?}");
 
     let infos = catalog.infos();
     assert_eq!(infos.len(), CATALOG_SIZE);
@@ -514,13 +384,8 @@ statement = ""
 source = "https://www.twilio.com/docs/usage/security"
 "#;
     let file = Path::new("fixtures/requirements.toml");
-    let errors = Catalog::parse(text, file)
-        .expect_err("the catalog is broken")
-        .0;
-    let found: Vec<(LoadErrorKind, Option<&str>)> = errors
-        .iter()
-        .map(|e| (e.kind, e.pointer.as_deref()))
-        .collect();
+    let errors = Catalog::parse(text, file).expect_err("the catalog is broken").0;
+    let found: Vec<(LoadErrorKind, Option<&str>)> = errors.iter().map(|e| (e.kind, e.pointer.as_deref())).collect();
     for expected in [
         (LoadErrorKind::Duplicate, Some("/requirement/1/id")),
         (LoadErrorKind::Invalid, Some("/requirement/2/id")),
@@ -531,39 +396,22 @@ source = "https://www.twilio.com/docs/usage/security"
         assert!(found.contains(&expected), "{expected:?} not in {found:?}");
     }
     assert_eq!(errors.len(), 5, "{found:?}");
-    let duplicate = errors
-        .iter()
-        .find(|e| e.kind == LoadErrorKind::Duplicate)
-        .expect("a duplicate");
-    assert!(
-        duplicate.message.contains("/requirement/0"),
-        "{}",
-        duplicate.message
-    );
+    let duplicate = errors.iter().find(|e| e.kind == LoadErrorKind::Duplicate).expect("a duplicate");
+    assert!(duplicate.message.contains("/requirement/0"), "{}", duplicate.message);
     assert!(errors.iter().all(|e| e.file == file));
 }
 
 #[test]
 fn catalog_syntax_and_io_errors_have_their_kinds() {
-    let errors = Catalog::parse("[[requirement]]\nid = \"T-AUTH-1\n", Path::new("x.toml"))
-        .expect_err("bad TOML")
-        .0;
+    let errors = Catalog::parse("[[requirement]]\nid = \"T-AUTH-1\n", Path::new("x.toml")).expect_err("bad TOML").0;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].kind, LoadErrorKind::Toml);
-    assert!(
-        errors[0].message.contains("line 2"),
-        "{}",
-        errors[0].message
-    );
+    assert!(errors[0].message.contains("line 2"), "{}", errors[0].message);
 
-    let errors = Catalog::parse("", Path::new("x.toml"))
-        .expect_err("empty catalog")
-        .0;
+    let errors = Catalog::parse("", Path::new("x.toml")).expect_err("empty catalog").0;
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0].kind, LoadErrorKind::Invalid);
 
-    let errors = Catalog::load(Path::new("/nonexistent/requirements.toml"))
-        .expect_err("no file")
-        .0;
+    let errors = Catalog::load(Path::new("/nonexistent/requirements.toml")).expect_err("no file").0;
     assert_eq!(errors[0].kind, LoadErrorKind::Io);
 }

@@ -27,18 +27,14 @@ fn schemas() -> &'static SchemaSet {
 
 /// The literal doc text of a seed example, placeholders included.
 fn seed_text(name: &str) -> String {
-    let path = repo_root()
-        .join("fixtures/schema-examples")
-        .join(format!("{name}.json"));
+    let path = repo_root().join("fixtures/schema-examples").join(format!("{name}.json"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Replaces the docs' placeholder SIDs (`ACXXXX…`, `CAXXXX…`, `PNXXXX…`) by hex ones.
 fn with_hex_sids(text: &str) -> String {
     let x32 = "X".repeat(32);
-    [AC, CA, PN].iter().fold(text.to_owned(), |text, sid| {
-        text.replace(&format!("{}{x32}", &sid[..2]), sid)
-    })
+    [AC, CA, PN].iter().fold(text.to_owned(), |text, sid| text.replace(&format!("{}{x32}", &sid[..2]), sid))
 }
 
 fn parse(text: &str) -> Value {
@@ -78,14 +74,9 @@ fn check(label: &str, schema: &str, instance: &Value, expect: Expect) {
     let violations = schemas().validate(schema, instance).expect("known schema");
     let listing: Vec<String> = violations.iter().map(ToString::to_string).collect();
     match expect {
-        Valid => assert!(
-            violations.is_empty(),
-            "{label}: expected valid against {schema}, got {listing:#?}"
-        ),
+        Valid => assert!(violations.is_empty(), "{label}: expected valid against {schema}, got {listing:#?}"),
         Fails { at, naming } => assert!(
-            violations
-                .iter()
-                .any(|v| v.instance_pointer == at && v.message.contains(naming)),
+            violations.iter().any(|v| v.instance_pointer == at && v.message.contains(naming)),
             "{label}: expected a violation at {at:?} naming {naming:?} against {schema}, got {listing:#?}"
         ),
     }
@@ -94,13 +85,7 @@ fn check(label: &str, schema: &str, instance: &Value, expect: Expect) {
 #[test]
 fn the_set_holds_the_expected_schemas() {
     let names: Vec<&str> = schemas().names().collect();
-    for name in [
-        "call",
-        "call-page",
-        "error",
-        "recording-callback",
-        "status-callback",
-    ] {
+    for name in ["call", "call-page", "error", "recording-callback", "status-callback"] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
     match schemas().validate("no-such-schema", &json!({})) {
@@ -113,26 +98,12 @@ fn the_set_holds_the_expected_schemas() {
 fn seed_examples_validate_once_their_placeholder_sids_are_hex() {
     for name in SEED_EXAMPLES {
         let text = seed_text(name);
-        assert!(
-            text.contains("CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"),
-            "{name}: stored with the doc's placeholders"
-        );
+        assert!(text.contains("CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX"), "{name}: stored with the doc's placeholders");
         check(name, "call", &parse(&with_hex_sids(&text)), Valid);
         // The literal doc text has placeholder SIDs, which the strict SID formats refuse.
         let literal = parse(&text);
-        for at in [
-            "/sid",
-            "/account_sid",
-            "/phone_number_sid",
-            "/uri",
-            "/subresource_uris/recordings",
-        ] {
-            check(
-                &format!("{name} (placeholders)"),
-                "call",
-                &literal,
-                Fails { at, naming: "" },
-            );
+        for at in ["/sid", "/account_sid", "/phone_number_sid", "/uri", "/subresource_uris/recordings"] {
+            check(&format!("{name} (placeholders)"), "call", &literal, Fails { at, naming: "" });
         }
     }
 }
@@ -142,14 +113,7 @@ fn call_bodies() {
     let c = call();
     let fresh = {
         let mut v = c.clone();
-        for key in [
-            "start_time",
-            "end_time",
-            "duration",
-            "price",
-            "forwarded_from",
-            "phone_number_sid",
-        ] {
+        for key in ["start_time", "end_time", "duration", "price", "forwarded_from", "phone_number_sid"] {
             v[key] = Value::Null;
         }
         v["status"] = json!("queued");
@@ -157,199 +121,62 @@ fn call_bodies() {
         v
     };
     let mut with_transcriptions = c.clone();
-    with_transcriptions["subresource_uris"]["transcriptions"] = json!(format!(
-        "/2010-04-01/Accounts/{AC}/Calls/{CA}/Transcriptions.json"
-    ));
+    with_transcriptions["subresource_uris"]["transcriptions"] =
+        json!(format!("/2010-04-01/Accounts/{AC}/Calls/{CA}/Transcriptions.json"));
     let mut bad_transcriptions = c.clone();
-    bad_transcriptions["subresource_uris"]["transcriptions"] = json!(format!(
-        "/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings.json"
-    ));
+    bad_transcriptions["subresource_uris"]["transcriptions"] =
+        json!(format!("/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings.json"));
     let mut missing_recordings = c.clone();
-    missing_recordings["subresource_uris"]
-        .as_object_mut()
-        .expect("object")
-        .remove("recordings");
+    missing_recordings["subresource_uris"].as_object_mut().expect("object").remove("recordings");
 
     let cases: Vec<(&str, Value, Expect)> = vec![
         ("seed phone example", c.clone(), Valid),
         ("fresh queued outbound call with nulls", fresh, Valid),
-        (
-            "extra key allowed",
-            set(&c, "annotation", Value::Null),
-            Valid,
-        ),
-        (
-            "transcriptions present and right",
-            with_transcriptions,
-            Valid,
-        ),
+        ("extra key allowed", set(&c, "annotation", Value::Null), Valid),
+        ("transcriptions present and right", with_transcriptions, Valid),
         (
             "transcriptions pointing elsewhere",
             bad_transcriptions,
-            Fails {
-                at: "/subresource_uris/transcriptions",
-                naming: "",
-            },
+            Fails { at: "/subresource_uris/transcriptions", naming: "" },
         ),
-        (
-            "recordings subresource missing",
-            missing_recordings,
-            Fails {
-                at: "/subresource_uris",
-                naming: "recordings",
-            },
-        ),
-        (
-            "queue_time missing",
-            without(&c, "queue_time"),
-            Fails {
-                at: "",
-                naming: "queue_time",
-            },
-        ),
-        (
-            "to missing",
-            without(&c, "to"),
-            Fails {
-                at: "",
-                naming: "\"to\"",
-            },
-        ),
-        (
-            "duration as a number",
-            set(&c, "duration", json!(15)),
-            Fails {
-                at: "/duration",
-                naming: "15",
-            },
-        ),
-        (
-            "duration not digits",
-            set(&c, "duration", json!("15s")),
-            Fails {
-                at: "/duration",
-                naming: "",
-            },
-        ),
-        (
-            "price as a number",
-            set(&c, "price", json!(-0.03)),
-            Fails {
-                at: "/price",
-                naming: "",
-            },
-        ),
-        (
-            "queue_time as a number",
-            set(&c, "queue_time", json!(1000)),
-            Fails {
-                at: "/queue_time",
-                naming: "",
-            },
-        ),
-        (
-            "price_unit lower case",
-            set(&c, "price_unit", json!("usd")),
-            Fails {
-                at: "/price_unit",
-                naming: "",
-            },
-        ),
-        (
-            "sid with 31 hex digits",
-            set(&c, "sid", json!(&CA[..33])),
-            Fails {
-                at: "/sid",
-                naming: "",
-            },
-        ),
+        ("recordings subresource missing", missing_recordings, Fails { at: "/subresource_uris", naming: "recordings" }),
+        ("queue_time missing", without(&c, "queue_time"), Fails { at: "", naming: "queue_time" }),
+        ("to missing", without(&c, "to"), Fails { at: "", naming: "\"to\"" }),
+        ("duration as a number", set(&c, "duration", json!(15)), Fails { at: "/duration", naming: "15" }),
+        ("duration not digits", set(&c, "duration", json!("15s")), Fails { at: "/duration", naming: "" }),
+        ("price as a number", set(&c, "price", json!(-0.03)), Fails { at: "/price", naming: "" }),
+        ("queue_time as a number", set(&c, "queue_time", json!(1000)), Fails { at: "/queue_time", naming: "" }),
+        ("price_unit lower case", set(&c, "price_unit", json!("usd")), Fails { at: "/price_unit", naming: "" }),
+        ("sid with 31 hex digits", set(&c, "sid", json!(&CA[..33])), Fails { at: "/sid", naming: "" }),
         (
             "sid with the wrong prefix",
             set(&c, "sid", json!(format!("AC{}", &CA[2..]))),
-            Fails {
-                at: "/sid",
-                naming: "",
-            },
+            Fails { at: "/sid", naming: "" },
         ),
-        (
-            "sid null",
-            set(&c, "sid", Value::Null),
-            Fails {
-                at: "/sid",
-                naming: "",
-            },
-        ),
+        ("sid null", set(&c, "sid", Value::Null), Fails { at: "/sid", naming: "" }),
         (
             "parent_call_sid not hex",
-            set(
-                &c,
-                "parent_call_sid",
-                json!(format!("CA{}", "g".repeat(32))),
-            ),
-            Fails {
-                at: "/parent_call_sid",
-                naming: "",
-            },
+            set(&c, "parent_call_sid", json!(format!("CA{}", "g".repeat(32)))),
+            Fails { at: "/parent_call_sid", naming: "" },
         ),
-        (
-            "group_sid of another kind",
-            set(&c, "group_sid", json!(PN)),
-            Fails {
-                at: "/group_sid",
-                naming: "",
-            },
-        ),
+        ("group_sid of another kind", set(&c, "group_sid", json!(PN)), Fails { at: "/group_sid", naming: "" }),
         (
             "ISO 8601 date_created",
             set(&c, "date_created", json!("2010-08-31T20:36:28Z")),
-            Fails {
-                at: "/date_created",
-                naming: "rfc2822",
-            },
+            Fails { at: "/date_created", naming: "rfc2822" },
         ),
-        (
-            "status null",
-            set(&c, "status", Value::Null),
-            Fails {
-                at: "/status",
-                naming: "",
-            },
-        ),
-        (
-            "status answered",
-            set(&c, "status", json!("answered")),
-            Fails {
-                at: "/status",
-                naming: "",
-            },
-        ),
+        ("status null", set(&c, "status", Value::Null), Fails { at: "/status", naming: "" }),
+        ("status answered", set(&c, "status", json!("answered")), Fails { at: "/status", naming: "" }),
         (
             "direction with underscore",
             set(&c, "direction", json!("outbound_api")),
-            Fails {
-                at: "/direction",
-                naming: "",
-            },
+            Fails { at: "/direction", naming: "" },
         ),
-        (
-            "api_version other",
-            set(&c, "api_version", json!("2008-08-01")),
-            Fails {
-                at: "/api_version",
-                naming: "",
-            },
-        ),
+        ("api_version other", set(&c, "api_version", json!("2008-08-01")), Fails { at: "/api_version", naming: "" }),
         (
             "uri of another call",
-            set(
-                &c,
-                "uri",
-                json!(format!("/2010-04-01/Accounts/{AC}/Calls/{PN}.json")),
-            ),
-            Fails {
-                at: "/uri",
-                naming: "",
-            },
+            set(&c, "uri", json!(format!("/2010-04-01/Accounts/{AC}/Calls/{PN}.json"))),
+            Fails { at: "/uri", naming: "" },
         ),
     ];
     for (label, instance, expect) in &cases {
@@ -362,20 +189,8 @@ fn rfc2822_format() {
     let c = call();
     let cases = [
         ("Tue, 31 Aug 2010 20:36:28 +0000", Valid),
-        (
-            "Tue, 31 Aug 2010 20:36:28 GMT",
-            Fails {
-                at: "/date_created",
-                naming: "rfc2822",
-            },
-        ),
-        (
-            "2010-08-31T20:36:28Z",
-            Fails {
-                at: "/date_created",
-                naming: "rfc2822",
-            },
-        ),
+        ("Tue, 31 Aug 2010 20:36:28 GMT", Fails { at: "/date_created", naming: "rfc2822" }),
+        ("2010-08-31T20:36:28Z", Fails { at: "/date_created", naming: "rfc2822" }),
     ];
     for (date, expect) in cases {
         check(date, "call", &set(&c, "date_created", json!(date)), expect);
@@ -392,51 +207,15 @@ fn error_bodies() {
     });
     let cases: Vec<(&str, Value, Expect)> = vec![
         ("21201 body", ok.clone(), Valid),
-        (
-            "with detail",
-            set(
-                &ok,
-                "detail",
-                json!("Your AccountSid or AuthToken was incorrect."),
-            ),
-            Valid,
-        ),
-        (
-            "code as a string",
-            set(&ok, "code", json!("21201")),
-            Fails {
-                at: "/code",
-                naming: "",
-            },
-        ),
+        ("with detail", set(&ok, "detail", json!("Your AccountSid or AuthToken was incorrect.")), Valid),
+        ("code as a string", set(&ok, "code", json!("21201")), Fails { at: "/code", naming: "" }),
         (
             "more_info over http",
-            set(
-                &ok,
-                "more_info",
-                json!("http://www.twilio.com/docs/errors/21201"),
-            ),
-            Fails {
-                at: "/more_info",
-                naming: "",
-            },
+            set(&ok, "more_info", json!("http://www.twilio.com/docs/errors/21201")),
+            Fails { at: "/more_info", naming: "" },
         ),
-        (
-            "status 200",
-            set(&ok, "status", json!(200)),
-            Fails {
-                at: "/status",
-                naming: "",
-            },
-        ),
-        (
-            "message missing",
-            without(&ok, "message"),
-            Fails {
-                at: "",
-                naming: "message",
-            },
-        ),
+        ("status 200", set(&ok, "status", json!(200)), Fails { at: "/status", naming: "" }),
+        ("message missing", without(&ok, "message"), Fails { at: "", naming: "message" }),
     ];
     for (label, instance, expect) in &cases {
         check(label, "error", instance, *expect);
@@ -467,61 +246,24 @@ fn status_callback_parameters() {
     });
     let cases: Vec<(&str, Value, Expect)> = vec![
         ("completed callback", ok.clone(), Valid),
-        (
-            "CallStatus answered",
-            set(&ok, "CallStatus", json!("answered")),
-            Fails {
-                at: "/CallStatus",
-                naming: "",
-            },
-        ),
-        (
-            "ISO Timestamp",
-            set(&ok, "Timestamp", json!("2016-01-08T17:18:38Z")),
-            Fails {
-                at: "/Timestamp",
-                naming: "",
-            },
-        ),
+        ("CallStatus answered", set(&ok, "CallStatus", json!("answered")), Fails { at: "/CallStatus", naming: "" }),
+        ("ISO Timestamp", set(&ok, "Timestamp", json!("2016-01-08T17:18:38Z")), Fails { at: "/Timestamp", naming: "" }),
         (
             "SequenceNumber as a number",
             set(&ok, "SequenceNumber", json!(0)),
-            Fails {
-                at: "/SequenceNumber",
-                naming: "",
-            },
+            Fails { at: "/SequenceNumber", naming: "" },
         ),
-        (
-            "CallbackSource missing",
-            without(&ok, "CallbackSource"),
-            Fails {
-                at: "",
-                naming: "CallbackSource",
-            },
-        ),
+        ("CallbackSource missing", without(&ok, "CallbackSource"), Fails { at: "", naming: "CallbackSource" }),
         (
             "placeholder CallSid",
             set(&ok, "CallSid", json!("CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")),
-            Fails {
-                at: "/CallSid",
-                naming: "",
-            },
+            Fails { at: "/CallSid", naming: "" },
         ),
-        (
-            "geo value not a string",
-            set(&ok, "ToCountry", json!(1)),
-            Fails {
-                at: "/ToCountry",
-                naming: "",
-            },
-        ),
+        ("geo value not a string", set(&ok, "ToCountry", json!(1)), Fails { at: "/ToCountry", naming: "" }),
         (
             "SipResponseCode of 4 digits",
             set(&ok, "SipResponseCode", json!("4040")),
-            Fails {
-                at: "/SipResponseCode",
-                naming: "",
-            },
+            Fails { at: "/SipResponseCode", naming: "" },
         ),
     ];
     for (label, instance, expect) in &cases {
@@ -547,61 +289,23 @@ fn recording_callback_parameters() {
         ("completed recording", ok.clone(), Valid),
         (
             "absent with ErrorCode",
-            set(
-                &set(&ok, "RecordingStatus", json!("absent")),
-                "ErrorCode",
-                json!("16101"),
-            ),
+            set(&set(&ok, "RecordingStatus", json!("absent")), "ErrorCode", json!("16101")),
             Valid,
         ),
-        (
-            "three channels",
-            set(&ok, "RecordingChannels", json!("3")),
-            Fails {
-                at: "/RecordingChannels",
-                naming: "",
-            },
-        ),
+        ("three channels", set(&ok, "RecordingChannels", json!("3")), Fails { at: "/RecordingChannels", naming: "" }),
         (
             "channels as a number",
             set(&ok, "RecordingChannels", json!(1)),
-            Fails {
-                at: "/RecordingChannels",
-                naming: "",
-            },
+            Fails { at: "/RecordingChannels", naming: "" },
         ),
-        (
-            "RecordingSid of a call",
-            set(&ok, "RecordingSid", json!(CA)),
-            Fails {
-                at: "/RecordingSid",
-                naming: "",
-            },
-        ),
-        (
-            "unknown source",
-            set(&ok, "RecordingSource", json!("Api")),
-            Fails {
-                at: "/RecordingSource",
-                naming: "",
-            },
-        ),
+        ("RecordingSid of a call", set(&ok, "RecordingSid", json!(CA)), Fails { at: "/RecordingSid", naming: "" }),
+        ("unknown source", set(&ok, "RecordingSource", json!("Api")), Fails { at: "/RecordingSource", naming: "" }),
         (
             "RecordingUrl not a URI",
             set(&ok, "RecordingUrl", json!("not a url")),
-            Fails {
-                at: "/RecordingUrl",
-                naming: "",
-            },
+            Fails { at: "/RecordingUrl", naming: "" },
         ),
-        (
-            "RecordingDuration missing",
-            without(&ok, "RecordingDuration"),
-            Fails {
-                at: "",
-                naming: "RecordingDuration",
-            },
-        ),
+        ("RecordingDuration missing", without(&ok, "RecordingDuration"), Fails { at: "", naming: "RecordingDuration" }),
     ];
     for (label, instance, expect) in &cases {
         check(label, "recording-callback", instance, *expect);
@@ -628,37 +332,13 @@ fn call_pages() {
     let cases: Vec<(&str, Value, Expect)> = vec![
         ("two calls", ok.clone(), Valid),
         ("last page", set(&ok, "next_page_uri", Value::Null), Valid),
-        (
-            "next_page_uri missing",
-            without(&ok, "next_page_uri"),
-            Fails {
-                at: "",
-                naming: "next_page_uri",
-            },
-        ),
-        (
-            "a call inside fails through the $ref",
-            bad_call,
-            Fails {
-                at: "/calls/1/duration",
-                naming: "",
-            },
-        ),
-        (
-            "negative page",
-            set(&ok, "page", json!(-1)),
-            Fails {
-                at: "/page",
-                naming: "",
-            },
-        ),
+        ("next_page_uri missing", without(&ok, "next_page_uri"), Fails { at: "", naming: "next_page_uri" }),
+        ("a call inside fails through the $ref", bad_call, Fails { at: "/calls/1/duration", naming: "" }),
+        ("negative page", set(&ok, "page", json!(-1)), Fails { at: "/page", naming: "" }),
         (
             "absolute uri",
             set(&ok, "uri", json!(format!("https://api.twilio.com{list}"))),
-            Fails {
-                at: "/uri",
-                naming: "",
-            },
+            Fails { at: "/uri", naming: "" },
         ),
     ];
     for (label, instance, expect) in &cases {
@@ -671,13 +351,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(label: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "callspec-selftest-{label}-{}-{nanos}",
-            std::process::id()
-        ));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!("callspec-selftest-{label}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
     }
@@ -710,15 +385,7 @@ fn an_unknown_format_fails_to_load() {
     );
     match SchemaSet::load(&dir.0) {
         Err(e @ SchemaError::UnknownFormat { .. }) => {
-            let SchemaError::UnknownFormat {
-                pointer,
-                format,
-                path,
-                ..
-            } = &e
-            else {
-                unreachable!()
-            };
+            let SchemaError::UnknownFormat { pointer, format, path, .. } = &e else { unreachable!() };
             assert_eq!(format, "e164-phone-number");
             assert_eq!(pointer, "/properties/to/format");
             assert!(path.ends_with("odd.schema.json"), "{}", path.display());

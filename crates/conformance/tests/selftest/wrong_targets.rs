@@ -145,7 +145,15 @@ async fn check_with(extra: Extra<'_>, target: Target, case: Value, expected: Sta
     let timeout = Duration::from_millis(profile.request_timeout_ms.unwrap_or(10_000));
     let client = Client::new(timeout, 1 << 20).expect("the HTTP client builds");
     let main = profile.credentials.resolve("main account").expect("the profile has credentials");
-    let harness = Harness::new(profile, schemas, sink, client, target.base_url.clone(), Accounts { main, trial: None }, TODAY.to_owned());
+    let harness = Harness::new(
+        profile,
+        schemas,
+        sink,
+        client,
+        target.base_url.clone(),
+        Accounts { main, trial: None },
+        TODAY.to_owned(),
+    );
     let result = tokio::time::timeout(OUTER_LIMIT, harness.run_case(&case))
         .await
         .unwrap_or_else(|_| panic!("the harness hung: run_case did not return within {OUTER_LIMIT:?}"));
@@ -365,7 +373,9 @@ impl Delivery {
                 req = req.header("Content-Type", "application/x-www-form-urlencoded").body(body);
             }
             match self.signing {
-                Signing::Correct => req = req.header("X-Twilio-Signature", signature::sign(TOKEN, &url, &signed_params)),
+                Signing::Correct => {
+                    req = req.header("X-Twilio-Signature", signature::sign(TOKEN, &url, &signed_params))
+                }
                 Signing::WrongToken => {
                     req = req.header("X-Twilio-Signature", signature::sign("not-the-auth-token", &url, &signed_params));
                 }
@@ -475,7 +485,8 @@ fn full_callback_checks() -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_queue_time_fails_naming_the_field() {
     let target = canned_json(201, &call_with("queue_time", None)).await;
-    let result = check(target, create_case(), Status::Fail, &["queue_time", "required", "schemas/call.schema.json"]).await;
+    let result =
+        check(target, create_case(), Status::Fail, &["queue_time", "required", "schemas/call.schema.json"]).await;
     assert_eq!(result.failures.len(), 1, "only queue_time is missing: {:#?}", result.failures);
 }
 
@@ -496,10 +507,15 @@ async fn wrong_error_code_fails_naming_pointer_expected_and_actual() {
             "expect": { "status": 400, "error_code": 21201 },
         }
     }]);
-    let result = check(target, case("C-TO-1", steps), Status::Fail, &["/code", "21201", "21211", "wrong Twilio error code"]).await;
+    let result =
+        check(target, case("C-TO-1", steps), Status::Fail, &["/code", "21201", "21211", "wrong Twilio error code"])
+            .await;
     let code = result.failures.iter().find(|f| f.pointer.as_deref() == Some("/code")).expect("a failure at /code");
     assert_eq!((code.expected.as_str(), code.actual.as_str()), ("21201", "21211"));
-    assert!(code.curl.as_deref().is_some_and(|c| c.contains("curl -X POST") && !c.contains(TOKEN)), "repro without the token: {code:?}");
+    assert!(
+        code.curl.as_deref().is_some_and(|c| c.contains("curl -X POST") && !c.contains(TOKEN)),
+        "repro without the token: {code:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -538,7 +554,16 @@ async fn matcher_mismatch_fails_with_expected_and_actual() {
         target,
         case("C-CREATE-2", steps),
         Status::Fail,
-        &["/direction", "\"outbound-dial\"", "\"outbound-api\"", "/price", "a value of type string", "null", "/annotation", "(absent)"],
+        &[
+            "/direction",
+            "\"outbound-dial\"",
+            "\"outbound-api\"",
+            "/price",
+            "a value of type string",
+            "null",
+            "/annotation",
+            "(absent)",
+        ],
     )
     .await;
     assert_eq!(result.failures.len(), 3, "the holding matchers must not fail: {:#?}", result.failures);
@@ -586,7 +611,13 @@ async fn sequence_that_does_not_grow_fails() {
         },
         { "sequence": { "values": "Queued", "as": "integer", "min_step": 1, "count": 2 } },
     ]);
-    check(target, case("D-LIST-1", steps), Status::Fail, &["values do not grow as required", "Queued[1]", "at least 1 more"]).await;
+    check(
+        target,
+        case("D-LIST-1", steps),
+        Status::Fail,
+        &["values do not grow as required", "Queued[1]", "at least 1 more"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -620,19 +651,28 @@ async fn paging_that_repeats_items_fails() {
     let last = json!({ "calls": [valid_call()], "page": 1, "page_size": 1, "next_page_uri": null });
     server
         .register(
-            Mock::given(method("GET"))
-                .and(wiremock::matchers::query_param("Page", "1"))
-                .respond_with(ResponseTemplate::new(200).set_body_raw(last.to_string().into_bytes(), "application/json")),
+            Mock::given(method("GET")).and(wiremock::matchers::query_param("Page", "1")).respond_with(
+                ResponseTemplate::new(200).set_body_raw(last.to_string().into_bytes(), "application/json"),
+            ),
         )
         .await;
     server
-        .register(Mock::given(any()).respond_with(ResponseTemplate::new(200).set_body_raw(first.to_string().into_bytes(), "application/json")))
+        .register(
+            Mock::given(any()).respond_with(
+                ResponseTemplate::new(200).set_body_raw(first.to_string().into_bytes(), "application/json"),
+            ),
+        )
         .await;
     let steps = json!([{
         "paginate": { "path": CALLS, "query": [["PageSize", "1"]], "items": "/calls", "id": "/sid", "expect_total": 2, "page_size": 1 }
     }]);
-    check(Target::server(server), case("D-LIST-2", steps), Status::Fail, &["paging repeats items", CA, "2 distinct items over 2 pages"])
-        .await;
+    check(
+        Target::server(server),
+        case("D-LIST-2", steps),
+        Status::Fail,
+        &["paging repeats items", CA, "2 distinct items over 2 pages"],
+    )
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -656,14 +696,24 @@ async fn callbacks_out_of_order_fail_naming_the_order() {
         ],
     )
     .await;
-    assert!(result.failures.iter().all(|f| !f.pointer.as_deref().unwrap_or("").contains("X-Twilio-Signature")), "signed correctly: {:#?}", result.failures);
+    assert!(
+        result.failures.iter().all(|f| !f.pointer.as_deref().unwrap_or("").contains("X-Twilio-Signature")),
+        "signed correctly: {:#?}",
+        result.failures
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callbacks_signed_with_the_wrong_token_fail() {
     let target = CallTarget::new(&["initiated", "in-progress"], Signing::WrongToken).start().await;
     let case = callback_case(&["initiated", "answered"], &IN_ORDER, json!({}));
-    let result = check(target, case, Status::Fail, &["X-Twilio-Signature does not validate", "/X-Twilio-Signature", "HMAC-SHA1"]).await;
+    let result = check(
+        target,
+        case,
+        Status::Fail,
+        &["X-Twilio-Signature does not validate", "/X-Twilio-Signature", "HMAC-SHA1"],
+    )
+    .await;
     assert_eq!(result.failures.len(), 2, "one failure per callback: {:#?}", result.failures);
     assert!(!result.message().contains(TOKEN), "the auth token must not be shown");
 }
@@ -672,8 +722,13 @@ async fn callbacks_signed_with_the_wrong_token_fail() {
 async fn unsigned_callbacks_fail() {
     let target = CallTarget::new(&["initiated", "in-progress"], Signing::Missing).start().await;
     let case = callback_case(&["initiated", "answered"], &IN_ORDER, json!({}));
-    check(target, case, Status::Fail, &["every request the target makes must be signed", "request #1 (POST /events)/X-Twilio-Signature", "(absent)"])
-        .await;
+    check(
+        target,
+        case,
+        Status::Fail,
+        &["every request the target makes must be signed", "request #1 (POST /events)/X-Twilio-Signature", "(absent)"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -691,7 +746,13 @@ async fn callbacks_with_the_wrong_method_fail() {
 async fn missing_callbacks_fail_with_the_count() {
     let target = CallTarget::new(&[], Signing::Correct).start().await;
     let case = callback_case(&["initiated", "answered"], &IN_ORDER, json!({ "within_ms": 500 }));
-    let result = check(target, case, Status::Fail, &["wrong number of requests within 500 ms", "2 request(s) to /events", "0: none"]).await;
+    let result = check(
+        target,
+        case,
+        Status::Fail,
+        &["wrong number of requests within 500 ms", "2 request(s) to /events", "0: none"],
+    )
+    .await;
     assert!(result.duration < Duration::from_secs(5), "took {:?}", result.duration);
 }
 
@@ -704,7 +765,13 @@ async fn callback_parameters_that_do_not_match_fail() {
         &IN_ORDER,
         json!({ "each": { "CallSid": "CA00000000000000000000000000000000", "CallbackSource": "call-progress-events" } }),
     );
-    check(target, case, Status::Fail, &["parameter does not match", "/CallSid", "\"CA00000000000000000000000000000000\""]).await;
+    check(
+        target,
+        case,
+        Status::Fail,
+        &["parameter does not match", "/CallSid", "\"CA00000000000000000000000000000000\""],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -771,7 +838,8 @@ async fn correct_get_callbacks_pass() {
     let mut fake = CallTarget::new(&["initiated", "in-progress"], Signing::Correct);
     fake.method = "GET";
     let target = fake.start().await;
-    let case = callback_case(&["initiated", "answered"], &IN_ORDER, json!({ "method": "GET", "schema": "status-callback" }));
+    let case =
+        callback_case(&["initiated", "answered"], &IN_ORDER, json!({ "method": "GET", "schema": "status-callback" }));
     check(target, case, Status::Pass, &[]).await;
 }
 
@@ -782,8 +850,15 @@ async fn correct_get_callbacks_pass() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_instead_of_json_fails() {
     let html = "<html><body><h1>201 Created</h1></body></html>";
-    let target = canned(ResponseTemplate::new(201).set_body_raw(html.as_bytes().to_vec(), "text/html; charset=utf-8")).await;
-    check(target, create_case(), Status::Fail, &["the body is not JSON", "Content-Type: application/json", "text/html", "<html>"]).await;
+    let target =
+        canned(ResponseTemplate::new(201).set_body_raw(html.as_bytes().to_vec(), "text/html; charset=utf-8")).await;
+    check(
+        target,
+        create_case(),
+        Status::Fail,
+        &["the body is not JSON", "Content-Type: application/json", "text/html", "<html>"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -804,7 +879,13 @@ async fn ten_megabyte_body_fails_quickly_at_the_cap() {
 async fn target_that_never_answers_fails_within_the_request_timeout() {
     let target = canned(ResponseTemplate::new(201).set_delay(Duration::from_secs(60))).await;
     let started = Instant::now();
-    let result = check(target, create_case(), Status::Fail, &["no usable response from the target", "no complete response within 1500 ms"]).await;
+    let result = check(
+        target,
+        create_case(),
+        Status::Fail,
+        &["no usable response from the target", "no complete response within 1500 ms"],
+    )
+    .await;
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     assert!(result.duration >= Duration::from_millis(REQUEST_TIMEOUT_MS), "waited the timeout: {:?}", result.duration);
 }
@@ -821,7 +902,13 @@ async fn target_that_resets_connections_fails() {
         }
     });
     let target = Target { base_url: format!("http://{addr}"), _server: None, _task: Some(AbortOnDrop(task)) };
-    let result = check(target, create_case(), Status::Fail, &["no usable response from the target", "expected: an HTTP response"]).await;
+    let result = check(
+        target,
+        create_case(),
+        Status::Fail,
+        &["no usable response from the target", "expected: an HTTP response"],
+    )
+    .await;
     let actual = &result.failures[0].actual;
     assert!(
         ["reset", "closed", "failed"].iter().any(|w| actual.contains(w)),
@@ -832,10 +919,8 @@ async fn target_that_resets_connections_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_that_refuses_connections_fails() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free local port")
-        .port();
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free local port").port();
     let target = Target { base_url: format!("http://127.0.0.1:{port}"), _server: None, _task: None };
     check(target, create_case(), Status::Fail, &["no usable response from the target", "connection failed"]).await;
 }
@@ -897,7 +982,13 @@ async fn raw_target(reply: &'static [u8], then: Then) -> Target {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_that_speaks_garbage_fails() {
     let target = raw_target(b"SSH-2.0-OpenSSH_9.6\r\n\r\n", Then::Close).await;
-    let result = check(target, create_case(), Status::Fail, &["no usable response from the target", "expected: an HTTP response"]).await;
+    let result = check(
+        target,
+        create_case(),
+        Status::Fail,
+        &["no usable response from the target", "expected: an HTTP response"],
+    )
+    .await;
     assert!(result.duration < Duration::from_secs(5), "took {:?}", result.duration);
 }
 
@@ -929,7 +1020,13 @@ async fn fixture_template_error_is_an_error_not_a_fail() {
     // Not the target's fault: the case names a variable nobody set.
     let target = canned_json(200, &valid_call()).await;
     let steps = json!([{ "request": { "path": "/2010-04-01/Accounts/{AccountSid}/Calls/{NoSuchVariable}.json", "expect": { "status": 200 } } }]);
-    check(target, case("D-FETCH-1", steps), Status::Error, &["ERROR (harness or setup, not a verdict on the target)", "NoSuchVariable"]).await;
+    check(
+        target,
+        case("D-FETCH-1", steps),
+        Status::Error,
+        &["ERROR (harness or setup, not a verdict on the target)", "NoSuchVariable"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -953,7 +1050,13 @@ async fn poll_whose_condition_never_holds_fails_within_its_deadline() {
         }
     }]);
     let started = Instant::now();
-    check(target, case("L-FLOW-1", steps), Status::Fail, &["condition not reached within 1000 ms", "/status = \"queued\"", "completed"]).await;
+    check(
+        target,
+        case("L-FLOW-1", steps),
+        Status::Fail,
+        &["condition not reached within 1000 ms", "/status = \"queued\"", "completed"],
+    )
+    .await;
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
 }
 
@@ -970,7 +1073,8 @@ async fn case_deadline_stops_a_long_poll() {
     }]);
     let extra = Extra { top: "case_deadline_ms = 1500", tail: "" };
     let started = Instant::now();
-    check_with(extra, target, case("L-FLOW-1", steps), Status::Fail, &["case deadline exceeded", "within 1500 ms"]).await;
+    check_with(extra, target, case("L-FLOW-1", steps), Status::Fail, &["case deadline exceeded", "within 1500 ms"])
+        .await;
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
 }
 
@@ -1027,14 +1131,18 @@ async fn callbacks_with_a_json_body_fail() {
 
 fn known_failure(expires: Option<&str>) -> String {
     let expires = expires.map(|e| format!("expires = \"{e}\"\n")).unwrap_or_default();
-    format!("\n[[known_failures]]\ncase = \"{CASE_NAME}\"\nreason = \"the fake omits queue_time\"\ncategory = \"bug\"\n{expires}")
+    format!(
+        "\n[[known_failures]]\ncase = \"{CASE_NAME}\"\nreason = \"the fake omits queue_time\"\ncategory = \"bug\"\n{expires}"
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn known_failure_turns_fail_into_xfail() {
     let target = canned_json(201, &call_with("queue_time", None)).await;
     let tail = known_failure(Some("2999-12-31"));
-    let result = check_with(Extra { top: "", tail: &tail }, target, create_case(), Status::XFail, &["XFAIL", "queue_time"]).await;
+    let result =
+        check_with(Extra { top: "", tail: &tail }, target, create_case(), Status::XFail, &["XFAIL", "queue_time"])
+            .await;
     assert_eq!(result.reason.as_deref(), Some("the fake omits queue_time"));
     assert!(result.status.is_expected());
 }
@@ -1058,7 +1166,8 @@ async fn known_failure_that_passes_is_xpass_asking_to_remove_the_entry() {
 async fn expired_known_failure_no_longer_suppresses() {
     let target = canned_json(201, &call_with("queue_time", None)).await;
     let tail = known_failure(Some("2000-01-01"));
-    let result = check_with(Extra { top: "", tail: &tail }, target, create_case(), Status::Fail, &["FAIL", "queue_time"]).await;
+    let result =
+        check_with(Extra { top: "", tail: &tail }, target, create_case(), Status::Fail, &["FAIL", "queue_time"]).await;
     let reason = result.reason.as_deref().unwrap_or("");
     assert!(reason.contains("expired on 2000-01-01"), "the reason says the entry expired: {reason:?}");
 }
@@ -1071,13 +1180,17 @@ fn known_failure_matching_no_case_is_a_load_error() {
         known_failure(None)
     );
     let path = Path::new("profiles/selftest.toml");
-    let profile = Profile::parse(&profile_text("", &tail), path, &schemas).unwrap_or_else(|e| panic!("profile loads:\n{e}"));
+    let profile =
+        Profile::parse(&profile_text("", &tail), path, &schemas).unwrap_or_else(|e| panic!("profile loads:\n{e}"));
     profile
         .check_known_failures(path, &[CASE_NAME, "selftest::other", "create::999_renamed"])
         .unwrap_or_else(|e| panic!("every entry matches a case:\n{e}"));
     let errors = profile.check_known_failures(path, &["create::001_phone"]).expect_err("no entry matches that case");
     let pointers: Vec<Option<&str>> = errors.0.iter().map(|e| e.pointer.as_deref()).collect();
-    assert_eq!(pointers, [Some("/known_failures/0/case"), Some("/known_failures/1/case"), Some("/known_failures/2/case")]);
+    assert_eq!(
+        pointers,
+        [Some("/known_failures/0/case"), Some("/known_failures/1/case"), Some("/known_failures/2/case")]
+    );
     let text = errors.to_string();
     assert!(text.contains("profiles/selftest.toml at /known_failures/0/case"), "{text}");
     assert!(text.contains(CASE_NAME) && text.contains("matches no case"), "{text}");
@@ -1092,7 +1205,8 @@ fn known_failure_matching_no_case_is_a_load_error() {
 fn blank_known_failure_reason_is_a_load_error() {
     let schemas = schemas();
     let tail = format!("\n[[known_failures]]\ncase = \"{CASE_NAME}\"\nreason = \"   \"\ncategory = \"bug\"\n");
-    let errors = Profile::parse(&profile_text("", &tail), Path::new("p.toml"), &schemas).expect_err("a blank reason is refused");
+    let errors =
+        Profile::parse(&profile_text("", &tail), Path::new("p.toml"), &schemas).expect_err("a blank reason is refused");
     assert!(errors.0.iter().any(|e| e.pointer.as_deref() == Some("/known_failures/0/reason")), "{errors}");
 }
 
@@ -1102,7 +1216,14 @@ fn blank_known_failure_reason_is_a_load_error() {
 
 fn load_errors(value: Value) -> callspec_conformance::error::LoadErrors {
     let schemas = schemas();
-    match parse_case("selftest::broken", "selftest", Path::new("fixtures/cases/selftest/broken.json"), value, &schemas, &catalog()) {
+    match parse_case(
+        "selftest::broken",
+        "selftest",
+        Path::new("fixtures/cases/selftest/broken.json"),
+        value,
+        &schemas,
+        &catalog(),
+    ) {
         Ok(case) => panic!("the broken case loaded: {:?}", case.data.title),
         Err(e) => e,
     }
@@ -1129,7 +1250,8 @@ fn unknown_step_key_is_refused_at_the_step() {
 
 #[test]
 fn matcher_with_two_rules_is_refused_at_the_matcher() {
-    let step = create_step(json!({ "status": 201, "json": [{ "pointer": "/status", "equals": "queued", "regex": "^q" }] }));
+    let step =
+        create_step(json!({ "status": 201, "json": [{ "pointer": "/status", "equals": "queued", "regex": "^q" }] }));
     let errors = load_errors(case("C-CREATE-1", json!([step])));
     assert_error_at(&errors, "/steps/0/request/expect/json/0", LoadErrorKind::Schema, "more than 2 properties");
 }
@@ -1138,7 +1260,8 @@ fn matcher_with_two_rules_is_refused_at_the_matcher() {
 fn unknown_requirement_ids_are_refused_where_they_are_cited() {
     let mut step = create_step(json!({ "status": 201 }));
     step["requirement"] = json!("C-NOPE-2");
-    let value = json!({ "title": "cites unknown requirements", "requirements": ["C-CREATE-1", "C-NOPE-9"], "steps": [step] });
+    let value =
+        json!({ "title": "cites unknown requirements", "requirements": ["C-CREATE-1", "C-NOPE-9"], "steps": [step] });
     let errors = load_errors(value);
     assert_error_at(&errors, "/requirements/1", LoadErrorKind::UnknownRequirement, "C-NOPE-9");
     assert_error_at(&errors, "/steps/0/requirement", LoadErrorKind::UnknownRequirement, "C-NOPE-2");

@@ -18,21 +18,11 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
     let form = req.form()?;
     req.strict_check(&form, &["FriendlyName"], &[])?;
     if req.caller.owner.is_some() {
-        return Err(ApiError::Twilio(TwilioError::new(
-            20403,
-            403,
-            "A subaccount cannot create subaccounts",
-        )));
+        return Err(ApiError::Twilio(TwilioError::new(20403, 403, "A subaccount cannot create subaccounts")));
     }
-    let name = form
-        .get("FriendlyName")
-        .filter(|n| !n.trim().is_empty())
-        .map(str::to_owned);
+    let name = form.get("FriendlyName").filter(|n| !n.trim().is_empty()).map(str::to_owned);
     let account = accounts::create_subaccount(req.shared, &req.caller, name);
-    Ok(json_response(
-        StatusCode::CREATED,
-        &resources::account(&account),
-    ))
+    Ok(json_response(StatusCode::CREATED, &resources::account(&account)))
 }
 
 /// `GET /2010-04-01/Accounts.json`: the caller and its subaccounts, oldest first.
@@ -44,24 +34,14 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
         .all_accounts()
         .into_iter()
         .filter(|a| a.sid == req.caller.sid || a.owner == Some(req.caller.sid))
-        .filter(|a| {
-            query
-                .get("FriendlyName")
-                .is_none_or(|n| a.friendly_name == n)
-        })
+        .filter(|a| query.get("FriendlyName").is_none_or(|n| a.friendly_name == n))
         .collect();
     mine.sort_by_key(|a| (a.created_ms, a.sid));
     let items = mine.iter().map(|a| resources::account(a)).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &page::simple("accounts", req.path, &query, items)?,
-    ))
+    Ok(json_response(StatusCode::OK, &page::simple("accounts", req.path, &query, items)?))
 }
 
 /// `GET /2010-04-01/Accounts/{Sid}.json`.
 pub(super) fn fetch(req: &Req<'_>) -> Result<Response, ApiError> {
-    Ok(json_response(
-        StatusCode::OK,
-        &resources::account(&req.account),
-    ))
+    Ok(json_response(StatusCode::OK, &resources::account(&req.account)))
 }

@@ -17,20 +17,13 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// The account whose valid credentials the request carries.
 pub(super) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Arc<Account>, ApiError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthenticated)?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthenticated)?
-        .trim();
+    let value = headers.get(header::AUTHORIZATION).ok_or(ApiError::Unauthenticated)?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthenticated)?.trim();
     let (scheme, encoded) = value.split_once(' ').ok_or(ApiError::Unauthenticated)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(ApiError::Unauthenticated);
     }
-    let decoded = STANDARD
-        .decode(encoded.trim())
-        .map_err(|_| ApiError::Unauthenticated)?;
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| ApiError::Unauthenticated)?;
     let text = String::from_utf8(decoded).map_err(|_| ApiError::Unauthenticated)?;
     let (user, password) = text.split_once(':').ok_or(ApiError::Unauthenticated)?;
     let sid = Sid::parse_kind(user, SidKind::Account).map_err(|_| ApiError::Unauthenticated)?;
@@ -42,11 +35,7 @@ pub(super) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Arc<A
 }
 
 /// The account a path names, if the caller may act on it: itself or one of its subaccounts.
-pub(super) fn authorize(
-    shared: &Shared,
-    caller: &Arc<Account>,
-    target: &Sid,
-) -> Result<Arc<Account>, ApiError> {
+pub(super) fn authorize(shared: &Shared, caller: &Arc<Account>, target: &Sid) -> Result<Arc<Account>, ApiError> {
     if caller.sid == *target {
         return Ok(caller.clone());
     }

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use callspec_model::error::code;
 use callspec_model::params::{
-    CREATE_PARAMETERS, CreateCallParams, Instructions, UPDATE_PARAMETERS, UpdateCallParams,
-    UpdateStatus, Violation, magic_number_violations,
+    CREATE_PARAMETERS, CreateCallParams, Instructions, UPDATE_PARAMETERS, UpdateCallParams, UpdateStatus, Violation,
+    magic_number_violations,
 };
 use callspec_model::{CallStatus, Endpoint, Sid, SidKind};
 
@@ -38,10 +38,7 @@ fn plan(params: &CreateCallParams, app: Option<&Application>) -> Plan {
     let (instructions, fallback, status_callback) = match app {
         // The application's voice configuration replaces Url, Method, Fallback* and StatusCallback*.
         Some(a) => (
-            a.voice_url.clone().map(|url| Instructions::Url {
-                url,
-                method: a.voice_method,
-            }),
+            a.voice_url.clone().map(|url| Instructions::Url { url, method: a.voice_method }),
             target(&a.voice_fallback_url, a.voice_fallback_method),
             target(&a.status_callback, a.status_callback_method),
         ),
@@ -60,10 +57,7 @@ fn plan(params: &CreateCallParams, app: Option<&Application>) -> Plan {
         recording: params.record.then(|| RecordingPlan {
             channels: params.recording_channels,
             track: params.recording_track.clone().into_boxed_str(),
-            callback: target(
-                &params.recording_status_callback,
-                params.recording_status_callback_method,
-            ),
+            callback: target(&params.recording_status_callback, params.recording_status_callback_method),
             events: RecordingEventSet::from_selected(&params.recording_status_callback_events),
         }),
     }
@@ -72,18 +66,11 @@ fn plan(params: &CreateCallParams, app: Option<&Application>) -> Plan {
 /// `POST …/Calls.json`.
 pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
     let form = req.form()?;
-    req.strict_check(
-        &form,
-        CREATE_PARAMETERS,
-        &["StatusCallbackEvent", "RecordingStatusCallbackEvent"],
-    )?;
+    req.strict_check(&form, CREATE_PARAMETERS, &["StatusCallbackEvent", "RecordingStatusCallbackEvent"])?;
     let account = &req.account;
     let (params, phone_number_sid, app) = {
         let data = account.read();
-        let directory = Directory {
-            trial: account.trial,
-            data: &data,
-        };
+        let directory = Directory { trial: account.trial, data: &data };
         let mut violations = magic_number_violations(&form);
         let parsed = CreateCallParams::parse(&form, &directory);
         let params = match parsed {
@@ -98,12 +85,8 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             Endpoint::Phone(n) => data.number_sid(n),
             _ => None,
         };
-        let app = params.application_sid.and_then(|sid| {
-            data.applications
-                .iter()
-                .find(|a| a.sid == sid.value())
-                .cloned()
-        });
+        let app =
+            params.application_sid.and_then(|sid| data.applications.iter().find(|a| a.sid == sid.value()).cloned());
         (params, phone_number_sid, app)
     };
     let plan = plan(&params, app.as_ref());
@@ -128,12 +111,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             duration_s: None,
             price_units: None,
             recording: None,
-            live: Some(Box::new(Live {
-                plan,
-                sequence: 0,
-                outbox: None,
-                control: None,
-            })),
+            live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
         };
         rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
         let body = resources::call(&account.sid, &rec);
@@ -148,9 +126,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
 /// `GET …/Calls/{Sid}.json`.
 pub(super) fn fetch(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let data = req.account.read();
-    let rec = data
-        .call(&ca)
-        .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+    let rec = data.call(&ca).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
     let body = resources::call(&req.account.sid, rec);
     drop(data);
     Ok(json_response(StatusCode::OK, &body))
@@ -169,14 +145,9 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let shared = req.shared;
     let account = &req.account;
     let mut data = account.write();
-    let rec = data
-        .call_mut(ca.value())
-        .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+    let rec = data.call_mut(ca.value()).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
     if rec.status.is_terminal() {
-        return Err(ApiError::bad_request(
-            code::CALL_NOT_IN_PROGRESS,
-            NOT_IN_PROGRESS,
-        ));
+        return Err(ApiError::bad_request(code::CALL_NOT_IN_PROGRESS, NOT_IN_PROGRESS));
     }
     let in_progress = rec.status == CallStatus::InProgress;
     if params.status == Some(UpdateStatus::Canceled) && in_progress {
@@ -188,16 +159,10 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let was_queued = rec.status == CallStatus::Queued;
     if let Some(live) = rec.live.as_deref_mut() {
         if let Some(url) = &params.fallback_url {
-            live.plan.fallback = Some(Target {
-                url: url.clone(),
-                method: params.fallback_method,
-            });
+            live.plan.fallback = Some(Target { url: url.clone(), method: params.fallback_method });
         }
         if let Some(url) = &params.status_callback {
-            live.plan.status_callback = Some(Target {
-                url: url.clone(),
-                method: params.status_callback_method,
-            });
+            live.plan.status_callback = Some(Target { url: url.clone(), method: params.status_callback_method });
         }
     }
     let now = now_ms();
@@ -208,10 +173,7 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
         Some(_) => callflow::finish(shared, account, rec, CallStatus::Canceled, now),
         None => {
             let instructions = match (&params.url, &params.twiml) {
-                (Some(url), _) => Some(Instructions::Url {
-                    url: url.clone(),
-                    method: params.method,
-                }),
+                (Some(url), _) => Some(Instructions::Url { url: url.clone(), method: params.method }),
                 (None, Some(twiml)) => Some(Instructions::Twiml(twiml.clone())),
                 (None, None) => None,
             };
@@ -242,10 +204,7 @@ pub(super) fn delete(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     if !rec.status.is_terminal() {
         return Err(ApiError::bad_request(
             code::CALL_NOT_IN_PROGRESS,
-            format!(
-                "Call {ca} is {}; only a call that has ended can be deleted.",
-                rec.status
-            ),
+            format!("Call {ca} is {}; only a call that has ended can be deleted.", rec.status),
         ));
     }
     data.calls.remove(&seq);
@@ -258,17 +217,8 @@ pub(super) fn recordings(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     req.strict_check(&query, &["PageSize", "Page"], &[])?;
     let items = {
         let data = req.account.read();
-        let rec = data
-            .call(&ca)
-            .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
-        rec.recording
-            .as_deref()
-            .map(|r| resources::recording(&req.account.sid, &ca, r))
-            .into_iter()
-            .collect()
+        let rec = data.call(&ca).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+        rec.recording.as_deref().map(|r| resources::recording(&req.account.sid, &ca, r)).into_iter().collect()
     };
-    Ok(json_response(
-        StatusCode::OK,
-        &page::simple("recordings", req.path, &query, items)?,
-    ))
+    Ok(json_response(StatusCode::OK, &page::simple("recordings", req.path, &query, items)?))
 }

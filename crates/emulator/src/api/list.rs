@@ -60,14 +60,10 @@ impl When {
             let start = date.midnight().assume_utc().unix_timestamp() * 1000;
             return Some(When::Day(start, start + 86_400_000));
         }
-        if let Ok(at) =
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-        {
+        if let Ok(at) = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
             return Some(When::Instant(at.unix_timestamp() * 1000));
         }
-        rfc2822::parse(s)
-            .ok()
-            .map(|at| When::Instant(at.unix_timestamp() * 1000))
+        rfc2822::parse(s).ok().map(|at| When::Instant(at.unix_timestamp() * 1000))
     }
 
     fn matches(self, op: Op, t: i64) -> bool {
@@ -136,24 +132,23 @@ impl Filters {
                 "To" => f.to = Some(value.clone()),
                 "From" => f.from = Some(value.clone()),
                 "Status" => {
-                    let status = value
-                        .parse::<CallStatus>()
-                        .map_err(|_| invalid(name, value, "is not a call status"))?;
+                    let status =
+                        value.parse::<CallStatus>().map_err(|_| invalid(name, value, "is not a call status"))?;
                     f.status = Some(status);
                 }
                 "ParentCallSid" => {
-                    let sid = Sid::parse_kind(value, SidKind::Call)
-                        .map_err(|_| invalid(name, value, "is not a call SID"))?;
+                    let sid =
+                        Sid::parse_kind(value, SidKind::Call).map_err(|_| invalid(name, value, "is not a call SID"))?;
                     f.parent = Some(sid);
                 }
                 _ => {
                     if let Some(op) = date_op("StartTime") {
-                        let when = When::parse(value)
-                            .ok_or_else(|| invalid(name, value, "is not a date (YYYY-MM-DD)"))?;
+                        let when =
+                            When::parse(value).ok_or_else(|| invalid(name, value, "is not a date (YYYY-MM-DD)"))?;
                         f.start.push((op, when));
                     } else if let Some(op) = date_op("EndTime") {
-                        let when = When::parse(value)
-                            .ok_or_else(|| invalid(name, value, "is not a date (YYYY-MM-DD)"))?;
+                        let when =
+                            When::parse(value).ok_or_else(|| invalid(name, value, "is not a date (YYYY-MM-DD)"))?;
                         f.end.push((op, when));
                     } else {
                         continue;
@@ -189,45 +184,31 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
     let token_text = query.get("PageToken").filter(|t| !t.is_empty());
     let token = match token_text {
         None => None,
-        Some(t) => Some(Token::parse(t).ok_or_else(|| {
-            ApiError::bad_request(code::PAGE_TOKEN_INVALID, format!("Invalid PageToken {t:?}"))
-        })?),
+        Some(t) => Some(
+            Token::parse(t)
+                .ok_or_else(|| ApiError::bad_request(code::PAGE_TOKEN_INVALID, format!("Invalid PageToken {t:?}")))?,
+        ),
     };
     let account = &req.account;
     let data = account.read();
     let seq_of = |sid: u128| {
         data.index.get(&sid).copied().ok_or_else(|| {
-            ApiError::bad_request(
-                code::PAGE_TOKEN_INVALID,
-                "Invalid PageToken: it names no call of this account",
-            )
+            ApiError::bad_request(code::PAGE_TOKEN_INVALID, "Invalid PageToken: it names no call of this account")
         })
     };
     let matching = |r: &&CallRecord| filters.matches(r);
     let (records, more): (Vec<&CallRecord>, bool) = match token {
         None => {
-            let mut v: Vec<&CallRecord> = data
-                .calls
-                .values()
-                .rev()
-                .filter(matching)
-                .skip(page.saturating_mul(size))
-                .take(size + 1)
-                .collect();
+            let mut v: Vec<&CallRecord> =
+                data.calls.values().rev().filter(matching).skip(page.saturating_mul(size)).take(size + 1).collect();
             let more = v.len() > size;
             v.truncate(size);
             (v, more)
         }
         Some(Token::After(sid)) => {
             let seq = seq_of(sid)?;
-            let mut v: Vec<&CallRecord> = data
-                .calls
-                .range(..seq)
-                .rev()
-                .map(|(_, r)| r)
-                .filter(matching)
-                .take(size + 1)
-                .collect();
+            let mut v: Vec<&CallRecord> =
+                data.calls.range(..seq).rev().map(|(_, r)| r).filter(matching).take(size + 1).collect();
             let more = v.len() > size;
             v.truncate(size);
             (v, more)
@@ -242,20 +223,14 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
                 .take(size)
                 .collect();
             v.reverse();
-            let more = data
-                .calls
-                .range(..=seq)
-                .rev()
-                .map(|(_, r)| r)
-                .any(|r| filters.matches(r));
+            let more = data.calls.range(..=seq).rev().map(|(_, r)| r).any(|r| filters.matches(r));
             (v, more)
         }
     };
     // Copy the page out and render it after releasing the lock.
     let records: Vec<CallRecord> = records.into_iter().map(CallRecord::snapshot).collect();
     drop(data);
-    let token_for =
-        |prefix: &str, r: Option<&CallRecord>| r.map(|r| format!("{prefix}{}", r.sid()));
+    let token_for = |prefix: &str, r: Option<&CallRecord>| r.map(|r| format!("{prefix}{}", r.sid()));
     let envelope = Envelope {
         key: "calls",
         path: req.path,
@@ -263,21 +238,12 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
         size,
         page,
         token: token_text,
-        next_token: if more {
-            token_for("PA", records.last())
-        } else {
-            None
-        },
+        next_token: if more { token_for("PA", records.last()) } else { None },
         previous_token: token_for("PB", records.first()),
     };
-    let calls: Vec<serde_json::Value> = records
-        .iter()
-        .map(|r| serde_json::to_value(resources::call(&account.sid, r)).unwrap_or_default())
-        .collect();
-    Ok(crate::error::json_response(
-        StatusCode::OK,
-        &envelope.render(calls),
-    ))
+    let calls: Vec<serde_json::Value> =
+        records.iter().map(|r| serde_json::to_value(resources::call(&account.sid, r)).unwrap_or_default()).collect();
+    Ok(crate::error::json_response(StatusCode::OK, &envelope.render(calls)))
 }
 
 #[cfg(test)]
@@ -294,23 +260,15 @@ mod tests {
         assert!(day.matches(Op::OnOrAfter, next));
         assert!(!day.matches(Op::Before, noon));
         assert!(When::parse("2024-03-05T12:00:00Z").is_some_and(|w| w.matches(Op::On, noon + 999)));
-        assert!(
-            When::parse("Tue, 05 Mar 2024 12:00:00 +0000").is_some_and(|w| w.matches(Op::On, noon))
-        );
+        assert!(When::parse("Tue, 05 Mar 2024 12:00:00 +0000").is_some_and(|w| w.matches(Op::On, noon)));
         assert_eq!(When::parse("yesterday"), None);
     }
 
     #[test]
     fn tokens() {
         let sid = "CA0123456789abcdef0123456789abcdef";
-        assert!(matches!(
-            Token::parse(&format!("PA{sid}")),
-            Some(Token::After(_))
-        ));
-        assert!(matches!(
-            Token::parse(&format!("PB{sid}")),
-            Some(Token::Before(_))
-        ));
+        assert!(matches!(Token::parse(&format!("PA{sid}")), Some(Token::After(_))));
+        assert!(matches!(Token::parse(&format!("PB{sid}")), Some(Token::Before(_))));
         assert_eq!(Token::parse(&format!("PX{sid}")), None);
         assert_eq!(Token::parse("PA"), None);
         assert_eq!(Token::parse("é"), None);

@@ -73,9 +73,7 @@ impl Route {
             ["Accounts.json"] => Route::Accounts,
             ["Accounts", ac] => Route::Account(json_sid(ac, SidKind::Account)?),
             ["Accounts", ac, "Calls.json"] => Route::Calls(account(ac)?),
-            ["Accounts", ac, "Calls", ca] => {
-                Route::Call(account(ac)?, json_sid(ca, SidKind::Call)?)
-            }
+            ["Accounts", ac, "Calls", ca] => Route::Call(account(ac)?, json_sid(ca, SidKind::Call)?),
             ["Accounts", ac, "Calls", ca, "Recordings.json"] => {
                 Route::CallRecordings(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?)
             }
@@ -109,14 +107,9 @@ impl Route {
     /// The methods the route supports, as an `Allow` header value.
     fn allow(self) -> &'static str {
         match self {
-            Route::Accounts | Route::Calls(_) | Route::Numbers(_) | Route::Applications(_) => {
-                "GET, POST"
-            }
+            Route::Accounts | Route::Calls(_) | Route::Numbers(_) | Route::Applications(_) => "GET, POST",
             Route::Call(..) => "GET, POST, DELETE",
-            Route::Account(_)
-            | Route::CallRecordings(..)
-            | Route::Number(..)
-            | Route::Application(..) => "GET",
+            Route::Account(_) | Route::CallRecordings(..) | Route::Number(..) | Route::Application(..) => "GET",
         }
     }
 }
@@ -152,36 +145,22 @@ impl Req<'_> {
 
     /// In strict mode: refuse a body that is not form-encoded, unknown parameter names, and
     /// comma-joined values of list parameters. No-op otherwise.
-    pub(crate) fn strict_check(
-        &self,
-        form: &Form,
-        known: &[&str],
-        lists: &[&str],
-    ) -> Result<(), ApiError> {
+    pub(crate) fn strict_check(&self, form: &Form, known: &[&str], lists: &[&str]) -> Result<(), ApiError> {
         if !self.shared.config.strict {
             return Ok(());
         }
         if !self.body.is_empty() {
-            let ct = self
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+            let ct = self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
             let essence = ct.split(';').next().unwrap_or("").trim();
             if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
                 return Err(ApiError::bad_request(
                     code::INVALID_PARAMETER,
-                    format!(
-                        "Content-Type {ct:?} is not supported; send application/x-www-form-urlencoded"
-                    ),
+                    format!("Content-Type {ct:?} is not supported; send application/x-www-form-urlencoded"),
                 ));
             }
         }
         if let Some(name) = form.unknown_names(known).first() {
-            return Err(ApiError::bad_request(
-                code::INVALID_PARAMETER,
-                format!("Unknown parameter {name:?}"),
-            ));
+            return Err(ApiError::bad_request(code::INVALID_PARAMETER, format!("Unknown parameter {name:?}")));
         }
         for list in lists {
             if let Some(v) = form.all(list).into_iter().find(|v| v.contains(',')) {
@@ -192,9 +171,7 @@ impl Req<'_> {
                 };
                 return Err(ApiError::bad_request(
                     code,
-                    format!(
-                        "{list} takes one value per repeated key, not a comma-joined list: {v:?}"
-                    ),
+                    format!("{list} takes one value per repeated key, not a comma-joined list: {v:?}"),
                 ));
             }
         }
@@ -203,10 +180,7 @@ impl Req<'_> {
 }
 
 fn form_error(what: &str, e: &FormError) -> ApiError {
-    ApiError::bad_request(
-        code::INVALID_PARAMETER,
-        format!("The {what} is not valid form data: {e}"),
-    )
+    ApiError::bad_request(code::INVALID_PARAMETER, format!("The {what} is not valid form data: {e}"))
 }
 
 async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
@@ -245,24 +219,15 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     let method = &parts.method;
     let allowed = route.allow().split(", ").any(|m| m == method.as_str());
     if !allowed {
-        return Err(ApiError::MethodNotAllowed {
-            allow: route.allow(),
-        });
+        return Err(ApiError::MethodNotAllowed { allow: route.allow() });
     }
     let body = if *method == Method::POST {
         read_body(&parts.headers, body, shared.config.max_body_bytes).await?
     } else {
         Vec::new()
     };
-    let req = Req {
-        shared,
-        caller,
-        account,
-        path,
-        query: parts.uri.query().unwrap_or(""),
-        headers: &parts.headers,
-        body,
-    };
+    let req =
+        Req { shared, caller, account, path, query: parts.uri.query().unwrap_or(""), headers: &parts.headers, body };
     let post = *method == Method::POST;
     match route {
         Route::Accounts if post => accounts::create(&req),
@@ -286,10 +251,8 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
 /// Reads a body of at most `limit` bytes. Larger bodies are drained up to a bound and
 /// answered 413.
 async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let hard_cap = limit.saturating_add(DRAIN_BYTES);
     if declared.is_some_and(|n| n > u64::try_from(hard_cap).unwrap_or(u64::MAX)) {
         return Err(ApiError::BodyTooLarge { limit });
@@ -298,10 +261,7 @@ async fn read_body(headers: &HeaderMap, mut body: Body, limit: usize) -> Result<
     let mut total = 0usize;
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| {
-            ApiError::bad_request(
-                code::INVALID_PARAMETER,
-                format!("The request body could not be read: {e}"),
-            )
+            ApiError::bad_request(code::INVALID_PARAMETER, format!("The request body could not be read: {e}"))
         })?;
         if let Ok(data) = frame.into_data() {
             total = total.saturating_add(data.len());
@@ -329,28 +289,14 @@ mod tests {
     fn routes_parse_only_json_paths() {
         let ac = Sid::parse(AC).expect("sid");
         let ca = Sid::parse(CA).expect("sid");
+        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls.json")), Some(Route::Calls(ac)));
+        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls/{CA}.json")), Some(Route::Call(ac, ca)));
         assert_eq!(
-            Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls.json")),
-            Some(Route::Calls(ac))
-        );
-        assert_eq!(
-            Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls/{CA}.json")),
-            Some(Route::Call(ac, ca))
-        );
-        assert_eq!(
-            Route::parse(&format!(
-                "/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings.json"
-            )),
+            Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings.json")),
             Some(Route::CallRecordings(ac, ca))
         );
-        assert_eq!(
-            Route::parse(&format!("/2010-04-01/Accounts/{AC}.json")),
-            Some(Route::Account(ac))
-        );
-        assert_eq!(
-            Route::parse("/2010-04-01/Accounts.json"),
-            Some(Route::Accounts)
-        );
+        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}.json")), Some(Route::Account(ac)));
+        assert_eq!(Route::parse("/2010-04-01/Accounts.json"), Some(Route::Accounts));
         for bad in [
             format!("/2010-04-01/Accounts/{AC}/Calls"),
             format!("/2010-04-01/Accounts/{AC}/Calls.xml"),

@@ -76,21 +76,12 @@ pub(super) fn create_number(req: &Req<'_>) -> Result<Response, ApiError> {
             format!("PhoneNumber {number:?} is not a valid E.164 phone number"),
         ));
     }
-    let taken = req
-        .shared
-        .all_accounts()
-        .iter()
-        .any(|a| a.read().numbers.iter().any(|n| n.phone_number == number));
+    let taken = req.shared.all_accounts().iter().any(|a| a.read().numbers.iter().any(|n| n.phone_number == number));
     if taken {
-        return Err(ApiError::bad_request(
-            PHONE_NUMBER_UNAVAILABLE,
-            format!("PhoneNumber {number} is not available"),
-        ));
+        return Err(ApiError::bad_request(PHONE_NUMBER_UNAVAILABLE, format!("PhoneNumber {number} is not available")));
     }
-    let friendly_name = form
-        .get("FriendlyName")
-        .filter(|n| !n.trim().is_empty())
-        .map_or_else(|| formatted(&number), str::to_owned);
+    let friendly_name =
+        form.get("FriendlyName").filter(|n| !n.trim().is_empty()).map_or_else(|| formatted(&number), str::to_owned);
     let record = PhoneNumber {
         sid: Sid::random(SidKind::PhoneNumber).value(),
         phone_number: number,
@@ -105,49 +96,24 @@ pub(super) fn create_number(req: &Req<'_>) -> Result<Response, ApiError> {
 /// `GET …/IncomingPhoneNumbers.json`, filtered by `PhoneNumber` / `FriendlyName` when given.
 pub(super) fn list_numbers(req: &Req<'_>) -> Result<Response, ApiError> {
     let query = req.query_form()?;
-    req.strict_check(
-        &query,
-        &[
-            "PageSize",
-            "Page",
-            "PhoneNumber",
-            "FriendlyName",
-            "Beta",
-            "Origin",
-        ],
-        &[],
-    )?;
+    req.strict_check(&query, &["PageSize", "Page", "PhoneNumber", "FriendlyName", "Beta", "Origin"], &[])?;
     let items = req
         .account
         .read()
         .numbers
         .iter()
         .filter(|n| query.get("PhoneNumber").is_none_or(|p| n.phone_number == p))
-        .filter(|n| {
-            query
-                .get("FriendlyName")
-                .is_none_or(|f| n.friendly_name == f)
-        })
+        .filter(|n| query.get("FriendlyName").is_none_or(|f| n.friendly_name == f))
         .map(|n| resources::phone_number(&req.account.sid, n))
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &page::simple("incoming_phone_numbers", req.path, &query, items)?,
-    ))
+    Ok(json_response(StatusCode::OK, &page::simple("incoming_phone_numbers", req.path, &query, items)?))
 }
 
 /// `GET …/IncomingPhoneNumbers/{Sid}.json`.
 pub(super) fn fetch_number(req: &Req<'_>, pn: Sid) -> Result<Response, ApiError> {
     let data = req.account.read();
-    let n = data
-        .numbers
-        .iter()
-        .find(|n| n.sid == pn.value())
-        .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
-    Ok(json_response(
-        StatusCode::OK,
-        &resources::phone_number(&req.account.sid, n),
-    ))
+    let n = data.numbers.iter().find(|n| n.sid == pn.value()).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+    Ok(json_response(StatusCode::OK, &resources::phone_number(&req.account.sid, n)))
 }
 
 fn optional_url(form: &Form, name: &str) -> Result<Option<String>, ApiError> {
@@ -155,10 +121,9 @@ fn optional_url(form: &Form, name: &str) -> Result<Option<String>, ApiError> {
         None => Ok(None),
         Some(v) => match url_problem(v) {
             None => Ok(Some(v.to_owned())),
-            Some(why) => Err(ApiError::bad_request(
-                code::URL_INVALID,
-                format!("{name} is not a valid URL: {v} ({why})"),
-            )),
+            Some(why) => {
+                Err(ApiError::bad_request(code::URL_INVALID, format!("{name} is not a valid URL: {v} ({why})")))
+            }
         },
     }
 }
@@ -167,10 +132,7 @@ fn method(form: &Form, name: &str) -> Result<HttpMethod, ApiError> {
     match form.get(name) {
         None => Ok(HttpMethod::Post),
         Some(v) => HttpMethod::parse(v).ok_or_else(|| {
-            ApiError::bad_request(
-                code::METHOD_INVALID,
-                format!("{name} must be GET or POST, not {v:?}"),
-            )
+            ApiError::bad_request(code::METHOD_INVALID, format!("{name} must be GET or POST, not {v:?}"))
         }),
     }
 }
@@ -204,17 +166,10 @@ pub(super) fn list_applications(req: &Req<'_>) -> Result<Response, ApiError> {
         .read()
         .applications
         .iter()
-        .filter(|a| {
-            query
-                .get("FriendlyName")
-                .is_none_or(|f| a.friendly_name == f)
-        })
+        .filter(|a| query.get("FriendlyName").is_none_or(|f| a.friendly_name == f))
         .map(|a| resources::application(&req.account.sid, a))
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &page::simple("applications", req.path, &query, items)?,
-    ))
+    Ok(json_response(StatusCode::OK, &page::simple("applications", req.path, &query, items)?))
 }
 
 /// `GET …/Applications/{Sid}.json`.
@@ -225,8 +180,5 @@ pub(super) fn fetch_application(req: &Req<'_>, ap: Sid) -> Result<Response, ApiE
         .iter()
         .find(|a| a.sid == ap.value())
         .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
-    Ok(json_response(
-        StatusCode::OK,
-        &resources::application(&req.account.sid, a),
-    ))
+    Ok(json_response(StatusCode::OK, &resources::application(&req.account.sid, a)))
 }

@@ -15,9 +15,7 @@ pub(super) fn page_params(query: &Form) -> Result<(usize, usize), ApiError> {
     let size = match query.get("PageSize") {
         None => DEFAULT_PAGE_SIZE,
         Some(v) => match v.trim().parse::<u64>() {
-            Ok(n) if n >= 1 => usize::try_from(n)
-                .unwrap_or(MAX_PAGE_SIZE)
-                .min(MAX_PAGE_SIZE),
+            Ok(n) if n >= 1 => usize::try_from(n).unwrap_or(MAX_PAGE_SIZE).min(MAX_PAGE_SIZE),
             _ => {
                 return Err(ApiError::bad_request(
                     code::INVALID_PARAMETER,
@@ -29,10 +27,7 @@ pub(super) fn page_params(query: &Form) -> Result<(usize, usize), ApiError> {
     let page = match query.get("Page") {
         None => 0,
         Some(v) => v.trim().parse::<usize>().map_err(|_| {
-            ApiError::bad_request(
-                code::INVALID_PARAMETER,
-                format!("Page must be a non-negative integer, not {v:?}"),
-            )
+            ApiError::bad_request(code::INVALID_PARAMETER, format!("Page must be a non-negative integer, not {v:?}"))
         })?,
     };
     Ok((size, page))
@@ -85,20 +80,11 @@ impl Envelope<'_> {
         let mut out = Map::new();
         out.insert(self.key.to_owned(), Value::Array(items));
         out.insert("end".to_owned(), json!(end));
-        out.insert(
-            "first_page_uri".to_owned(),
-            json!(page_uri(self.path, self.filters, self.size, 0, None)),
-        );
+        out.insert("first_page_uri".to_owned(), json!(page_uri(self.path, self.filters, self.size, 0, None)));
         out.insert(
             "next_page_uri".to_owned(),
             match &self.next_token {
-                Some(t) => json!(page_uri(
-                    self.path,
-                    self.filters,
-                    self.size,
-                    self.page + 1,
-                    Some(t)
-                )),
+                Some(t) => json!(page_uri(self.path, self.filters, self.size, self.page + 1, Some(t))),
                 None => Value::Null,
             },
         );
@@ -113,41 +99,19 @@ impl Envelope<'_> {
             },
         );
         out.insert("start".to_owned(), json!(start));
-        out.insert(
-            "uri".to_owned(),
-            json!(page_uri(
-                self.path,
-                self.filters,
-                self.size,
-                self.page,
-                self.token
-            )),
-        );
+        out.insert("uri".to_owned(), json!(page_uri(self.path, self.filters, self.size, self.page, self.token)));
         Value::Object(out)
     }
 }
 
 /// A whole small list (numbers, applications, recordings, accounts) paged by `Page` alone.
-pub(super) fn simple(
-    key: &str,
-    path: &str,
-    query: &Form,
-    all: Vec<Value>,
-) -> Result<Value, ApiError> {
+pub(super) fn simple(key: &str, path: &str, query: &Form, all: Vec<Value>) -> Result<Value, ApiError> {
     let (size, page) = page_params(query)?;
     let start = page.saturating_mul(size);
     let more = all.len() > start.saturating_add(size);
     let items: Vec<Value> = all.into_iter().skip(start).take(size).collect();
-    let envelope = Envelope {
-        key,
-        path,
-        filters: &[],
-        size,
-        page,
-        token: None,
-        next_token: None,
-        previous_token: None,
-    };
+    let envelope =
+        Envelope { key, path, filters: &[], size, page, token: None, next_token: None, previous_token: None };
     let mut value = envelope.render(items);
     if more {
         value["next_page_uri"] = json!(page_uri(path, &[], size, page + 1, None));
@@ -161,10 +125,7 @@ mod tests {
 
     #[test]
     fn uris_encode_filters_and_paging() {
-        let filters = vec![
-            ("StartTime>".to_owned(), "2024-01-02".to_owned()),
-            ("To".to_owned(), "+1415".to_owned()),
-        ];
+        let filters = vec![("StartTime>".to_owned(), "2024-01-02".to_owned()), ("To".to_owned(), "+1415".to_owned())];
         assert_eq!(
             page_uri("/p.json", &filters, 2, 1, Some("PAx")),
             "/p.json?StartTime%3E=2024-01-02&To=%2B1415&PageSize=2&Page=1&PageToken=PAx"
@@ -174,10 +135,7 @@ mod tests {
     #[test]
     fn page_size_defaults_clamps_and_refuses() {
         assert_eq!(page_params(&Form::new()).ok(), Some((50, 0)));
-        assert_eq!(
-            page_params(&Form::from_pairs([("PageSize", "5000"), ("Page", "2")])).ok(),
-            Some((1000, 2))
-        );
+        assert_eq!(page_params(&Form::from_pairs([("PageSize", "5000"), ("Page", "2")])).ok(), Some((1000, 2)));
         assert!(page_params(&Form::from_pairs([("PageSize", "0")])).is_err());
         assert!(page_params(&Form::from_pairs([("PageSize", "x")])).is_err());
         assert!(page_params(&Form::from_pairs([("Page", "-1")])).is_err());
