@@ -131,7 +131,9 @@ def main():
     sids = [c.sid for c in listed]
     check(len(sids) >= 5 and len(set(sids)) == len(sids), "list with page_size=2 visits %d calls, each once" % len(sids))
     page = client.calls.page(page_size=2)
-    check(len(page) == 2 and page.next_page_url is not None, "a first page of 2 has a next page")
+    check(len(list(page)) == 2 and page.next_page_url is not None, "a first page of 2 has a next page")
+    second = page.next_page()
+    check(second is not None and len(list(second)) == 2, "the SDK's next_page() follows next_page_uri")
 
     queued = client.calls.create(to="+14155551212", from_=FROM, url=hook + "/voice.xml")
     queued = client.calls(queued.sid).update(status="canceled")
