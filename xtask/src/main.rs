@@ -4,6 +4,7 @@
 //!   (the conformance suite included), the requirement coverage gate, the Python SDK check.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [LIBTEST ARGS]`
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
+//! - `cargo xtask snapshots [--check]`: regenerate or check the golden snapshots.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 }
 
 mod python_sdk;
+mod snapshots;
 
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 fn ci() -> Result<(), String> {
@@ -41,6 +43,8 @@ fn ci() -> Result<(), String> {
     test.args(["test", "--workspace"]).env("CALLSPEC_REPORT_DIR", &report_dir).env("CALLSPEC_COVERAGE", "1");
     step("cargo test --workspace (the conformance suite included)", test)?;
     coverage_gate(&report_dir.join("coverage.json"))?;
+    // The suite run above compared every case with its snapshot; orphans are checked here.
+    snapshots::check_orphans(&root())?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
     Ok(())
@@ -83,6 +87,8 @@ COMMANDS:
                             the official twilio Python SDK against the emulator
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
+    snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
+                            orphans; with --check, fail when any would change or is orphaned
 ";
 
 #[allow(clippy::print_stderr, clippy::print_stdout, reason = "a command line talks on stdout and stderr")]
@@ -96,6 +102,7 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "conform" => forward("callspec-conformance", "callspec", rest),
         "emulator" => forward("callspec-emulator", "callspec-emulator", rest),
+        "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
