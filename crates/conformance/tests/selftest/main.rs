@@ -1,5 +1,8 @@
-//! Self-tests of the conformance crate: its own machinery checked against literal expectations, with no target.
+//! Self-tests of the conformance crate, one binary: the JSON Schemas, the reports, golden
+//! snapshots, and the runner against deliberately wrong targets (each check kind must FAIL
+//! with a useful message; hostile targets end in FAIL or ERROR, never a panic or a hang).
 
+mod golden;
 mod reports;
 mod schemas;
 mod wrong_targets;
