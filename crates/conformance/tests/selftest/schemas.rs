@@ -421,3 +421,20 @@ fn invalid_json_fails_to_load() {
         other => panic!("expected InvalidJson, got {other:?}"),
     }
 }
+
+/// Every profile shipped in `fixtures/targets/` loads and validates.
+#[test]
+fn shipped_profiles_load() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let schemas = callspec_conformance::schema::SchemaSet::load(&root.join("schemas")).expect("schemas load");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root.join("fixtures/targets")).expect("fixtures/targets") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            callspec_conformance::profile::Profile::load(&path, &schemas)
+                .unwrap_or_else(|e| panic!("{} does not load:\n{e}", path.display()));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 2, "expected the reference and the example profile, found {seen}");
+}
