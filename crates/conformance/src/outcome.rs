@@ -113,7 +113,7 @@ pub struct CaseResult {
     /// The failed checks (FAIL, XFAIL).
     pub failures: Vec<Failure>,
     /// Wall time of the case.
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "millis", rename = "duration_ms")]
     pub duration: Duration,
 }
 
