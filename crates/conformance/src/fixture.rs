@@ -262,14 +262,15 @@ pub enum ParamRule {
 /// A callbacks step: what the target requested from the sink.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CallbacksStep {
-    /// The sink path the requests went to, relative to the case's prefix (`/status`).
+    /// The sink path the requests went to, relative to the case's prefix (`/status`), or `*`
+    /// for every request to the case's prefix.
     pub path: String,
     /// Only requests whose parameters match these count.
     #[serde(default, rename = "where")]
     pub filter: BTreeMap<String, ParamRule>,
     /// Exactly this many requests must arrive.
     pub count: u32,
-    /// Wait at most this long for them (times the multiplier).
+    /// Wait at most this long for them (times the multiplier); with `count: 0` only `quiet_ms` is waited.
     pub within_ms: u64,
     /// After the count is reached, wait this long to see that no more arrive.
     #[serde(default)]

@@ -875,7 +875,9 @@ impl Run<'_> {
     }
 
     fn matches_filter(&self, c: &CallbacksStep, r: &Recorded, index: Option<usize>) -> bool {
-        r.path == c.path && c.filter.iter().all(|(k, rule)| check_param(rule, r.param(k), &self.vars, index).is_ok())
+        // `*` counts every request the target made to the case's prefix, whatever its path.
+        (c.path == "*" || r.path == c.path)
+            && c.filter.iter().all(|(k, rule)| check_param(rule, r.param(k), &self.vars, index).is_ok())
     }
 
     async fn callbacks_step(
@@ -896,7 +898,8 @@ impl Run<'_> {
                 .into_iter()
                 .filter(|r| self.matches_filter(c, r, index))
                 .collect();
-            if seen.len() >= count && (count > 0 || c.quiet_ms.is_none()) || Instant::now() >= deadline {
+            // `count: 0` has nothing to wait for: only the quiet period below watches for strays.
+            if seen.len() >= count || Instant::now() >= deadline {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -944,6 +947,15 @@ impl Run<'_> {
         let signed = c.signed.unwrap_or(true);
         for (i, r) in seen.iter().enumerate() {
             let at = format!("request #{} ({} {})", i + 1, r.method, r.path);
+            if r.method == "GET" && !r.form.is_empty() {
+                self.fail(
+                    Some(at.clone()),
+                    "GET with the parameters in the query string and no body",
+                    format!("a form body of {} parameter(s)", r.form.len()),
+                    "a GET request carries its parameters in the query string",
+                    None,
+                );
+            }
             if let Some(problem) = &r.body_problem {
                 self.fail(
                     Some(at.clone()),
