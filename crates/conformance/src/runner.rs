@@ -681,30 +681,14 @@ impl Run<'_> {
         index: Option<usize>,
     ) -> Option<serde_json::Value> {
         // A wrong status makes the body checks noise (an error body is not a Call): stop there.
-        if let Some(status) = expect.status
-            && resp.status != status
-        {
+        let allowed: Vec<u16> = expect.status.into_iter().chain(expect.status_in.iter().flatten().copied()).collect();
+        if !allowed.is_empty() && !allowed.contains(&resp.status) {
+            let wanted = match allowed.as_slice() {
+                [one] => format!("HTTP {one}"),
+                many => format!("HTTP status in {many:?}"),
+            };
             let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-            self.fail(
-                None,
-                format!("HTTP {status}"),
-                format!("HTTP {} {body}", resp.status),
-                "wrong status code",
-                Some(out),
-            );
-            return resp.json().ok();
-        }
-        if let Some(any) = &expect.status_in
-            && !any.contains(&resp.status)
-        {
-            let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-            self.fail(
-                None,
-                format!("HTTP status in {any:?}"),
-                format!("HTTP {} {body}", resp.status),
-                "wrong status code",
-                Some(out),
-            );
+            self.fail(None, wanted, format!("HTTP {} {body}", resp.status), "wrong status code", Some(out));
             return resp.json().ok();
         }
         if expect.empty_body == Some(true) && !resp.body.is_empty() {
