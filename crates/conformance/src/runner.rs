@@ -1004,7 +1004,9 @@ impl Run<'_> {
                 let gap = pair[1].at.duration_since(pair[0].at);
                 let gap_ms = gap.as_millis() as u64;
                 if let Some(min) = spacing.min_ms {
-                    let floor = min.saturating_sub(spacing.tolerance_ms.unwrap_or(0));
+                    // Delivery jitter grows on slow machines: the tolerance scales, the minimum does not.
+                    let tolerance = scaled(self.h, spacing.tolerance_ms.unwrap_or(0)).as_millis() as u64;
+                    let floor = min.saturating_sub(tolerance);
                     if gap_ms < floor {
                         self.fail(
                             Some(between.clone()),
@@ -1256,19 +1258,31 @@ impl Run<'_> {
             url.path(),
             crate::client::basic_header(&user, &pass)
         );
-        let mut held = Vec::new();
-        for _ in 0..hold {
+        let open = || async {
             let mut stream = tokio::net::TcpStream::connect((host.as_str(), port))
                 .await
                 .map_err(|e| HarnessFault(format!("cannot open a held request: {e}")))?;
             stream.write_all(head.as_bytes()).await.map_err(|e| HarnessFault(e.to_string()))?;
-            held.push(stream);
+            Ok::<_, HarnessFault>(stream)
+        };
+        let mut held = Vec::new();
+        for _ in 0..hold {
+            held.push(open().await?);
         }
-        // The target sees the held requests a moment after they are written: probe until the
-        // expected status arrives or the deadline passes.
+        // The target sees the held requests a moment after they are written, so a probe may be
+        // counted first and a held request refused instead: before each probe, re-open every
+        // held request the target has already answered, then probe until the expected status.
         let deadline = Instant::now() + scaled(self.h, 3000);
         let mut last = None;
         while Instant::now() < deadline {
+            for stream in held.iter_mut() {
+                let mut buf = [0u8; 1];
+                let answered =
+                    !matches!(stream.try_read(&mut buf), Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock);
+                if answered {
+                    *stream = open().await?;
+                }
+            }
             if let Ok(resp) = self.h.client.send(&probe).await {
                 let done = Some(resp.status) == s.expect.status;
                 last = Some(resp);
