@@ -34,6 +34,9 @@ pub struct Options {
     pub report_dir: Option<PathBuf>,
     /// Print the coverage table after the run.
     pub coverage: bool,
+    /// Faults for the embedded reference emulator (a testing aid: proves the suite catches a
+    /// broken implementation). Refused together with `target`.
+    pub faults: Vec<callspec_emulator::Fault>,
 }
 
 /// The repository root this crate was built in, used when no `--root` is given.
@@ -228,11 +231,15 @@ async fn prepare(options: &Options, loaded: &Loaded) -> Result<(Harness, Option<
         None => None,
     };
     let (base_url, embedded) = match (&options.target, &profile.base_url) {
+        (Some(_), _) if !options.faults.is_empty() => {
+            return Err("--fault configures the embedded reference emulator; it cannot be used with --target".into());
+        }
         (Some(url), _) => (url.clone(), None),
         (None, _) => {
             let config = callspec_emulator::Config {
                 cps: profile.capabilities.cps.unwrap_or(1.0),
                 max_concurrent_requests: profile.capabilities.concurrency_limit.map(|n| n as usize),
+                faults: options.faults.clone(),
                 ..callspec_emulator::Config::default()
             };
             let emulator = callspec_emulator::spawn(config)

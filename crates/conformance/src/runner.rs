@@ -567,6 +567,9 @@ impl Run<'_> {
         }
         literals.add(self.h.base_url.clone(), "[Target]");
         if isolated && let Some(from) = self.vars.get("From") {
+            // The fresh number is random: hide it in both its forms.
+            literals.add(callspec_model::endpoint::formatted(from), "[From formatted]");
+            literals.add(from.replace('+', "%2B"), "[From]");
             literals.add(from, "[From]");
         }
         let document = serde_json::Value::Array(self.artifacts.items().to_vec());

@@ -8,11 +8,9 @@
 //! `duration`, `price`…) become typed placeholders only when they have the documented shape,
 //! so a numeric `duration` or a malformed price still shows; secrets never reach a snapshot.
 
-use regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// What one step produced, recorded for the snapshot.
 #[derive(Debug, Clone, Default)]
@@ -54,9 +52,25 @@ impl Literals {
     }
 }
 
-fn sid_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(CA|AC|PN|RE|AP|BY|GP|TK|CF)[0-9a-fA-F]{32}").unwrap_or_else(|_| unreachable!()))
+/// SIDs inside a text: a known prefix, 32 hex digits, and no hex digit right after (so the
+/// `CA…` in a `PACA…` page token is found, not an `AC…` one letter earlier).
+fn find_sids(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 34 <= bytes.len() {
+        let prefix = &text.get(i..i + 2).unwrap_or("");
+        let known = matches!(*prefix, "CA" | "AC" | "PN" | "RE" | "AP" | "BY" | "GP" | "TK" | "CF");
+        let hex = bytes[i + 2..i + 34].iter().all(u8::is_ascii_hexdigit);
+        let boundary = bytes.get(i + 34).is_none_or(|b| !b.is_ascii_hexdigit());
+        if known && hex && boundary {
+            out.push((i, i + 34));
+            i += 34;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 fn sid_kind(prefix: &str) -> &'static str {
@@ -140,16 +154,17 @@ impl Normalizer {
         if callspec_model::rfc2822::parse(&text).is_ok() {
             return "[rfc2822]".to_owned();
         }
-        let re = sid_regex();
-        if !re.is_match(&text) {
+        let sids = find_sids(&text);
+        if sids.is_empty() {
             return text;
         }
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
-        for m in re.find_iter(&text) {
-            out.push_str(&text[last..m.start()]);
-            let sid = m.as_str().to_ascii_lowercase();
-            let kind = sid_kind(&m.as_str()[..2]);
+        for (start, end) in sids {
+            out.push_str(&text[last..start]);
+            let found = &text[start..end];
+            let sid = found.to_ascii_lowercase();
+            let kind = sid_kind(&found[..2]);
             let label = match self.numbering.get(&sid) {
                 Some(l) => l.clone(),
                 None => {
@@ -161,7 +176,7 @@ impl Normalizer {
                 }
             };
             out.push_str(&label);
-            last = m.end();
+            last = end;
         }
         out.push_str(&text[last..]);
         out
@@ -300,6 +315,13 @@ mod tests {
             normalize(&doc),
             json!([{"sid": "[CallSid:1]", "uri": "/2010-04-01/Accounts/[AccountSid:1]/Calls/[CallSid:1].json"}, {"parent": "[CallSid:1]", "sid": "[CallSid:2]"}])
         );
+    }
+
+    #[test]
+    fn a_page_token_holds_a_call_sid_not_an_account_sid() {
+        let call = "CAab0123456789abcdef0123456789abcd";
+        let doc = json!({"next_page_uri": format!("/Calls.json?Page=1&PageToken=PA{call}")});
+        assert_eq!(normalize(&doc), json!({"next_page_uri": "/Calls.json?Page=1&PageToken=PA[CallSid:1]"}));
     }
 
     #[test]

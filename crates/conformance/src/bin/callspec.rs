@@ -1,6 +1,7 @@
 //! `callspec`: run the conformance suite against a Twilio Calls API target.
 
 use callspec_conformance::cli::{Options, default_root, run};
+use callspec_emulator::Fault;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,6 +18,10 @@ OPTIONS:
     --report-dir DIR    Write report.json, junit.xml, summary.md, coverage.md and coverage.json.
     --root DIR          Repository root holding fixtures/ and schemas/.
     --no-coverage       Do not print the requirement coverage table.
+    --fault NAME        Testing aid: start the embedded emulator with this fault, which breaks
+                        one Twilio behaviour on purpose, to check that the suite catches it.
+                        Repeatable. Not with --target. `cargo xtask faults` runs them all.
+    --list-faults       Print every fault's name, catalog area and what it breaks, then exit.
     -h, --help          This help.
 
 LIBTEST ARGS are those of `cargo test`: a name filter, --exact, --skip NAME, --list,
@@ -65,8 +70,29 @@ fn main() -> ExitCode {
                 None => return ExitCode::from(2),
             },
             "--no-coverage" => options.coverage = false,
+            "--fault" => match value("--fault").map(|v| v.parse::<Fault>()) {
+                Some(Ok(fault)) => options.faults.push(fault),
+                Some(Err(e)) => {
+                    eprintln!("callspec: --fault: {e}");
+                    return ExitCode::from(2);
+                }
+                None => return ExitCode::from(2),
+            },
+            "--list-faults" => {
+                for fault in Fault::ALL {
+                    println!("{}\t{}\t{}", fault.name(), fault.area(), fault.breaks());
+                }
+                return ExitCode::SUCCESS;
+            }
             _ => libtest.push(arg),
         }
+    }
+    if options.target.is_some() && !options.faults.is_empty() {
+        eprintln!(
+            "callspec: --fault configures the embedded reference emulator and cannot be used with --target \
+             (a separate emulator takes `callspec-emulator --fault NAME`)"
+        );
+        return ExitCode::from(2);
     }
     if options.target.is_some() && options.profile.is_none() {
         eprintln!("callspec: --target needs --profile FILE describing the target (numbers, capabilities); see README");
