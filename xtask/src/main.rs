@@ -5,6 +5,8 @@
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [LIBTEST ARGS]`
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate or check the golden snapshots.
+//! - `cargo xtask faults`: the suite once per emulator fault; every fault must be caught.
+//! - `cargo xtask bench emulator|suite`: the benchmarks (never part of `ci`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,8 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("{name}: failed ({status})")) }
 }
 
+mod bench;
+mod faults;
 mod python_sdk;
 mod snapshots;
 
@@ -45,6 +49,7 @@ fn ci() -> Result<(), String> {
     coverage_gate(&report_dir.join("coverage.json"))?;
     // The suite run above compared every case with its snapshot; orphans are checked here.
     snapshots::check_orphans(&root())?;
+    faults::run(&root(), &mut cargo(), &[])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
     Ok(())
@@ -87,6 +92,9 @@ COMMANDS:
                             the official twilio Python SDK against the emulator
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
+    faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL
+    bench emulator|suite    measure the emulator (release: creates/s, latency, bytes per stored call)
+                            or the suite's wall time (median of 5); never part of ci
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans; with --check, fail when any would change or is orphaned
 ";
@@ -102,6 +110,8 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "conform" => forward("callspec-conformance", "callspec", rest),
         "emulator" => forward("callspec-emulator", "callspec-emulator", rest),
+        "bench" => bench::run(rest),
+        "faults" => faults::run(&root(), &mut cargo(), rest),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

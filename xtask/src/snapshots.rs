@@ -44,7 +44,6 @@ pub(crate) fn orphans(root: &Path) -> Vec<PathBuf> {
 fn run_suite(cargo: &mut Command, update: &str) -> Result<(), String> {
     let status = cargo
         .args(["run", "--quiet", "-p", "callspec-conformance", "--bin", "callspec", "--", "--no-coverage", "-q"])
-        .env("CALLSPEC_SNAPSHOTS", "1")
         .env("INSTA_UPDATE", update)
         .env("INSTA_FORCE_PASS", "0")
         .status()

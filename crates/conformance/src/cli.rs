@@ -34,6 +34,8 @@ pub struct Options {
     pub report_dir: Option<PathBuf>,
     /// Print the coverage table after the run.
     pub coverage: bool,
+    /// Skip the golden-snapshot comparison even where the profile asks for it.
+    pub no_snapshots: bool,
     /// Faults for the embedded reference emulator (a testing aid: proves the suite catches a
     /// broken implementation). Refused together with `target`.
     pub faults: Vec<callspec_emulator::Fault>,
@@ -258,8 +260,7 @@ async fn prepare(options: &Options, loaded: &Loaded) -> Result<(Harness, Option<
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let _ = &loaded.profile_path;
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
-    // TEMPORARY while cases are being written: snapshots only with CALLSPEC_SNAPSHOTS=1.
-    let snapshots = profile.snapshots && std::env::var("CALLSPEC_SNAPSHOTS").is_ok_and(|v| v == "1");
+    let snapshots = profile.snapshots && !options.no_snapshots;
     let mut harness =
         Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
     if snapshots {

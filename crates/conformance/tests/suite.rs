@@ -1,5 +1,6 @@
 //! The whole conformance suite as a `cargo test` target, against the reference emulator
-//! started in-process (or `CALLSPEC_TARGET` with `CALLSPEC_PROFILE`).
+//! started in-process (or `CALLSPEC_TARGET` with `CALLSPEC_PROFILE`). `CALLSPEC_REPORT_DIR` writes the
+//! reports, `CALLSPEC_COVERAGE=1` prints the coverage table, `CALLSPEC_SNAPSHOTS=0` skips snapshots.
 
 use callspec_conformance::cli::{Options, default_root, run};
 use std::process::ExitCode;
@@ -12,6 +13,8 @@ fn main() -> ExitCode {
         profile: env("CALLSPEC_PROFILE").map(Into::into),
         report_dir: env("CALLSPEC_REPORT_DIR").map(Into::into),
         coverage: env("CALLSPEC_COVERAGE").is_some_and(|v| v == "1"),
+        no_snapshots: env("CALLSPEC_SNAPSHOTS").is_some_and(|v| v == "0"),
+        ..Options::default()
     };
     run(options, libtest_mimic::Arguments::from_args())
 }

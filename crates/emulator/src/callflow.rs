@@ -46,31 +46,45 @@ fn push(shared: &Shared, account: &Account, live: &mut Live, out: Outgoing) {
 
 /// Queues the status callback for `event` when the call subscribes to it.
 fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: StatusCallbackEvent, now: i64) {
-    let Some(live) = rec.live.as_deref() else {
+    let faults = shared.faults;
+    let answered = rec.answered_ms.is_some();
+    let Some(live) = rec.live.as_deref_mut() else {
         return;
     };
     let Some(target) = live.plan.status_callback.clone() else {
         return;
     };
-    if !policy::sends_status_event(live.plan.events, event) {
+    if !policy::sends_status_event(faults, live.plan.events, event, answered) {
+        if policy::counts_unsent_events(faults) {
+            live.sequence += 1;
+        }
         return;
     }
+    let sequence = live.sequence;
     let terminal = event == StatusCallbackEvent::Completed;
-    let answered = rec.answered_ms.is_some();
     let recording = rec.recording.as_deref().filter(|_| terminal);
+    let mut call = voice_params(account, rec, event.call_status(rec.status));
+    if policy::rewrites_callback_status(faults) {
+        call.call_status = policy::callback_call_status(faults, event, rec.status).to_owned();
+    }
     let params = StatusCallbackParams {
-        call: voice_params(account, rec, event.call_status(rec.status)),
-        timestamp: rfc2822_ms(now),
+        call,
+        timestamp: policy::callback_timestamp(faults, now),
         callback_source: CALLBACK_SOURCE.to_owned(),
-        sequence_number: live.sequence,
-        duration: (terminal && answered).then(|| policy::billed_minutes(rec.duration_s.unwrap_or(0))),
-        call_duration: terminal.then(|| rec.duration_s.unwrap_or(0)),
+        sequence_number: policy::sequence_number(faults, sequence),
+        duration: (terminal && answered).then(|| policy::callback_duration(faults, rec.duration_s.unwrap_or(0))),
+        call_duration: (terminal && policy::reports_call_duration(faults, answered))
+            .then(|| rec.duration_s.unwrap_or(0)),
         sip_response_code: terminal.then(|| policy::sip_response_code(rec.status)),
         recording_url: recording.map(|r| recording_media_url(&account.sid, r.sid)),
         recording_sid: recording.map(|r| Sid::from_parts(SidKind::Recording, r.sid).to_string()),
         recording_duration: recording.map(|r| r.duration_s.unwrap_or(0)),
     };
-    let out = Outgoing { kind: WebhookKind::StatusCallback, target, params: params.to_form() };
+    let out = Outgoing {
+        kind: WebhookKind::StatusCallback,
+        target,
+        params: policy::status_callback_form(faults, params.to_form()),
+    };
     if let Some(live) = rec.live.as_deref_mut() {
         live.sequence += 1;
         push(shared, account, live, out);
@@ -100,10 +114,10 @@ fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, even
         recording_sid: Sid::from_parts(SidKind::Recording, recording.sid).to_string(),
         recording_url: recording_media_url(&account.sid, recording.sid),
         recording_status: event.as_str().to_owned(),
-        recording_duration: recording.duration_s.unwrap_or(0),
+        recording_duration: policy::recording_duration(shared.faults, recording.duration_s.unwrap_or(0)),
         recording_channels: recording.channels.count(),
         recording_start_time: rfc2822_ms(recording.start_ms),
-        recording_source: "OutboundAPI".to_owned(),
+        recording_source: policy::recording_source(shared.faults).to_owned(),
         recording_track: recording.track.to_string(),
         error_code: (event == RecordingEvent::Absent).then_some(RECORDING_TOO_SHORT),
     };
@@ -130,8 +144,9 @@ pub(crate) fn dequeue(
     rec.updated_ms = now;
     rec.status = CallStatus::Ringing;
     // `initiated` is a callback status only; the resource goes from queued to ringing.
-    emit_status(shared, account, rec, StatusCallbackEvent::Initiated, now);
-    emit_status(shared, account, rec, StatusCallbackEvent::Ringing, now);
+    for event in policy::dial_events(shared.faults) {
+        emit_status(shared, account, rec, event, now);
+    }
     let (tx, rx) = mpsc::unbounded_channel();
     if let Some(live) = rec.live.as_deref_mut() {
         live.control = Some(tx);
@@ -192,6 +207,9 @@ pub(crate) fn finish(shared: &Shared, account: &Account, rec: &mut CallRecord, s
     if previous == CallStatus::Queued {
         // Canceled before it was dialed: no start, no end, no callbacks.
         rec.duration_s = Some(0);
+        if !policy::queued_cancel_is_silent(shared.faults) {
+            emit_status(shared, account, rec, StatusCallbackEvent::Completed, now);
+        }
         rec.live = None;
         return true;
     }

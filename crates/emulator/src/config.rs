@@ -1,5 +1,6 @@
-//! The emulator's settings: listen address, queue rate, ring time, strictness, limits.
+//! The emulator's settings: listen address, queue rate, ring time, strictness, limits, faults.
 
+use crate::fault::Fault;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -20,6 +21,9 @@ pub struct Config {
     pub webhook_timeout: Duration,
     /// Largest request body accepted; larger bodies get 413 (default 64 KiB).
     pub max_body_bytes: usize,
+    /// Deliberate deviations from Twilio's behaviour, a testing aid for the conformance suite
+    /// (default none). See [`Fault`].
+    pub faults: Vec<Fault>,
 }
 
 impl Default for Config {
@@ -32,6 +36,7 @@ impl Default for Config {
             max_concurrent_requests: None,
             webhook_timeout: Duration::from_secs(15),
             max_body_bytes: 64 * 1024,
+            faults: Vec::new(),
         }
     }
 }

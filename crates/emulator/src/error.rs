@@ -1,5 +1,7 @@
 //! API errors: every failure the REST surface answers with, as a Twilio error JSON body.
 
+use crate::fault::FaultSet;
+use crate::policy;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use callspec_model::TwilioError;
@@ -85,11 +87,15 @@ pub(crate) fn json_response(status: StatusCode, body: &impl serde::Serialize) ->
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The response: the error body (as the faults in effect shape it) with its headers.
+    pub(crate) fn render(self, faults: FaultSet) -> Response {
         let body = self.body();
         let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut resp = json_response(status, &body);
+        let mut resp = match policy::error_json(faults, self == ApiError::Unauthenticated, &body) {
+            Some(changed) => json_response(status, &changed),
+            None => json_response(status, &body),
+        };
         if let ApiError::MethodNotAllowed { allow } = self {
             resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
         }
@@ -97,6 +103,12 @@ impl IntoResponse for ApiError {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
         }
         resp
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.render(FaultSet::default())
     }
 }
 

@@ -12,7 +12,8 @@
 //! - `callflow`: transitions under the lock and the callbacks they fire;
 //! - `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end);
 //! - `twiml`: the TwiML reader; `webhook`: signed requests to user URLs;
-//! - `policy`: single-place behaviour decisions (future fault switches);
+//! - `policy`: single-place behaviour decisions, where each [`Fault`] switches one of them;
+//! - `fault`: the fault names (a testing aid: `--fault NAME`);
 //! - `resources`: JSON rendering; `accounts`: seeding and subaccounts; `callee`: the callee table.
 
 mod accounts;
@@ -21,6 +22,7 @@ mod callee;
 mod callflow;
 mod config;
 mod error;
+pub mod fault;
 mod lifecycle;
 mod policy;
 mod queue;
@@ -31,6 +33,7 @@ mod twiml;
 mod webhook;
 
 pub use config::Config;
+pub use fault::{Fault, FaultArea, UnknownFault, parse_faults};
 
 use state::Shared;
 use std::net::SocketAddr;
@@ -54,7 +57,12 @@ pub struct Emulator {
 pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let local_addr = listener.local_addr()?;
-    let webhooks = webhook::WebhookClient::new(config.webhook_timeout)?;
+    let faults = fault::FaultSet::new(&config.faults);
+    if !faults.is_empty() {
+        let names: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
+        tracing::warn!(faults = %names.join(","), "fault injection on: this emulator breaks Twilio's behaviour on purpose");
+    }
+    let webhooks = webhook::WebhookClient::new(config.webhook_timeout, faults)?;
     let (stop_tasks, tasks_stopped) = watch::channel(false);
     let shared = Arc::new(Shared::new(config, webhooks, tasks_stopped));
     accounts::seed_accounts(&shared);

@@ -3,6 +3,7 @@
 
 use crate::callee::{self, Outcome};
 use crate::callflow::{self, Answered};
+use crate::policy;
 use crate::state::{Account, CallRecord, Shared, Target, now_ms};
 use crate::twiml::{self, Verb};
 use crate::webhook::{Control, WebhookError, WebhookKind};
@@ -115,15 +116,16 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
         return;
     };
     let ring = ctx.core.shared.config.ring;
+    let faults = ctx.core.shared.faults;
     match callee::outcome(&to) {
         Outcome::Failed => ctx.core.finish(CallStatus::Failed),
         Outcome::Busy => {
             if ctx.ring(ring).await {
-                ctx.core.finish(CallStatus::Busy);
+                ctx.core.finish(policy::busy_status(faults));
             }
         }
         Outcome::NoAnswer => {
-            if ctx.ring(Duration::from_secs(u64::from(timeout))).await {
+            if ctx.ring(policy::ring_timeout(faults, timeout)).await {
                 ctx.core.finish(CallStatus::NoAnswer);
             }
         }
@@ -242,6 +244,9 @@ async fn load(ctx: &Core, source: Source, params: &VoiceRequestParams) -> Option
                 Ok(doc) => return Some(doc),
                 Err(code) => code,
             };
+            if !policy::uses_fallback(ctx.shared.faults) {
+                return None;
+            }
             let fallback = ctx.with_call(|_, _, rec| callflow::fallback(rec)).flatten()?;
             let mut with_error = params.clone();
             with_error.error_code = Some(code.to_string());

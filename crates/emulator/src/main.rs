@@ -1,6 +1,6 @@
 //! The `callspec-emulator` binary: parses flags, sets up logging, runs the emulator until Ctrl-C.
 
-use callspec_emulator::{Config, seed};
+use callspec_emulator::{Config, Fault, seed};
 use clap::{Parser, ValueEnum};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -42,6 +42,20 @@ struct Args {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Testing aid: break one Twilio behaviour on purpose (repeatable), to check that a
+    /// conformance suite notices. `--list-faults` names them all.
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<Fault>,
+    /// Print every fault's name, catalog area and what it breaks, then exit.
+    #[arg(long)]
+    list_faults: bool,
+}
+
+#[allow(clippy::print_stdout, reason = "the list is the command's output")]
+fn list_faults() {
+    for fault in Fault::ALL {
+        println!("{}\t{}\t{}", fault.name(), fault.area(), fault.breaks());
+    }
 }
 
 fn init_logging(format: LogFormat) {
@@ -80,6 +94,10 @@ fn banner(base_url: &str) {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    if args.list_faults {
+        list_faults();
+        return Ok(());
+    }
     init_logging(args.log_format);
     let config = Config {
         listen: args.listen,
@@ -89,6 +107,7 @@ async fn main() -> std::io::Result<()> {
         max_concurrent_requests: args.max_concurrent_requests,
         webhook_timeout: Duration::from_millis(args.webhook_timeout_ms),
         max_body_bytes: args.max_body_bytes,
+        faults: args.faults,
     };
     let emulator = callspec_emulator::spawn(config).await?;
     banner(&emulator.base_url());

@@ -2,10 +2,13 @@
 //! applications and accounts, plus the page envelope of the simple lists.
 
 use crate::callflow::DIRECTION;
+use crate::error::json_response;
+use crate::fault::FaultSet;
 use crate::policy;
 use crate::state::{Account, Application, CallRecord, PhoneNumber, Recording, RecordingStatus};
+use axum::http::StatusCode;
+use axum::response::Response;
 use callspec_model::call::{API_VERSION, Call, SubresourceUris, call_uri};
-use callspec_model::endpoint::formatted;
 use callspec_model::{Sid, SidKind, rfc2822};
 use serde_json::{Value, json};
 
@@ -23,37 +26,77 @@ pub(crate) fn recording_media_url(account: &Sid, recording: u128) -> String {
     format!("https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{re}")
 }
 
-/// A stored call as the `Call` resource.
-pub(crate) fn call(account: &Sid, rec: &CallRecord) -> Call {
+/// A stored call as the `Call` resource (field values as the faults in effect decide; see
+/// `policy::reshape_call` for the faults that change its shape).
+pub(crate) fn call(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Call {
     let sid = rec.sid();
+    let date = |ms: i64| policy::resource_date(faults, ms);
     Call {
         account_sid: Some(account.to_string()),
         answered_by: None,
         api_version: Some(API_VERSION.to_owned()),
         caller_name: None,
-        date_created: Some(rfc2822_ms(rec.created_ms)),
-        date_updated: Some(rfc2822_ms(rec.updated_ms)),
+        date_created: Some(date(rec.created_ms)),
+        date_updated: Some(date(rec.updated_ms)),
         direction: Some(DIRECTION.to_owned()),
-        duration: rec.duration_s.map(|d| d.to_string()),
-        end_time: rec.end_ms.map(rfc2822_ms),
+        duration: rec.duration_s.map(|d| policy::resource_duration(faults, d).to_string()),
+        end_time: rec.end_ms.map(date),
         forwarded_from: None,
         from: Some(rec.from.to_string()),
-        from_formatted: Some(formatted(&rec.from)),
+        from_formatted: Some(policy::formatted(faults, &rec.from)),
         group_sid: None,
         parent_call_sid: None,
         phone_number_sid: rec.phone_number_sid.map(|v| Sid::from_parts(SidKind::PhoneNumber, v).to_string()),
         price: rec.price_units.map(policy::price_text),
         price_unit: Some(PRICE_UNIT.to_owned()),
-        sid: Some(sid.to_string()),
-        start_time: rec.start_ms.map(rfc2822_ms),
+        sid: Some(policy::resource_call_sid(faults, sid.to_string())),
+        start_time: rec.start_ms.map(date),
         status: rec.status,
         subresource_uris: Some(SubresourceUris::for_call(account, &sid)),
         to: Some(rec.to.to_string()),
-        to_formatted: Some(formatted(&rec.to)),
+        to_formatted: Some(policy::formatted(faults, &rec.to)),
         trunk_sid: None,
         uri: Some(call_uri(account, &sid)),
-        queue_time: Some(rec.queue_time_ms.to_string()),
+        queue_time: Some(policy::queue_time_ms(faults, rec.queue_time_ms).to_string()),
     }
+}
+
+/// A Call resource ready to answer with: built under the account's lock, serialized after.
+#[allow(clippy::large_enum_variant, reason = "built and consumed at once, never stored; no allocation")]
+pub(crate) enum CallBody {
+    /// The typed resource (no fault changes its shape).
+    Typed(Call),
+    /// The resource as JSON, reshaped by a fault.
+    Reshaped(Value),
+}
+
+impl CallBody {
+    /// A JSON response with the resource.
+    pub(crate) fn respond(self, status: StatusCode) -> Response {
+        match self {
+            CallBody::Typed(call) => json_response(status, &call),
+            CallBody::Reshaped(value) => json_response(status, &value),
+        }
+    }
+
+    /// The resource as a JSON value (a list item).
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            CallBody::Typed(call) => serde_json::to_value(call).unwrap_or_default(),
+            CallBody::Reshaped(value) => value,
+        }
+    }
+}
+
+/// A stored call as answered: [`call`], reshaped by the faults that change its shape.
+pub(crate) fn call_body(faults: FaultSet, account: &Sid, rec: &CallRecord) -> CallBody {
+    let call = call(faults, account, rec);
+    if !policy::reshapes_call(faults) {
+        return CallBody::Typed(call);
+    }
+    let mut value = serde_json::to_value(call).unwrap_or_default();
+    policy::reshape_call(faults, &mut value);
+    CallBody::Reshaped(value)
 }
 
 /// A call's recording as the Recording resource.

@@ -6,6 +6,7 @@
 //! sender and control channel) sits in [`Live`], dropped when the call ends.
 
 use crate::config::Config;
+use crate::fault::FaultSet;
 use crate::policy::{EventSet, RecordingEventSet};
 use crate::webhook::{Control, Outgoing, WebhookClient};
 use callspec_model::params::{AccountDirectory, HttpMethod, Instructions, RecordingChannels};
@@ -29,7 +30,9 @@ pub(crate) fn now_ms() -> i64 {
 pub(crate) struct Shared {
     /// The settings the emulator was started with.
     pub(crate) config: Config,
-    /// `Config::dequeue_period`, computed once.
+    /// The faults of `config`, as a bit set (empty unless testing the suite).
+    pub(crate) faults: FaultSet,
+    /// The time between two dequeues of one account (`Config::dequeue_period`), computed once.
     pub(crate) period: Duration,
     /// Accounts by SID value.
     accounts: RwLock<HashMap<u128, Arc<Account>>>,
@@ -44,9 +47,11 @@ pub(crate) struct Shared {
 impl Shared {
     /// A store with no accounts yet.
     pub(crate) fn new(config: Config, webhooks: WebhookClient, shutdown: watch::Receiver<bool>) -> Shared {
+        let faults = FaultSet::new(&config.faults);
         Shared {
-            period: config.dequeue_period(),
-            limiters: config.max_concurrent_requests.map(|_| std::sync::Mutex::new(HashMap::new())),
+            faults,
+            period: crate::policy::dequeue_period(faults, &config),
+            limiters: crate::policy::concurrency_limit(faults, &config).map(|_| std::sync::Mutex::new(HashMap::new())),
             config,
             accounts: RwLock::new(HashMap::new()),
             webhooks,
@@ -56,7 +61,7 @@ impl Shared {
 
     /// The request permits of one account, created on first use.
     pub(crate) fn limiter(&self, account: &Sid) -> Option<Arc<Semaphore>> {
-        let limit = self.config.max_concurrent_requests?;
+        let limit = crate::policy::concurrency_limit(self.faults, &self.config)?;
         let mut map = self.limiters.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
         Some(map.entry(*account).or_insert_with(|| Arc::new(Semaphore::new(limit))).clone())
     }
@@ -190,14 +195,16 @@ pub(crate) struct Directory<'a> {
     pub(crate) trial: bool,
     /// The account's data.
     pub(crate) data: &'a AccountData,
+    /// The emulator's faults (two of them change what the directory says).
+    pub(crate) faults: FaultSet,
 }
 
 impl AccountDirectory for Directory<'_> {
     fn is_trial(&self) -> bool {
-        self.trial
+        crate::policy::trial_restricted(self.faults, self.trial)
     }
     fn owns_number(&self, e164: &str) -> bool {
-        self.data.numbers.iter().any(|n| n.phone_number == e164)
+        crate::policy::caller_id_allowed(self.faults, self.data.numbers.iter().any(|n| n.phone_number == e164))
     }
     fn is_verified_caller_id(&self, e164: &str) -> bool {
         self.data.verified_caller_ids.iter().any(|n| n == e164)

@@ -1,6 +1,7 @@
 //! Requests to user URLs: signing, GET/POST encoding, time limits, one log line each, and the
 //! per-call ordered sender that delivers a call's status and recording callbacks.
 
+use crate::fault::FaultSet;
 use crate::policy;
 use crate::state::{Shared, Target};
 use callspec_model::Form;
@@ -98,13 +99,18 @@ pub(crate) struct Prepared {
     pub(crate) url: url::Url,
     /// The form body of a POST.
     pub(crate) body: Option<String>,
-    /// `X-Twilio-Signature`.
-    pub(crate) signature: String,
+    /// `X-Twilio-Signature`, unless a fault leaves it out.
+    pub(crate) signature: Option<String>,
 }
 
 /// Encodes and signs a request: GET appends the parameters to the URL's query (keeping what
 /// is there) and signs the URL alone; POST sends them as a form body and signs URL + params.
-pub(crate) fn prepare(target: &Target, params: &Form, auth_token: &str) -> Result<Prepared, WebhookError> {
+pub(crate) fn prepare(
+    target: &Target,
+    params: &Form,
+    auth_token: &str,
+    faults: FaultSet,
+) -> Result<Prepared, WebhookError> {
     let mut url = url::Url::parse(&target.url).map_err(|e| WebhookError::BadUrl(e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(WebhookError::BadUrl(format!("scheme {} is not http or https", url.scheme())));
@@ -114,11 +120,11 @@ pub(crate) fn prepare(target: &Target, params: &Form, auth_token: &str) -> Resul
             if !params.is_empty() {
                 url.query_pairs_mut().extend_pairs(params.pairs());
             }
-            let signature = policy::signature(auth_token, &policy::signed_url(&url), &[]);
+            let signature = policy::signature(faults, auth_token, &url, HttpMethod::Get, &[]);
             Ok(Prepared { method: HttpMethod::Get, url, body: None, signature })
         }
         HttpMethod::Post => {
-            let signature = policy::signature(auth_token, &policy::signed_url(&url), params.pairs());
+            let signature = policy::signature(faults, auth_token, &url, HttpMethod::Post, params.pairs());
             Ok(Prepared { method: HttpMethod::Post, url, body: Some(params.encode()), signature })
         }
     }
@@ -139,11 +145,12 @@ fn loggable(url: &url::Url) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct WebhookClient {
     http: reqwest::Client,
+    faults: FaultSet,
 }
 
 impl WebhookClient {
-    /// A client whose every request is limited to `timeout`.
-    pub(crate) fn new(timeout: Duration) -> std::io::Result<WebhookClient> {
+    /// A client whose every request is limited to `timeout`, signing as the faults decide.
+    pub(crate) fn new(timeout: Duration, faults: FaultSet) -> std::io::Result<WebhookClient> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -151,7 +158,7 @@ impl WebhookClient {
             .user_agent(USER_AGENT)
             .build()
             .map_err(std::io::Error::other)?;
-        Ok(WebhookClient { http })
+        Ok(WebhookClient { http, faults })
     }
 
     /// Sends one request and reads the answer's body. Logs one line either way.
@@ -163,7 +170,7 @@ impl WebhookClient {
         auth_token: &str,
     ) -> Result<String, WebhookError> {
         let started = Instant::now();
-        let prepared = match prepare(target, params, auth_token) {
+        let prepared = match prepare(target, params, auth_token, self.faults) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(%kind, method = %target.method, url = %target.url, error = %e, "webhook not sent");
@@ -200,8 +207,11 @@ impl WebhookClient {
         let classify = |e: reqwest::Error| {
             if e.is_timeout() { WebhookError::Timeout } else { WebhookError::Connection(e.to_string()) }
         };
-        let mut response =
-            request.header("X-Twilio-Signature", prepared.signature.as_str()).send().await.map_err(classify)?;
+        let request = match &prepared.signature {
+            Some(signature) => request.header("X-Twilio-Signature", signature.as_str()),
+            None => request,
+        };
+        let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
@@ -243,19 +253,26 @@ mod tests {
     #[test]
     fn get_appends_to_the_query_and_signs_the_full_url() {
         let params = Form::from_pairs([("CallSid", "CA1"), ("To", "+14155551212")]);
-        let p = prepare(&target("http://127.0.0.1:9000/cb?x=1", HttpMethod::Get), &params, "tok").expect("ok");
+        let p = prepare(&target("http://127.0.0.1:9000/cb?x=1", HttpMethod::Get), &params, "tok", FaultSet::default())
+            .expect("ok");
         assert_eq!(p.url.as_str(), "http://127.0.0.1:9000/cb?x=1&CallSid=CA1&To=%2B14155551212");
         assert!(p.body.is_none());
-        assert!(validate("tok", p.url.as_str(), &[], &p.signature));
+        assert!(validate("tok", p.url.as_str(), &[], p.signature.as_deref().unwrap_or_default()));
     }
 
     #[test]
     fn post_signs_url_and_params() {
         let params = Form::from_pairs([("B", "2"), ("A", "1")]);
-        let p = prepare(&target("http://127.0.0.1:9000/cb", HttpMethod::Post), &params, "tok").expect("ok");
+        let p = prepare(&target("http://127.0.0.1:9000/cb", HttpMethod::Post), &params, "tok", FaultSet::default())
+            .expect("ok");
         assert_eq!(p.body.as_deref(), Some("B=2&A=1"));
-        assert!(validate("tok", "http://127.0.0.1:9000/cb", params.pairs(), &p.signature));
-        assert!(prepare(&target("ftp://x/", HttpMethod::Post), &params, "t").is_err());
-        assert!(prepare(&target("not a url", HttpMethod::Post), &params, "t").is_err());
+        assert!(validate(
+            "tok",
+            "http://127.0.0.1:9000/cb",
+            params.pairs(),
+            p.signature.as_deref().unwrap_or_default()
+        ));
+        assert!(prepare(&target("ftp://x/", HttpMethod::Post), &params, "t", FaultSet::default()).is_err());
+        assert!(prepare(&target("not a url", HttpMethod::Post), &params, "t", FaultSet::default()).is_err());
     }
 }

@@ -18,6 +18,7 @@ OPTIONS:
     --report-dir DIR    Write report.json, junit.xml, summary.md, coverage.md and coverage.json.
     --root DIR          Repository root holding fixtures/ and schemas/.
     --no-coverage       Do not print the requirement coverage table.
+    --no-snapshots      Do not compare the golden snapshots (the profile's `snapshots` switch).
     --fault NAME        Testing aid: start the embedded emulator with this fault, which breaks
                         one Twilio behaviour on purpose, to check that the suite catches it.
                         Repeatable. Not with --target. `cargo xtask faults` runs them all.
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
                 None => return ExitCode::from(2),
             },
             "--no-coverage" => options.coverage = false,
+            "--no-snapshots" => options.no_snapshots = true,
             "--fault" => match value("--fault").map(|v| v.parse::<Fault>()) {
                 Some(Ok(fault)) => options.faults.push(fault),
                 Some(Err(e)) => {

@@ -15,7 +15,7 @@ use callspec_conformance::runner::{Accounts, Harness, SnapshotSettings};
 use callspec_conformance::schema::SchemaSet;
 use callspec_conformance::sink::Sink;
 use callspec_model::{Form, signature};
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 

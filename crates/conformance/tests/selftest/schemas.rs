@@ -425,8 +425,8 @@ fn invalid_json_fails_to_load() {
 /// Every profile shipped in `fixtures/targets/` loads and validates.
 #[test]
 fn shipped_profiles_load() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let schemas = callspec_conformance::schema::SchemaSet::load(&root.join("schemas")).expect("schemas load");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let schemas = SchemaSet::load(&root.join("schemas")).expect("schemas load");
     let mut seen = 0;
     for entry in std::fs::read_dir(root.join("fixtures/targets")).expect("fixtures/targets") {
         let path = entry.expect("entry").path();

@@ -35,12 +35,22 @@ pub(super) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Arc<A
 }
 
 /// The account a path names, if the caller may act on it: itself or one of its subaccounts.
-pub(super) fn authorize(shared: &Shared, caller: &Arc<Account>, target: &Sid) -> Result<Arc<Account>, ApiError> {
+/// `call_instance`: the path is a call's URI (`…/Calls/{Sid}.json`).
+pub(super) fn authorize(
+    shared: &Shared,
+    caller: &Arc<Account>,
+    target: &Sid,
+    call_instance: bool,
+) -> Result<Arc<Account>, ApiError> {
     if caller.sid == *target {
         return Ok(caller.clone());
     }
     match shared.account(target) {
-        Some(account) if account.owner == Some(caller.sid) => Ok(account),
+        Some(account)
+            if crate::policy::may_use_account(shared.faults, account.owner == Some(caller.sid), call_instance) =>
+        {
+            Ok(account)
+        }
         _ => Err(ApiError::Unauthenticated),
     }
 }

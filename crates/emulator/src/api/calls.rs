@@ -5,7 +5,8 @@ use super::Req;
 use super::page;
 use crate::callflow;
 use crate::error::{ApiError, json_response};
-use crate::policy::{self, EventSet, RecordingEventSet};
+use crate::fault::FaultSet;
+use crate::policy;
 use crate::queue;
 use crate::resources;
 use crate::state::{Application, CallRecord, Directory, Live, Plan, RecordingPlan, Target, now_ms};
@@ -17,13 +18,14 @@ use callspec_model::params::{
     CREATE_PARAMETERS, CreateCallParams, Instructions, UPDATE_PARAMETERS, UpdateCallParams, UpdateStatus, Violation,
     magic_number_violations,
 };
-use callspec_model::{CallStatus, Endpoint, Sid, SidKind};
+use callspec_model::{CallStatus, Endpoint, Form, Sid, SidKind};
 
 /// Message of 21220, for updates of a call that has ended.
 const NOT_IN_PROGRESS: &str = "Call is not in-progress. Cannot redirect.";
 
 /// Answers with the first violation, logging them all.
-fn refuse(path: &str, violations: Vec<Violation>) -> ApiError {
+fn refuse(faults: FaultSet, path: &str, mut violations: Vec<Violation>) -> ApiError {
+    policy::adjust_violations(faults, &mut violations);
     for v in &violations {
         tracing::info!(path, parameter = v.parameter, code = v.error.code, message = %v.error.message, "validation");
     }
@@ -33,52 +35,57 @@ fn refuse(path: &str, violations: Vec<Violation>) -> ApiError {
     }
 }
 
-fn plan(params: &CreateCallParams, app: Option<&Application>) -> Plan {
+fn plan(faults: FaultSet, params: &CreateCallParams, app: Option<&Application>, form: &Form) -> Plan {
     let target = |url: &Option<String>, method| url.clone().map(|url| Target { url, method });
     let (instructions, fallback, status_callback) = match app {
         // The application's voice configuration replaces Url, Method, Fallback* and StatusCallback*.
         Some(a) => (
-            a.voice_url.clone().map(|url| Instructions::Url { url, method: a.voice_method }),
+            policy::application_instructions(faults, a, form),
             target(&a.voice_fallback_url, a.voice_fallback_method),
             target(&a.status_callback, a.status_callback_method),
         ),
         None => (
-            params.instructions(),
+            policy::create_instructions(faults, params),
             target(&params.fallback_url, params.fallback_method),
-            target(&params.status_callback, params.status_callback_method),
+            target(&params.status_callback, policy::status_callback_method(faults, params.status_callback_method)),
         ),
     };
     Plan {
         instructions,
         fallback,
         status_callback,
-        events: EventSet::from_selected(&params.status_callback_events),
+        events: policy::status_events(faults, &params.status_callback_events),
         timeout_s: params.timeout,
         recording: params.record.then(|| RecordingPlan {
-            channels: params.recording_channels,
+            channels: policy::recording_channels(faults, params.recording_channels),
             track: params.recording_track.clone().into_boxed_str(),
-            callback: target(&params.recording_status_callback, params.recording_status_callback_method),
-            events: RecordingEventSet::from_selected(&params.recording_status_callback_events),
+            callback: target(
+                &params.recording_status_callback,
+                policy::recording_callback_method(faults, params.recording_status_callback_method),
+            ),
+            events: policy::recording_events(faults, &params.recording_status_callback_events),
         }),
     }
 }
 
 /// `POST …/Calls.json`.
 pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
+    let faults = req.shared.faults;
     let form = req.form()?;
     req.strict_check(&form, CREATE_PARAMETERS, &["StatusCallbackEvent", "RecordingStatusCallbackEvent"])?;
+    let (form, accepted) = policy::form_to_validate(faults, form);
     let account = &req.account;
-    let (params, phone_number_sid, app) = {
+    let (mut params, phone_number_sid, app) = {
         let data = account.read();
-        let directory = Directory { trial: account.trial, data: &data };
+        let directory = Directory { trial: account.trial, data: &data, faults };
         let mut violations = magic_number_violations(&form);
         let parsed = CreateCallParams::parse(&form, &directory);
         let params = match parsed {
             Ok(p) if violations.is_empty() => p,
-            Ok(_) => return Err(refuse(req.path, violations)),
+            Ok(_) => return Err(refuse(faults, req.path, violations)),
             Err(more) => {
                 violations.extend(more);
-                return Err(refuse(req.path, violations));
+                return Err(refuse(faults, req.path, violations));
             }
         };
         let phone_number_sid = match &params.from {
@@ -89,7 +96,9 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             params.application_sid.and_then(|sid| data.applications.iter().find(|a| a.sid == sid.value()).cloned());
         (params, phone_number_sid, app)
     };
-    let plan = plan(&params, app.as_ref());
+    policy::restore_accepted(accepted, &mut params);
+    params.record = policy::records(faults, params.record, form.get("Record"));
+    let plan = plan(faults, &params, app.as_ref(), &form);
     let sid = Sid::random(SidKind::Call);
     let now = now_ms();
     let body = {
@@ -114,22 +123,22 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
         };
         rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
-        let body = resources::call(&account.sid, &rec);
+        let body = resources::call_body(faults, &account.sid, &rec);
         data.index.insert(sid.value(), seq);
         data.calls.insert(seq, rec);
         body
     };
     account.queue_ready.notify_one();
-    Ok(json_response(policy::create_status(), &body))
+    Ok(body.respond(policy::create_status(faults)))
 }
 
 /// `GET …/Calls/{Sid}.json`.
 pub(super) fn fetch(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let data = req.account.read();
     let rec = data.call(&ca).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
-    let body = resources::call(&req.account.sid, rec);
+    let body = resources::call_body(req.shared.faults, &req.account.sid, rec);
     drop(data);
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(body.respond(StatusCode::OK))
 }
 
 /// `POST …/Calls/{Sid}.json`.
@@ -141,12 +150,18 @@ pub(super) fn fetch(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
 pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let form = req.form()?;
     req.strict_check(&form, UPDATE_PARAMETERS, &[])?;
-    let params = UpdateCallParams::parse(&form).map_err(|v| refuse(req.path, v))?;
+    let params = UpdateCallParams::parse(&form).map_err(|v| refuse(req.shared.faults, req.path, v))?;
     let shared = req.shared;
+    let faults = shared.faults;
     let account = &req.account;
     let mut data = account.write();
     let rec = data.call_mut(ca.value()).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
     if rec.status.is_terminal() {
+        if policy::updates_ended_call(faults) {
+            let body = resources::call_body(faults, &account.sid, rec);
+            drop(data);
+            return Ok(body.respond(StatusCode::OK));
+        }
         return Err(ApiError::bad_request(code::CALL_NOT_IN_PROGRESS, NOT_IN_PROGRESS));
     }
     let in_progress = rec.status == CallStatus::InProgress;
@@ -168,9 +183,9 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let now = now_ms();
     let ended = match params.status {
         Some(UpdateStatus::Completed) if in_progress => {
-            callflow::finish(shared, account, rec, CallStatus::Completed, now)
+            policy::hangs_up(faults) && callflow::finish(shared, account, rec, CallStatus::Completed, now)
         }
-        Some(_) => callflow::finish(shared, account, rec, CallStatus::Canceled, now),
+        Some(_) => callflow::finish(shared, account, rec, policy::cancel_status(faults), now),
         None => {
             let instructions = match (&params.url, &params.twiml) {
                 (Some(url), _) => Some(Instructions::Url { url: url.clone(), method: params.method }),
@@ -178,7 +193,10 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
                 (None, None) => None,
             };
             if let (Some(instructions), Some(live)) = (instructions, rec.live.as_deref_mut()) {
-                if in_progress && let Some(control) = &live.control {
+                if in_progress
+                    && policy::redirects(faults)
+                    && let Some(control) = &live.control
+                {
                     let _ = control.send(Control::Redirect(instructions.clone()));
                 }
                 live.plan.instructions = Some(instructions);
@@ -187,12 +205,12 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
             false
         }
     };
-    let body = resources::call(&account.sid, rec);
+    let body = resources::call_body(faults, &account.sid, rec);
     if ended && was_queued {
         queue::remove(&mut data, ca.value());
     }
     drop(data);
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(body.respond(StatusCode::OK))
 }
 
 /// `DELETE …/Calls/{Sid}.json`: 204 for an ended call; 400 / 21220 while it is not ended.
@@ -201,14 +219,14 @@ pub(super) fn delete(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound(req.path.to_owned());
     let seq = *data.index.get(&ca.value()).ok_or_else(not_found)?;
     let rec = data.calls.get(&seq).ok_or_else(not_found)?;
-    if !rec.status.is_terminal() {
+    if !rec.status.is_terminal() && !policy::deletes_live_call(req.shared.faults) {
         return Err(ApiError::bad_request(
             code::CALL_NOT_IN_PROGRESS,
             format!("Call {ca} is {}; only a call that has ended can be deleted.", rec.status),
         ));
     }
     data.calls.remove(&seq);
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(policy::delete_status(req.shared.faults).into_response())
 }
 
 /// `GET …/Calls/{Sid}/Recordings.json`.

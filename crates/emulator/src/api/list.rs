@@ -7,6 +7,7 @@
 use super::Req;
 use super::page::{Envelope, page_params};
 use crate::error::ApiError;
+use crate::policy;
 use crate::resources;
 use crate::state::CallRecord;
 use axum::http::StatusCode;
@@ -179,7 +180,11 @@ impl Filters {
 pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
     let query = req.query_form()?;
     req.strict_check(&query, LIST_PARAMETERS, &[])?;
-    let filters = Filters::parse(&query)?;
+    let faults = req.shared.faults;
+    let mut filters = Filters::parse(&query)?;
+    if !policy::list_filters_apply(faults) {
+        (filters.to, filters.from, filters.status) = (None, None, None);
+    }
     let (size, page) = page_params(&query)?;
     let token_text = query.get("PageToken").filter(|t| !t.is_empty());
     let token = match token_text {
@@ -199,16 +204,26 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
     let matching = |r: &&CallRecord| filters.matches(r);
     let (records, more): (Vec<&CallRecord>, bool) = match token {
         None => {
-            let mut v: Vec<&CallRecord> =
-                data.calls.values().rev().filter(matching).skip(page.saturating_mul(size)).take(size + 1).collect();
+            let skip = page.saturating_mul(size);
+            let mut v: Vec<&CallRecord> = if policy::list_newest_first(faults) {
+                data.calls.values().rev().filter(matching).skip(skip).take(size + 1).collect()
+            } else {
+                data.calls.values().filter(matching).skip(skip).take(size + 1).collect()
+            };
             let more = v.len() > size;
             v.truncate(size);
             (v, more)
         }
         Some(Token::After(sid)) => {
             let seq = seq_of(sid)?;
-            let mut v: Vec<&CallRecord> =
-                data.calls.range(..seq).rev().map(|(_, r)| r).filter(matching).take(size + 1).collect();
+            let mut v: Vec<&CallRecord> = data
+                .calls
+                .range(..policy::next_page_end(faults, seq))
+                .rev()
+                .map(|(_, r)| r)
+                .filter(matching)
+                .take(size + 1)
+                .collect();
             let more = v.len() > size;
             v.truncate(size);
             (v, more)
@@ -242,7 +257,7 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
         previous_token: token_for("PB", records.first()),
     };
     let calls: Vec<serde_json::Value> =
-        records.iter().map(|r| serde_json::to_value(resources::call(&account.sid, r)).unwrap_or_default()).collect();
+        records.iter().map(|r| resources::call_body(faults, &account.sid, r).into_value()).collect();
     Ok(crate::error::json_response(StatusCode::OK, &envelope.render(calls)))
 }
 

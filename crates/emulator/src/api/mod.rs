@@ -17,7 +17,7 @@ use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use callspec_model::error::code;
 use callspec_model::form::FormError;
 use callspec_model::{Form, Sid, SidKind};
@@ -135,7 +135,8 @@ pub(crate) struct Req<'a> {
 impl Req<'_> {
     /// The body as form parameters.
     pub(crate) fn form(&self) -> Result<Form, ApiError> {
-        Form::parse(&self.body).map_err(|e| form_error("request body", &e))
+        let form = Form::parse(&self.body).map_err(|e| form_error("request body", &e))?;
+        Ok(crate::policy::read_form(self.shared.faults, form))
     }
 
     /// The query string as parameters.
@@ -187,10 +188,11 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = match serve(&shared, req).await {
+    let mut response = match serve(&shared, req).await {
         Ok(r) => r,
-        Err(e) => e.into_response(),
+        Err(e) => e.render(shared.faults),
     };
+    crate::policy::content_type(shared.faults, &mut response);
     tracing::info!(
         method = %method,
         path = %path,
@@ -207,7 +209,7 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     let path = parts.uri.path();
     let route = Route::parse(path).ok_or_else(|| ApiError::NotFound(path.to_owned()))?;
     let account = match route.account() {
-        Some(sid) => auth::authorize(shared, &caller, &sid)?,
+        Some(sid) => auth::authorize(shared, &caller, &sid, matches!(route, Route::Call(..)))?,
         None => caller.clone(),
     };
     // Counted per account from the moment the headers are in: a request whose body is still
@@ -219,7 +221,7 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     let method = &parts.method;
     let allowed = route.allow().split(", ").any(|m| m == method.as_str());
     if !allowed {
-        return Err(ApiError::MethodNotAllowed { allow: route.allow() });
+        return Err(crate::policy::method_not_allowed(shared.faults, route.allow(), path));
     }
     let body = if *method == Method::POST {
         read_body(&parts.headers, body, shared.config.max_body_bytes).await?
