@@ -10,61 +10,87 @@ pub const API_VERSION: &str = "2010-04-01";
 /// A Call resource: the 26 fields of the docs' example output, in its order.
 ///
 /// Values are kept as Twilio sends them (strings, `null`s kept), so a body round-trips
-/// exactly; typed views are methods. `duration`, `price` and `queue_time` are strings.
+/// exactly; typed views are methods. `duration`, `price` and `queue_time` are strings. Every
+/// key is required: a `null` is a value, a missing key is an error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Call {
     /// `AC…` of the owning account.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub account_sid: Option<String>,
     /// Set by answering-machine detection.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub answered_by: Option<String>,
     /// Always `2010-04-01`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub api_version: Option<String>,
     /// Caller ID lookup result.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub caller_name: Option<String>,
     /// RFC 2822.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub date_created: Option<String>,
     /// RFC 2822.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub date_updated: Option<String>,
     /// `outbound-api` for calls created through the REST API.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub direction: Option<String>,
     /// Seconds, as a string; null until the call ends.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub duration: Option<String>,
     /// RFC 2822; null until the call ends.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub end_time: Option<String>,
     /// Forwarding number, when the carrier supplies it.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub forwarded_from: Option<String>,
     /// The caller.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub from: Option<String>,
     /// The caller for display.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub from_formatted: Option<String>,
     /// `GP…`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub group_sid: Option<String>,
     /// `CA…` of the parent leg.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub parent_call_sid: Option<String>,
     /// `PN…` of the From number.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub phone_number_sid: Option<String>,
     /// Negative decimal string, e.g. `-0.03000`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub price: Option<String>,
     /// ISO 4217, e.g. `USD`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub price_unit: Option<String>,
     /// `CA…`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub sid: Option<String>,
     /// RFC 2822; null until the call leaves the queue.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub start_time: Option<String>,
     /// The call's status.
     pub status: CallStatus,
     /// Links to the call's subresources.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub subresource_uris: Option<SubresourceUris>,
     /// The callee.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub to: Option<String>,
     /// The callee for display.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub to_formatted: Option<String>,
     /// `TK…`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub trunk_sid: Option<String>,
     /// `/2010-04-01/Accounts/{AC}/Calls/{CA}.json`.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub uri: Option<String>,
     /// Milliseconds the call waited in the queue, as a string.
+    #[serde(deserialize_with = "Option::deserialize")]
     pub queue_time: Option<String>,
 }
 

@@ -369,3 +369,44 @@ fn update_rules() {
         .expect("valid");
     assert_eq!(UpdateCallParams::parse(&params.to_form()), Ok(params));
 }
+
+/// The docs' example outputs (`fixtures/schema-examples/seed-*.json`, literal copies of the
+/// seed with its placeholder SIDs) deserialize into `Call` once the placeholders are hex, and
+/// serialize back to exactly the same JSON: field names, `null`s, string `duration`, `price`
+/// and `queue_time` kept.
+#[test]
+fn seed_example_outputs_round_trip_through_call() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/schema-examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures/schema-examples") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let text = text
+            .replace("ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "AC0123456789abcdef0123456789abcdef")
+            .replace("CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "CAfedcba9876543210fedcba9876543210")
+            .replace("PNXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX", "PN00112233445566778899aabbccddeeff");
+        let original: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let call: callspec_model::Call =
+            serde_json::from_value(original.clone()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(call.duration.as_deref(), Some("15"), "{}", path.display());
+        assert_eq!(call.queue_time.as_deref(), Some("1000"));
+        assert_eq!(call.price.as_deref(), Some("-0.03000"));
+        assert_eq!(call.status, callspec_model::CallStatus::Completed);
+        assert!(call.sid().is_ok() && call.account_sid().is_ok());
+        assert_eq!(serde_json::to_value(&call).expect("serializes"), original, "{} round trip", path.display());
+        seen += 1;
+    }
+    assert_eq!(seen, 4, "the four distinct example outputs of the seed");
+}
+
+/// A Call missing a field, or with a numeric `duration`, is refused.
+#[test]
+fn call_deserialization_refuses_missing_fields_and_numbers() {
+    let json = serde_json::json!({"sid": "CA0123456789abcdef0123456789abcdef", "status": "queued"});
+    assert!(serde_json::from_value::<callspec_model::Call>(json).is_err());
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/schema-examples/seed-phone.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir).expect("readable")).expect("JSON");
+    value["duration"] = serde_json::json!(15);
+    assert!(serde_json::from_value::<callspec_model::Call>(value).is_err());
+}
