@@ -30,7 +30,7 @@ const REVIEWED: &str = r#"[
       "direction": "outbound-api",
       "duration": "[seconds]",
       "sid": "[CallSid:1]",
-      "status": "queued",
+      "status": "completed",
       "uri": "/2010-04-01/Accounts/[AccountSid:1]/Calls/[CallSid:1].json"
     },
     "request": "POST /2010-04-01/Accounts/[AccountSid:1]/Calls.json",
@@ -82,7 +82,7 @@ impl Respond for Fake {
             "date_created": self.date,
             "direction": self.direction,
             "duration": self.duration,
-            "status": "queued",
+            "status": "completed",
             "uri": format!("/2010-04-01/Accounts/{AC}/Calls/{}.json", self.sid),
         });
         if self.extra_field {
