@@ -46,6 +46,8 @@ pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
     let binary = root.join("target/debug/callspec-emulator");
     let child = Command::new(&binary)
         .args(["--listen", &listen, "--ring-ms", "100"])
+        // Only warnings and errors reach the CI log; the banner and request lines do not.
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
