@@ -36,6 +36,9 @@ pub struct Options {
     pub coverage: bool,
     /// Skip the golden-snapshot comparison even where the profile asks for it.
     pub no_snapshots: bool,
+    /// Several name filters (libtest takes one): a case runs when its name contains any of them,
+    /// or equals one with `--exact`. Empty: libtest's own filter decides.
+    pub filters: Vec<String>,
     /// Faults for the embedded reference emulator (a testing aid: proves the suite catches a
     /// broken implementation). Refused together with `target`.
     pub faults: Vec<callspec_emulator::Fault>,
@@ -112,10 +115,15 @@ pub fn run(options: Options, mut args: Arguments) -> ExitCode {
     }
     let skips: BTreeMap<String, String> =
         loaded.cases.iter().filter_map(|c| skip_reason(c, &loaded.profile).map(|r| (c.name.clone(), r))).collect();
+    let selected = |name: &str| {
+        options.filters.is_empty()
+            || options.filters.iter().any(|f| if args.exact { name == f } else { name.contains(f.as_str()) })
+    };
     if args.list {
         let trials = loaded
             .cases
             .iter()
+            .filter(|c| selected(&c.name))
             .map(|c| Trial::test(c.name.clone(), || Ok(())).with_ignored_flag(skips.contains_key(&c.name)))
             .collect();
         return libtest_mimic::run(&args, trials).exit_code();
@@ -137,6 +145,7 @@ pub fn run(options: Options, mut args: Arguments) -> ExitCode {
     let trials: Vec<Trial> = loaded
         .cases
         .iter()
+        .filter(|c| selected(&c.name))
         .map(|case| {
             let case = case.clone();
             let harness = harness.clone();

@@ -25,7 +25,7 @@ OPTIONS:
     --list-faults       Print every fault's name, catalog area and what it breaks, then exit.
     -h, --help          This help.
 
-LIBTEST ARGS are those of `cargo test`: a name filter, --exact, --skip NAME, --list,
+LIBTEST ARGS are those of `cargo test`: name filters (several allowed), --exact, --skip NAME, --list,
 --test-threads N, --format pretty|terse|json, --ignored, --include-ignored, -q.
 
 Credentials come from the profile or from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN.
@@ -99,6 +99,24 @@ fn main() -> ExitCode {
     if options.target.is_some() && options.profile.is_none() {
         eprintln!("callspec: --target needs --profile FILE describing the target (numbers, capabilities); see README");
         return ExitCode::from(2);
+    }
+    // libtest takes one name filter; several are applied by callspec itself.
+    let mut filters = Vec::new();
+    let mut takes_value = false;
+    for (i, arg) in libtest.iter().enumerate().skip(1) {
+        if takes_value {
+            takes_value = false;
+        } else if ["--skip", "--test-threads", "--format", "--logfile", "--color"].contains(&arg.as_str()) {
+            takes_value = true;
+        } else if !arg.starts_with('-') {
+            filters.push(i);
+        }
+    }
+    if filters.len() > 1 {
+        for i in filters.iter().rev() {
+            options.filters.push(libtest.remove(*i));
+        }
+        options.filters.reverse();
     }
     let args = libtest_mimic::Arguments::from_iter(libtest);
     run(options, args)
