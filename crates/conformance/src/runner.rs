@@ -44,7 +44,9 @@ pub struct Harness {
     pub today: String,
     /// Snapshot settings; off unless set with [`Harness::with_snapshots`].
     pub snapshots: Option<SnapshotSettings>,
-    shared_account: tokio::sync::Mutex<()>,
+    /// One turn at a time per shared account (main, trial) for cases that create calls.
+    shared_main: tokio::sync::Mutex<()>,
+    shared_trial: tokio::sync::Mutex<()>,
 }
 
 /// How a run treats golden snapshots.
@@ -121,7 +123,8 @@ impl Harness {
             trial,
             today,
             snapshots: None,
-            shared_account: tokio::sync::Mutex::new(()),
+            shared_main: tokio::sync::Mutex::new(()),
+            shared_trial: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -149,10 +152,10 @@ impl Harness {
         };
         let isolated = case.data.account == AccountChoice::Fresh && self.profile.capabilities.subaccounts;
         // Shared-account cases that create calls run one at a time so the account's CPS stays theirs.
-        let _turn = if !isolated && case.data.account == AccountChoice::Main && case.creates_calls {
-            Some(self.shared_account.lock().await)
-        } else {
-            None
+        let _turn = match (isolated, case.data.account, case.creates_calls) {
+            (false, AccountChoice::Trial, true) => Some(self.shared_trial.lock().await),
+            (false, _, true) => Some(self.shared_main.lock().await),
+            _ => None,
         };
         let progress = Arc::new(std::sync::Mutex::new((0usize, String::from("account setup"))));
         let outcome = tokio::time::timeout(deadline, self.run_steps(case, isolated, progress.clone())).await;
