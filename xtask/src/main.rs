@@ -78,6 +78,8 @@ fn coverage_gate(path: &Path) -> Result<(), String> {
 }
 
 fn forward(package: &str, bin: &str, args: &[String]) -> Result<(), String> {
+    // `cargo xtask emulator -- --listen …` and `cargo xtask emulator --listen …` mean the same.
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
     let mut cmd = cargo();
     cmd.args(["run", "--quiet", "--package", package, "--bin", bin, "--"]).args(args);
     let status = cmd.status().map_err(|e| format!("cannot start cargo: {e}"))?;
