@@ -64,9 +64,7 @@ fn coverage_gate(path: &Path) -> Result<(), String> {
     let uncovered: Vec<&str> = text
         .split("\"id\":")
         .skip(1)
-        .filter(|row| {
-            row.contains("\"NotCovered\"") || row.contains("\"not-covered\"") || row.contains("\"not_covered\"")
-        })
+        .filter(|row| row.contains("\"verdict\": \"not_covered\""))
         .filter_map(|row| row.split('"').nth(1))
         .collect();
     if uncovered.is_empty() {

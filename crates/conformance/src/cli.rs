@@ -267,7 +267,6 @@ async fn prepare(options: &Options, loaded: &Loaded) -> Result<(Harness, Option<
     );
     let client = Client::new(timeout, 1 << 20)?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
-    let _ = &loaded.profile_path;
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
     let snapshots = profile.snapshots && !options.no_snapshots;
     let mut harness =

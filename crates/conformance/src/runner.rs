@@ -263,7 +263,7 @@ impl Harness {
         let mut vars = self.base_vars(&account, &from);
         let sink_url = self.sink.open(&case.name, BTreeMap::new());
         vars.set("Sink", sink_url);
-        self.sink.set_routes(&case.name, self.routes(case, &vars)?);
+        self.sink.set_routes(&case.name, self.routes(case, &vars));
         let mut run = Run {
             h: self,
             case,
@@ -290,7 +290,7 @@ impl Harness {
                 }
             }
             // Routes may use values captured by this step.
-            self.sink.set_routes(&case.name, self.routes(case, &run.vars)?);
+            self.sink.set_routes(&case.name, self.routes(case, &run.vars));
         }
         if let Some(settings) = &self.snapshots {
             let failures = run.compare_snapshot(settings, isolated);
@@ -336,7 +336,7 @@ impl Harness {
         v
     }
 
-    fn routes(&self, case: &Case, vars: &Vars) -> Result<BTreeMap<String, Route>, HarnessFault> {
+    fn routes(&self, case: &Case, vars: &Vars) -> BTreeMap<String, Route> {
         let mut routes = BTreeMap::new();
         for (path, r) in &case.data.sink {
             // A body that names a variable not captured yet is served once the capture exists.
@@ -353,7 +353,7 @@ impl Harness {
                 Route { status: r.status, body, content_type, delay: r.delay_ms.map(Duration::from_millis) },
             );
         }
-        Ok(routes)
+        routes
     }
 }
 
@@ -879,30 +879,18 @@ impl Run<'_> {
         self.label = name.unwrap_or_else(|| format!("requests to {{Sink}}{}", c.path));
         let deadline = Instant::now() + scaled(self.h, c.within_ms);
         let count = c.count as usize;
-        let mut seen: Vec<Recorded>;
-        loop {
-            seen = self
-                .h
-                .sink
-                .requests(&self.case.name)
-                .into_iter()
-                .filter(|r| self.matches_filter(c, r, index))
-                .collect();
-            // `count: 0` has nothing to wait for: only the quiet period below watches for strays.
-            if seen.len() >= count || Instant::now() >= deadline {
-                break;
-            }
+        let matching = || -> Vec<Recorded> {
+            self.h.sink.requests(&self.case.name).into_iter().filter(|r| self.matches_filter(c, r, index)).collect()
+        };
+        let mut seen = matching();
+        // `count: 0` has nothing to wait for: only the quiet period below watches for strays.
+        while seen.len() < count && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+            seen = matching();
         }
         if let Some(quiet) = c.quiet_ms {
             tokio::time::sleep(scaled(self.h, quiet)).await;
-            seen = self
-                .h
-                .sink
-                .requests(&self.case.name)
-                .into_iter()
-                .filter(|r| self.matches_filter(c, r, index))
-                .collect();
+            seen = matching();
         }
         let summary = |list: &[Recorded]| -> String {
             if list.is_empty() {
@@ -996,13 +984,6 @@ impl Run<'_> {
                     }
                 }
             }
-        }
-        if !c.sequence.is_empty() && c.sequence.len() != count {
-            return Err(HarnessFault(format!(
-                "step {}: `sequence` has {} entries but `count` is {count}",
-                self.step + 1,
-                c.sequence.len()
-            )));
         }
         if let Some(spacing) = &c.spacing {
             for (i, pair) in seen.windows(2).enumerate() {

@@ -187,17 +187,21 @@ impl Sink {
         *self.server.address()
     }
 
+    /// The registry key of a case: the run's prefix and the case name with `::` as `.`.
+    fn key(&self, case: &str) -> String {
+        format!("{}/{}", self.run, case.replace("::", "."))
+    }
+
     /// Registers a case and returns its public base URL (`{Sink}`).
     pub fn open(&self, case: &str, routes: BTreeMap<String, Route>) -> String {
-        let id = case.replace("::", ".");
-        let key = format!("{}/{id}", self.run);
+        let key = self.key(case);
         lock(&self.state.cases).insert(key.clone(), CaseSink { routes, requests: Vec::new() });
         format!("{}/c/{key}", self.state.public_base)
     }
 
     /// Replaces a case's routes (after captures made new values known).
     pub fn set_routes(&self, case: &str, routes: BTreeMap<String, Route>) {
-        let key = format!("{}/{}", self.run, case.replace("::", "."));
+        let key = self.key(case);
         if let Some(sink) = lock(&self.state.cases).get_mut(&key) {
             sink.routes = routes;
         }
@@ -205,13 +209,13 @@ impl Sink {
 
     /// A copy of what a case's prefix has received so far, in arrival order.
     pub fn requests(&self, case: &str) -> Vec<Recorded> {
-        let key = format!("{}/{}", self.run, case.replace("::", "."));
+        let key = self.key(case);
         lock(&self.state.cases).get(&key).map(|s| s.requests.clone()).unwrap_or_default()
     }
 
     /// Forgets a case.
     pub fn close(&self, case: &str) {
-        let key = format!("{}/{}", self.run, case.replace("::", "."));
+        let key = self.key(case);
         lock(&self.state.cases).remove(&key);
     }
 }
