@@ -30,12 +30,50 @@ pub struct Incoming {
     pub elapsed: Duration,
 }
 
+/// Why a request produced no usable response: a transport failure, never a harness fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// The method is not a valid HTTP token (a fixture mistake caught at send time).
+    #[error("bad method {0:?}")]
+    BadMethod(String),
+    /// No connection could be made.
+    #[error("connection failed{0}")]
+    Connect(String),
+    /// The exchange did not complete in time.
+    #[error("no complete response within {0} ms")]
+    Timeout(u128),
+    /// The body could not be read.
+    #[error("could not read the response body{0}")]
+    Body(String),
+    /// The body is larger than the cap.
+    #[error("response body larger than {0} bytes")]
+    TooLarge(usize),
+    /// Anything else reqwest reports (not HTTP, a reset mid-request).
+    #[error("request failed{0}")]
+    Other(String),
+}
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot build the HTTP client: {0}")]
+pub struct BuildError(#[from] reqwest::Error);
+
+/// Why a body is not JSON.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("body is not JSON ({reason}): {excerpt}")]
+pub struct NotJson {
+    /// The parser's message.
+    pub reason: String,
+    /// The start of the body.
+    pub excerpt: String,
+}
+
 impl Incoming {
     /// The body as JSON, or why it is not.
-    pub fn json(&self) -> Result<serde_json::Value, String> {
-        serde_json::from_slice(&self.body).map_err(|e| {
-            let text = String::from_utf8_lossy(&self.body);
-            format!("body is not JSON ({e}): {}", crate::matcher::shorten(&text, 200))
+    pub fn json(&self) -> Result<serde_json::Value, NotJson> {
+        serde_json::from_slice(&self.body).map_err(|e| NotJson {
+            reason: e.to_string(),
+            excerpt: crate::matcher::shorten(&String::from_utf8_lossy(&self.body), 200),
         })
     }
 }
@@ -50,20 +88,20 @@ pub struct Client {
 
 impl Client {
     /// A client with a per-request timeout and a body cap.
-    pub fn new(timeout: Duration, max_body: usize) -> Result<Client, String> {
+    pub fn new(timeout: Duration, max_body: usize) -> Result<Client, BuildError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .build()?;
         Ok(Client { http, timeout, max_body })
     }
 
     /// Sends a request; a transport failure (refused, reset, timeout, oversized body) is an `Err`
     /// describing it, which the runner reports as the target's failure.
-    pub async fn send(&self, out: &Outgoing) -> Result<Incoming, String> {
+    pub async fn send(&self, out: &Outgoing) -> Result<Incoming, ClientError> {
         let started = Instant::now();
-        let method = reqwest::Method::from_bytes(out.method.as_bytes()).map_err(|e| format!("bad method: {e}"))?;
+        let method = reqwest::Method::from_bytes(out.method.as_bytes())
+            .map_err(|_| ClientError::BadMethod(out.method.clone()))?;
         let mut req = self.http.request(method, &out.url);
         if let Some((user, pass)) = &out.basic {
             req = req.basic_auth(user, Some(pass));
@@ -78,7 +116,7 @@ impl Client {
             let mut body = Vec::new();
             while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
                 if body.len() + chunk.len() > self.max_body {
-                    return Err(format!("response body larger than {} bytes", self.max_body));
+                    return Err(ClientError::TooLarge(self.max_body));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -86,28 +124,29 @@ impl Client {
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no complete response within {} ms", self.timeout.as_millis())),
+            Err(_) => Err(ClientError::Timeout(self.timeout.as_millis())),
         }
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_connect() {
-        "connection failed".to_owned()
-    } else if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_body() || e.is_decode() {
-        "could not read the response body".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
+fn describe(e: &reqwest::Error) -> ClientError {
+    // The chain of causes says what happened ("Connection refused", "connection reset").
+    let mut causes = String::new();
     let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        causes.push_str(": ");
+        causes.push_str(&s.to_string());
         source = s.source();
     }
-    msg
+    if e.is_connect() {
+        ClientError::Connect(causes)
+    } else if e.is_timeout() {
+        ClientError::Other(format!(": timed out{causes}"))
+    } else if e.is_body() || e.is_decode() {
+        ClientError::Body(causes)
+    } else {
+        ClientError::Other(causes)
+    }
 }
 
 fn quote(s: &str) -> String {

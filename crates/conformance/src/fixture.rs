@@ -477,9 +477,12 @@ pub fn parse_case(
                 .collect(),
         ));
     }
-    let data: CaseFile =
-        serde_json::from_value(value).map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
-    let mut errors = Vec::new();
+    let data: CaseFile = serde_json::from_value(value.clone())
+        .map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
+    let mut errors: Vec<LoadError> = crate::needs::problems(&value, &data)
+        .into_iter()
+        .map(|(at, message)| LoadError::new(shown, LoadErrorKind::Invalid, message).at(at))
+        .collect();
     for (i, id) in data.requirements.iter().enumerate() {
         if !catalog.contains(id) {
             errors.push(

@@ -2,7 +2,9 @@
 //!
 //! - [`fixture`]: the case file format and loading; [`requirements`]: the requirement catalog.
 //! - [`profile`]: target profiles, capabilities and known failures.
-//! - [`runner`]: running a case (setup, steps, checks) into a [`outcome::CaseResult`].
+//! - [`runner`]: running a case (setup, steps, checks, verdict) into a [`outcome::CaseResult`].
+//! - [`preflight`]: proving the target is up and accepts the credentials before any case.
+//! - [`baseline`]: writing a target's known failures from a run.
 //! - [`sink`]: the callback sink that serves TwiML and records the target's requests.
 //! - [`client`]: requests to the target with deadlines, size caps and curl repros.
 //! - [`matcher`], [`template`], [`schema`]: the checks' building blocks.
@@ -13,12 +15,15 @@
 //! Tests: `tests/selftest` runs the harness against deliberately wrong targets; `tests/suite.rs`
 //! runs the whole suite against the embedded reference emulator.
 
+pub mod baseline;
 pub mod cli;
 pub mod client;
 pub mod error;
 pub mod fixture;
 pub mod matcher;
+pub mod needs;
 pub mod outcome;
+pub mod preflight;
 pub mod profile;
 pub mod report;
 pub mod requirements;

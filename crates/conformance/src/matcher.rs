@@ -2,8 +2,26 @@
 //! rules on callback requests. Each check returns what was expected and what was found.
 
 use crate::fixture::{ParamRule, Rule};
-use crate::template::Vars;
+use crate::template::{TemplateError, Vars};
 use serde_json::Value;
+
+/// Why a rule did not hold: the target's value differs (a FAIL), or the rule itself could not be
+/// evaluated (a fault of the case: an ERROR, or a step blocked by an earlier failure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    /// The value does not match.
+    Mismatch(Mismatch),
+    /// The rule's template names a value that does not exist.
+    Template(TemplateError),
+    /// The rule's regular expression does not compile.
+    BadRegex(String),
+}
+
+impl From<TemplateError> for RuleError {
+    fn from(e: TemplateError) -> RuleError {
+        RuleError::Template(e)
+    }
+}
 
 /// A rule that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +71,8 @@ pub fn describe_rule(rule: &Rule) -> String {
 }
 
 /// Checks one rule against an optional value. Templates in the rule are rendered with `vars`.
-pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option<usize>) -> Result<(), Mismatch> {
-    let mismatch = |expected: String| Err(Mismatch { expected, actual: show(found) });
+pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option<usize>) -> Result<(), RuleError> {
+    let mismatch = |expected: String| Err(RuleError::Mismatch(Mismatch { expected, actual: show(found) }));
     match rule {
         Rule::Present(want) => {
             if found.is_some() == *want {
@@ -64,15 +82,11 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
             }
         }
         Rule::Equals(want) => {
-            let want = vars.render_json(want, index).map_err(|e| Mismatch { expected: e, actual: String::new() })?;
+            let want = vars.render_json(want, index)?;
             if found == Some(&want) { Ok(()) } else { mismatch(want.to_string()) }
         }
         Rule::OneOf(options) => {
-            let options = options
-                .iter()
-                .map(|o| vars.render_json(o, index))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Mismatch { expected: e, actual: String::new() })?;
+            let options = options.iter().map(|o| vars.render_json(o, index)).collect::<Result<Vec<_>, _>>()?;
             if found.is_some_and(|f| options.contains(f)) {
                 Ok(())
             } else {
@@ -84,15 +98,14 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
             _ => mismatch(format!("a value of type {t}")),
         },
         Rule::Regex(pattern) => {
-            let re = regex::Regex::new(pattern)
-                .map_err(|e| Mismatch { expected: format!("valid regex: {e}"), actual: String::new() })?;
+            let re = regex::Regex::new(pattern).map_err(|e| RuleError::BadRegex(e.to_string()))?;
             match found {
                 Some(Value::String(s)) if re.is_match(s) => Ok(()),
                 _ => mismatch(format!("a string matching /{pattern}/")),
             }
         }
         Rule::StartsWith(prefix) => {
-            let prefix = vars.render(prefix, index).map_err(|e| Mismatch { expected: e, actual: String::new() })?;
+            let prefix = vars.render(prefix, index)?;
             match found {
                 Some(Value::String(s)) if s.starts_with(&prefix) => Ok(()),
                 _ => mismatch(format!("a string starting with {prefix:?}")),
@@ -102,7 +115,7 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
 }
 
 /// Checks a callback parameter (a string, or absent) against a parameter rule.
-pub fn check_param(rule: &ParamRule, found: Option<&str>, vars: &Vars, index: Option<usize>) -> Result<(), Mismatch> {
+pub fn check_param(rule: &ParamRule, found: Option<&str>, vars: &Vars, index: Option<usize>) -> Result<(), RuleError> {
     let value = found.map(|s| Value::String(s.to_owned()));
     match rule {
         ParamRule::Text(text) => check_rule(&Rule::Equals(Value::String(text.clone())), value.as_ref(), vars, index),
@@ -121,7 +134,9 @@ mod tests {
         let v = json!("queued");
         assert!(check_rule(&Rule::Equals(json!("queued")), Some(&v), &vars, None).is_ok());
         let m = check_rule(&Rule::Equals(json!("completed")), Some(&v), &vars, None).expect_err("mismatch");
-        assert_eq!(m, Mismatch { expected: "\"completed\"".into(), actual: "\"queued\"".into() });
+        assert_eq!(m, RuleError::Mismatch(Mismatch { expected: "\"completed\"".into(), actual: "\"queued\"".into() }));
+        let t = check_rule(&Rule::Equals(json!("{NoSuchVar}")), Some(&v), &vars, None).expect_err("template");
+        assert_eq!(t, RuleError::Template(TemplateError::UnknownVariable("NoSuchVar".into())));
         assert!(check_rule(&Rule::Type("null".into()), Some(&Value::Null), &vars, None).is_ok());
         assert!(check_rule(&Rule::Type("string".into()), Some(&json!(15)), &vars, None).is_err());
         assert!(check_rule(&Rule::Present(false), None, &vars, None).is_ok());

@@ -1,6 +1,6 @@
 //! What a run produces: one status per case, the failures behind it, and the run record.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 
@@ -53,11 +53,105 @@ impl fmt::Display for Status {
     }
 }
 
+/// What kind of check failed: the first thing a reader (or `cargo xtask faults`) sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// No usable HTTP exchange: refused, reset, timed out, or a body too large to read.
+    Transport,
+    /// The HTTP status code.
+    Status,
+    /// The Twilio error code, or the fields of the error body that go with it.
+    ErrorCode,
+    /// `Content-Type` or a body that is not JSON where JSON is due.
+    Json,
+    /// The body does not follow the payload's JSON Schema.
+    Schema,
+    /// A value at a JSON pointer does not match the case's rule.
+    Matcher,
+    /// A value the case needs to keep is absent.
+    Capture,
+    /// A polled condition was not reached in time.
+    Poll,
+    /// Too many or too few requests from the target to the sink.
+    CallbackCount,
+    /// A request to the sink has the wrong method, body or parameters.
+    CallbackParam,
+    /// Requests to the sink in the wrong order.
+    CallbackOrder,
+    /// `X-Twilio-Signature` absent or invalid.
+    Signature,
+    /// Time between events outside the allowed bounds.
+    Timing,
+    /// A captured sequence of values does not grow as required.
+    Sequence,
+    /// Paging: short pages, repeated or missing items, endless `next_page_uri`.
+    Paging,
+    /// The response differs from the reviewed golden snapshot.
+    Snapshot,
+    /// The case did not finish within its deadline.
+    Deadline,
+}
+
+impl FailureKind {
+    /// Every kind, in report order.
+    pub const ALL: [FailureKind; 17] = [
+        FailureKind::Transport,
+        FailureKind::Status,
+        FailureKind::ErrorCode,
+        FailureKind::Json,
+        FailureKind::Schema,
+        FailureKind::Matcher,
+        FailureKind::Capture,
+        FailureKind::Poll,
+        FailureKind::CallbackCount,
+        FailureKind::CallbackParam,
+        FailureKind::CallbackOrder,
+        FailureKind::Signature,
+        FailureKind::Timing,
+        FailureKind::Sequence,
+        FailureKind::Paging,
+        FailureKind::Snapshot,
+        FailureKind::Deadline,
+    ];
+
+    /// The kebab-case name used in reports, profiles and baselines.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FailureKind::Transport => "transport",
+            FailureKind::Status => "status",
+            FailureKind::ErrorCode => "error-code",
+            FailureKind::Json => "json",
+            FailureKind::Schema => "schema",
+            FailureKind::Matcher => "matcher",
+            FailureKind::Capture => "capture",
+            FailureKind::Poll => "poll",
+            FailureKind::CallbackCount => "callback-count",
+            FailureKind::CallbackParam => "callback-param",
+            FailureKind::CallbackOrder => "callback-order",
+            FailureKind::Signature => "signature",
+            FailureKind::Timing => "timing",
+            FailureKind::Sequence => "sequence",
+            FailureKind::Paging => "paging",
+            FailureKind::Snapshot => "snapshot",
+            FailureKind::Deadline => "deadline",
+        }
+    }
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
     /// The requirement ID the check belongs to, e.g. `C-TO-1`.
     pub requirement: Option<String>,
+    /// What kind of check failed.
+    pub kind: FailureKind,
     /// Zero-based step index in the case file.
     pub step: usize,
     /// What the step does, e.g. `POST /2010-04-01/Accounts/AC…/Calls.json`.
@@ -72,6 +166,8 @@ pub struct Failure {
     pub message: String,
     /// A curl command reproducing the request, secrets masked.
     pub curl: Option<String>,
+    /// The reason of the known-failure entry that covers this failure; `None` for a new failure.
+    pub known: Option<String>,
 }
 
 impl fmt::Display for Failure {
@@ -79,7 +175,7 @@ impl fmt::Display for Failure {
         if let Some(r) = &self.requirement {
             write!(f, "[{r}] ")?;
         }
-        write!(f, "step {} ({}): {}", self.step + 1, self.step_label, self.message)?;
+        write!(f, "{} check, step {} ({}): {}", self.kind, self.step + 1, self.step_label, self.message)?;
         if let Some(p) = &self.pointer {
             write!(f, "\n    at {p}")?;
         }
@@ -87,8 +183,48 @@ impl fmt::Display for Failure {
         if let Some(c) = &self.curl {
             write!(f, "\n    repro:    {c}")?;
         }
+        if let Some(k) = &self.known {
+            write!(f, "\n    known failure: {k}")?;
+        }
         Ok(())
     }
+}
+
+/// A step that did not run, and why (a value it needs was not captured, the case deadline passed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotRun {
+    /// Zero-based step index in the case file.
+    pub step: usize,
+    /// The requirement the step's checks belong to.
+    pub requirement: Option<String>,
+    /// Why it did not run.
+    pub why: String,
+}
+
+/// What one case says about one requirement, from the checks that ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckVerdict {
+    /// Its checks ran and held.
+    Passed,
+    /// A check failed and no known-failure entry covers it.
+    Failed,
+    /// Its checks failed, every failure covered by a known-failure entry.
+    KnownFailure,
+    /// None of its checks ran (skipped case, harness error, or steps blocked by an earlier failure).
+    NotRun,
+}
+
+/// One requirement's verdict within one case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequirementResult {
+    /// The requirement ID.
+    pub id: String,
+    /// What the case's checks say about it.
+    pub verdict: CheckVerdict,
+    /// For `not_run`: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 /// The result of one case.
@@ -110,11 +246,20 @@ pub struct CaseResult {
     pub reason: Option<String>,
     /// For ERROR: what broke in the harness or setup.
     pub error: Option<String>,
-    /// The failed checks (FAIL, XFAIL).
+    /// The failed checks (FAIL, XFAIL), each with its own requirement and kind.
     pub failures: Vec<Failure>,
-    /// Wall time of the case.
+    /// Steps that did not run, and why.
+    pub not_run: Vec<NotRun>,
+    /// Per requirement, what the checks that ran say.
+    pub checks: Vec<RequirementResult>,
+    /// Known-failure entries matching the case that covered none of its failures (remove them).
+    pub stale_known: Vec<String>,
+    /// Time the case ran, without the wait for its turn on a shared account.
     #[serde(serialize_with = "millis", rename = "duration_ms")]
     pub duration: Duration,
+    /// Time spent waiting for a turn on a shared account before the case could start.
+    #[serde(serialize_with = "millis", rename = "queue_wait_ms")]
+    pub queue_wait: Duration,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -122,7 +267,27 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl CaseResult {
-    /// The message libtest prints for a case that did not go as expected, or notes for one that did.
+    /// A result with no checks yet, for a case that was not run (`status`: SKIP) or is about to be.
+    pub fn new(name: &str, file: &str, title: &str, requirements: &[String], tags: &[String]) -> CaseResult {
+        CaseResult {
+            name: name.to_owned(),
+            file: file.to_owned(),
+            title: title.to_owned(),
+            requirements: requirements.to_vec(),
+            tags: tags.to_vec(),
+            status: Status::Pass,
+            reason: None,
+            error: None,
+            failures: Vec::new(),
+            not_run: Vec::new(),
+            checks: Vec::new(),
+            stale_known: Vec::new(),
+            duration: Duration::ZERO,
+            queue_wait: Duration::ZERO,
+        }
+    }
+
+    /// The message printed for a case that did not go as expected, or notes for one that did.
     pub fn message(&self) -> String {
         let mut out = String::new();
         match self.status {
@@ -130,28 +295,30 @@ impl CaseResult {
                 out.push_str("ERROR (harness or setup, not a verdict on the target): ");
                 out.push_str(self.error.as_deref().unwrap_or("unknown error"));
             }
-            Status::XPass => {
-                out.push_str("XPASS: the case passed but the target's expectations list it as a known failure");
-                if let Some(r) = &self.reason {
-                    out.push_str(&format!(" ({r})"));
-                }
-                out.push_str("; remove this entry from the profile's known failures");
-            }
+            Status::Skip => out.push_str(self.reason.as_deref().unwrap_or("skipped")),
             _ => {
-                if self.status == Status::Fail
-                    && let Some(r) = &self.reason
-                {
+                if let Some(r) = &self.reason {
                     out.push_str(&format!("note: {r}\n"));
                 }
-                for (i, f) in self.failures.iter().enumerate() {
-                    if i > 0 {
-                        out.push('\n');
-                    }
-                    out.push_str(&format!("{}: {f}", self.status));
+                for stale in &self.stale_known {
+                    out.push_str(&format!(
+                        "XPASS: the known-failure entry {stale:?} covers no failure of this run; remove this entry (or rerun --write-baseline)\n"
+                    ));
+                }
+                for f in &self.failures {
+                    let label = match (&f.known, self.status) {
+                        (Some(_), _) => "XFAIL",
+                        (None, Status::Fail) if self.failures.iter().any(|g| g.known.is_some()) => "FAIL (new)",
+                        (None, _) => "FAIL",
+                    };
+                    out.push_str(&format!("{label}: {f}\n"));
+                }
+                for n in &self.not_run {
+                    out.push_str(&format!("NOT RUN: step {}: {}\n", n.step + 1, n.why));
                 }
             }
         }
-        out
+        out.trim_end().to_owned()
     }
 }
 

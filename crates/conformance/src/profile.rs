@@ -2,6 +2,7 @@
 //! capabilities it has, and its known failures. TOML, validated by `schemas/profile.schema.json`.
 
 use crate::error::{LoadError, LoadErrorKind, LoadErrors};
+use crate::outcome::{Failure, FailureKind};
 use crate::schema::SchemaSet;
 use serde::Deserialize;
 use std::path::Path;
@@ -43,9 +44,12 @@ pub struct Profile {
     /// The callback sink.
     #[serde(default)]
     pub sink: SinkConfig,
-    /// Cases expected to fail on this target.
+    /// Failures expected on this target: the profile's own entries, then the baseline file's.
     #[serde(default)]
     pub known_failures: Vec<KnownFailure>,
+    /// The baseline file holding more known failures, relative to the profile.
+    #[serde(default)]
+    pub baseline: Option<String>,
     /// Compare each passing case with its golden snapshot (default true).
     #[serde(default = "yes")]
     pub snapshots: bool,
@@ -161,20 +165,52 @@ pub struct Capabilities {
     pub magic_numbers: bool,
 }
 
+/// Every name a case may list in `needs`: capabilities, the trial account, optional numbers.
+pub const NEEDS: &[&str] = &[
+    "subaccounts",
+    "applications",
+    "recordings",
+    "callbacks",
+    "cps",
+    "concurrency-limit",
+    "trial",
+    "magic-numbers",
+    "numbers.busy",
+    "numbers.no_answer",
+    "numbers.failed",
+    "numbers.other_from",
+];
+
 impl Capabilities {
-    /// Whether the named capability (as in a case's `needs`) is declared.
+    /// Whether the named need (as in a case's `needs`) is met by the profile.
     pub fn has(&self, name: &str, profile: &Profile) -> bool {
-        match name {
+        self.missing(name, profile).is_none()
+    }
+
+    /// Why a need is not met, in words for the SKIP reason; `None` when it is.
+    pub fn missing(&self, name: &str, profile: &Profile) -> Option<String> {
+        let declared = match name {
             "subaccounts" => self.subaccounts,
             "applications" => self.applications,
             "recordings" => self.recordings,
             "callbacks" => self.callbacks,
             "cps" => self.cps.is_some(),
             "concurrency-limit" => self.concurrency_limit.is_some(),
-            "trial" => profile.trial.is_some(),
             "magic-numbers" => self.magic_numbers,
-            _ => false,
-        }
+            "trial" => return profile.trial.is_none().then(|| "profile has no [trial] account".to_owned()),
+            number => {
+                let n = &profile.numbers;
+                let present = match number {
+                    "numbers.busy" => n.busy.is_some(),
+                    "numbers.no_answer" => n.no_answer.is_some(),
+                    "numbers.failed" => n.failed.is_some(),
+                    "numbers.other_from" => !n.other_from.is_empty(),
+                    _ => return Some(format!("unknown need {name:?}")),
+                };
+                return (!present).then(|| format!("profile has no {number}"));
+            }
+        };
+        (!declared).then(|| format!("profile does not declare capabilities.{}", name.replace('-', "_")))
     }
 }
 
@@ -205,27 +241,70 @@ pub enum FailureCategory {
     Irrelevant,
 }
 
-/// A known failure: the case fails on this target for a stated reason.
-#[derive(Debug, Clone, Deserialize)]
+/// A known failure: failures of a case (or an area) expected on this target, for a stated reason.
+/// `requirement`, `kind` and `pointer` narrow the entry to some of the case's failures.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct KnownFailure {
     /// A case name (`create::001_phone`) or an area prefix ending in `::`.
     pub case: String,
+    /// Only failures charged to this requirement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// Only failures of this kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<FailureKind>,
+    /// Only failures at this JSON pointer; `*` matches one segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
     /// Why; required and non-empty.
     pub reason: String,
     /// What kind of failure.
     pub category: FailureCategory,
     /// An issue or doc link.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// Last day the entry suppresses the failure (`YYYY-MM-DD`); afterwards the case fails again.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// Whether the entry comes from the baseline file rather than the profile.
+    #[serde(skip)]
+    pub from_baseline: bool,
+}
+
+/// Whether a pointer pattern (`*` for one segment) matches a pointer.
+fn pointer_matches(pattern: &str, pointer: &str) -> bool {
+    let (p, q): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), pointer.split('/').collect());
+    p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| *a == "*" || a == b)
 }
 
 impl KnownFailure {
     /// Whether the entry covers a case name.
     pub fn matches(&self, case: &str) -> bool {
         if self.case.ends_with("::") { case.starts_with(&self.case) } else { case == self.case }
+    }
+
+    /// Whether the entry covers one failure of a case it matches. A transport failure is never
+    /// covered: a target that stopped answering must not pass for one with known bugs.
+    pub fn covers(&self, failure: &Failure) -> bool {
+        failure.kind != FailureKind::Transport
+            && self.requirement.as_ref().is_none_or(|r| failure.requirement.as_ref() == Some(r))
+            && self.kind.is_none_or(|k| failure.kind == k)
+            && self.pointer.as_ref().is_none_or(|p| failure.pointer.as_deref().is_some_and(|q| pointer_matches(p, q)))
+    }
+
+    /// The entry in one line, for messages: `case [requirement] (kind) at pointer`.
+    pub fn describe(&self) -> String {
+        let mut s = self.case.clone();
+        if let Some(r) = &self.requirement {
+            s.push_str(&format!(" [{r}]"));
+        }
+        if let Some(k) = &self.kind {
+            s.push_str(&format!(" ({k})"));
+        }
+        if let Some(p) = &self.pointer {
+            s.push_str(&format!(" at {p}"));
+        }
+        s
     }
 
     /// Whether the entry has expired on `today` (`YYYY-MM-DD`, compared as text).
@@ -260,6 +339,34 @@ impl Credentials {
     }
 }
 
+/// The entries of a baseline file.
+#[derive(Debug, Default, Deserialize)]
+struct BaselineFile {
+    #[serde(default)]
+    known_failures: Vec<KnownFailure>,
+}
+
+/// Reads a baseline file, checked against `schemas/baseline.schema.json`.
+pub fn load_baseline(path: &Path, schemas: &SchemaSet) -> Result<Vec<KnownFailure>, LoadErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io, e.to_string()))?;
+    let value: toml::Value =
+        toml::from_str(&text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
+    let json = toml_to_json(value);
+    let violations =
+        schemas.validate("baseline", &json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+    if !violations.is_empty() {
+        return Err(LoadErrors(
+            violations
+                .into_iter()
+                .map(|v| LoadError::new(path, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone()))
+                .collect(),
+        ));
+    }
+    let file: BaselineFile =
+        serde_json::from_value(json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+    Ok(file.known_failures.into_iter().map(|k| KnownFailure { from_baseline: true, ..k }).collect())
+}
+
 fn toml_to_json(value: toml::Value) -> serde_json::Value {
     match value {
         toml::Value::String(s) => serde_json::Value::String(s),
@@ -275,10 +382,24 @@ fn toml_to_json(value: toml::Value) -> serde_json::Value {
 }
 
 impl Profile {
-    /// Loads and validates a profile.
+    /// Loads and validates a profile, and the baseline file it names (a missing baseline file is
+    /// an empty baseline, so `--write-baseline` can create it).
     pub fn load(path: &Path, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
         let text = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io, e.to_string()))?;
-        Profile::parse(&text, path, schemas)
+        let mut profile = Profile::parse(&text, path, schemas)?;
+        if let Some(file) = profile.baseline_path(path)
+            && file.exists()
+        {
+            let mut entries = load_baseline(&file, schemas)?;
+            profile.known_failures.append(&mut entries);
+        }
+        Ok(profile)
+    }
+
+    /// The baseline file the profile names, relative to the profile's own directory.
+    pub fn baseline_path(&self, profile_path: &Path) -> Option<std::path::PathBuf> {
+        let name = self.baseline.as_ref()?;
+        Some(profile_path.parent().unwrap_or(Path::new(".")).join(name))
     }
 
     /// Parses and validates profile text; `path` names it in errors.
@@ -332,8 +453,8 @@ impl Profile {
         if errors.is_empty() { Ok(()) } else { Err(LoadErrors(errors)) }
     }
 
-    /// The known failure covering a case, if any.
-    pub fn known_failure(&self, case: &str) -> Option<&KnownFailure> {
-        self.known_failures.iter().find(|k| k.matches(case))
+    /// The known failures matching a case.
+    pub fn known_failures_of<'a>(&'a self, case: &'a str) -> impl Iterator<Item = &'a KnownFailure> + 'a {
+        self.known_failures.iter().filter(move |k| k.matches(case))
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::Serialize;
 
-use crate::outcome::{CaseResult, REPORT_VERSION, RunRecord, Status};
+use crate::outcome::{CaseResult, CheckVerdict, REPORT_VERSION, RunRecord, Status};
 
 /// The run record with its summary and coverage, as written to `report.json`.
 pub const REPORT_JSON: &str = "report.json";
@@ -197,16 +197,18 @@ fn area_of(name: &str) -> &str {
     name.split_once("::").map_or(name, |(area, _)| area)
 }
 
-/// What the cases citing a requirement say about it, worst first.
+/// What the checks of a requirement say about it across the run, worst first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Coverage {
-    /// No case of it failed, none is a known failure, at least one passed.
+    /// Its checks ran, none failed, none is a known failure.
     Passing,
-    /// A case of it ended FAIL, XPASS or ERROR.
+    /// A check of it failed, and no known-failure entry covers that failure.
     Failing,
-    /// No case of it failed unexpectedly, and at least one is a known failure (XFAIL).
+    /// Checks of it failed, each covered by a known-failure entry, and none failed otherwise.
     KnownFailure,
+    /// Cases citing it ran, but none of its checks did (blocked by an earlier failure, harness error).
+    NotRun,
     /// It has cases, and all of them were skipped.
     Skipped,
     /// No case cites it.
@@ -215,8 +217,14 @@ pub enum Coverage {
 
 impl Coverage {
     /// Every verdict, in the order reports list them.
-    pub const ALL: [Coverage; 5] =
-        [Coverage::Passing, Coverage::Failing, Coverage::KnownFailure, Coverage::Skipped, Coverage::NotCovered];
+    pub const ALL: [Coverage; 6] = [
+        Coverage::Passing,
+        Coverage::Failing,
+        Coverage::KnownFailure,
+        Coverage::NotRun,
+        Coverage::Skipped,
+        Coverage::NotCovered,
+    ];
 
     /// The lower-case label used in reports.
     pub const fn label(self) -> &'static str {
@@ -224,6 +232,7 @@ impl Coverage {
             Coverage::Passing => "passing",
             Coverage::Failing => "failing",
             Coverage::KnownFailure => "known failure",
+            Coverage::NotRun => "not run",
             Coverage::Skipped => "skipped",
             Coverage::NotCovered => "not covered",
         }
@@ -240,21 +249,24 @@ impl Coverage {
             Coverage::Passing => "✅ passing",
             Coverage::Failing => "❌ failing",
             Coverage::KnownFailure => "⚠️ known failure",
+            Coverage::NotRun => "❔ not run",
             Coverage::Skipped => "⏭️ skipped",
             Coverage::NotCovered => "➖ not covered",
         }
     }
 
-    /// The verdict from the statuses of the cases citing a requirement.
-    fn from_counts(counts: &BTreeMap<Status, usize>) -> Coverage {
-        let has = |s: Status| counts.get(&s).is_some_and(|&n| n > 0);
-        if has(Status::Fail) || has(Status::XPass) || has(Status::Error) {
+    /// The verdict from what each case said about the requirement.
+    fn from_checks(checks: &BTreeMap<CheckVerdict, usize>, skipped: usize) -> Coverage {
+        let has = |v: CheckVerdict| checks.get(&v).is_some_and(|&n| n > 0);
+        if has(CheckVerdict::Failed) {
             Coverage::Failing
-        } else if has(Status::XFail) {
+        } else if has(CheckVerdict::KnownFailure) {
             Coverage::KnownFailure
-        } else if has(Status::Pass) {
+        } else if has(CheckVerdict::Passed) {
             Coverage::Passing
-        } else if has(Status::Skip) {
+        } else if has(CheckVerdict::NotRun) {
+            Coverage::NotRun
+        } else if skipped > 0 {
             Coverage::Skipped
         } else {
             Coverage::NotCovered
@@ -268,7 +280,7 @@ impl fmt::Display for Coverage {
     }
 }
 
-/// One requirement and what the cases citing it did.
+/// One requirement and what the cases citing it, or whose checks touched it, said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CoverageRow {
     /// The requirement ID.
@@ -277,10 +289,14 @@ pub struct CoverageRow {
     pub area: String,
     /// The requirement in one sentence.
     pub statement: String,
-    /// Names of the cases citing it, in run order.
+    /// Names of the cases citing it or checking it, in run order.
     pub cases: Vec<String>,
     /// How many of those cases ended with each status (every status present, zeros included).
     pub counts: BTreeMap<Status, usize>,
+    /// How many of those cases said each check verdict about it (skipped cases say none).
+    pub checks: BTreeMap<CheckVerdict, usize>,
+    /// Why its checks did not run, per case (`case: why`).
+    pub not_run: Vec<String>,
     /// The verdict.
     pub verdict: Coverage,
 }
@@ -291,31 +307,67 @@ impl CoverageRow {
         self.counts.get(&status).copied().unwrap_or(0)
     }
 
-    /// Citing cases that neither passed nor failed (XFAIL, XPASS, SKIP, ERROR).
-    pub fn other(&self) -> usize {
-        self.cases.len().saturating_sub(self.count(Status::Pass) + self.count(Status::Fail))
+    /// How many cases said `verdict` about the requirement.
+    pub fn checked(&self, verdict: CheckVerdict) -> usize {
+        self.checks.get(&verdict).copied().unwrap_or(0)
     }
+
+    /// Cases whose checks of it neither passed nor failed (known failure, not run, skipped).
+    pub fn other(&self) -> usize {
+        self.cases.len().saturating_sub(self.checked(CheckVerdict::Passed) + self.checked(CheckVerdict::Failed))
+    }
+}
+
+/// What one case says about each requirement: its per-requirement verdicts, or, for a case that
+/// did not run its checks (SKIP, ERROR, or a record written without them), its status.
+/// A requirement, what a case said about it (`None`: skipped), and why it did not run.
+type CaseVerdict = (String, Option<CheckVerdict>, Option<String>);
+
+fn case_verdicts(case: &CaseResult) -> Vec<CaseVerdict> {
+    if !case.checks.is_empty() {
+        return case.checks.iter().map(|c| (c.id.clone(), Some(c.verdict), c.why.clone())).collect();
+    }
+    let (verdict, why) = match case.status {
+        Status::Pass | Status::XPass => (Some(CheckVerdict::Passed), None),
+        Status::Fail => (Some(CheckVerdict::Failed), None),
+        Status::XFail => (Some(CheckVerdict::KnownFailure), None),
+        Status::Skip => (None, None),
+        Status::Error => (Some(CheckVerdict::NotRun), Some("harness error".to_owned())),
+    };
+    case.requirements.iter().map(|id| (id.clone(), verdict, why.clone())).collect()
 }
 
 /// One row per requirement of the record's catalog, in catalog order.
 pub fn coverage(record: &RunRecord) -> Vec<CoverageRow> {
+    let per_case: Vec<(&CaseResult, Vec<CaseVerdict>)> = record.cases.iter().map(|c| (c, case_verdicts(c))).collect();
     record
         .requirements
         .iter()
         .map(|req| {
             let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|&s| (s, 0)).collect();
-            let mut cases = Vec::new();
-            for case in record.cases.iter().filter(|c| c.requirements.contains(&req.id)) {
+            let mut checks: BTreeMap<CheckVerdict, usize> = BTreeMap::new();
+            let (mut cases, mut not_run, mut skipped) = (Vec::new(), Vec::new(), 0);
+            for (case, verdicts) in &per_case {
+                let Some((_, verdict, why)) = verdicts.iter().find(|(id, _, _)| *id == req.id) else { continue };
                 *counts.entry(case.status).or_insert(0) += 1;
                 cases.push(case.name.clone());
+                match verdict {
+                    Some(v) => *checks.entry(*v).or_insert(0) += 1,
+                    None => skipped += 1,
+                }
+                if *verdict == Some(CheckVerdict::NotRun) {
+                    not_run.push(format!("{}: {}", case.name, why.as_deref().unwrap_or("not run")));
+                }
             }
             CoverageRow {
                 id: req.id.clone(),
                 area: req.area.clone(),
                 statement: req.statement.clone(),
-                verdict: Coverage::from_counts(&counts),
+                verdict: Coverage::from_checks(&checks, skipped),
                 cases,
                 counts,
+                checks,
+                not_run,
             }
         })
         .collect()
@@ -340,7 +392,7 @@ pub fn coverage_markdown(rows: &[CoverageRow]) -> String {
         .map(|&v| format!("{} {}", rows.iter().filter(|r| r.verdict == v).count(), v.label()))
         .collect();
     let _ = writeln!(out, "**{}** ({} total: {})\n", coverage_totals(rows), rows.len(), by_verdict.join(", "));
-    out.push_str("| ID | area | requirement | cases | PASS | FAIL | other | verdict |\n");
+    out.push_str("| ID | area | requirement | cases | passed | failed | other | verdict |\n");
     out.push_str("|---|---|---|---:|---:|---:|---:|---|\n");
     for row in rows {
         let _ = writeln!(
@@ -350,8 +402,8 @@ pub fn coverage_markdown(rows: &[CoverageRow]) -> String {
             md_text(&row.area),
             md_text(&row.statement),
             row.cases.len(),
-            row.count(Status::Pass),
-            row.count(Status::Fail),
+            row.checked(CheckVerdict::Passed),
+            row.checked(CheckVerdict::Failed),
             row.other(),
             row.verdict.badge(),
         );
@@ -361,7 +413,7 @@ pub fn coverage_markdown(rows: &[CoverageRow]) -> String {
 
 /// The coverage table for a terminal: fixed-width columns and a totals line.
 pub fn coverage_text(rows: &[CoverageRow]) -> String {
-    let header = ["ID", "area", "cases", "PASS", "FAIL", "other", "verdict"];
+    let header = ["ID", "area", "cases", "passed", "failed", "other", "verdict"];
     let body: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
@@ -369,8 +421,8 @@ pub fn coverage_text(rows: &[CoverageRow]) -> String {
                 r.id.clone(),
                 r.area.clone(),
                 r.cases.len().to_string(),
-                r.count(Status::Pass).to_string(),
-                r.count(Status::Fail).to_string(),
+                r.checked(CheckVerdict::Passed).to_string(),
+                r.checked(CheckVerdict::Failed).to_string(),
                 r.other().to_string(),
                 r.verdict.label().to_owned(),
             ]

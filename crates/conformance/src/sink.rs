@@ -158,22 +158,24 @@ pub struct Sink {
 }
 
 /// Why the sink could not start.
-#[derive(Debug)]
-pub struct SinkError(pub String);
-
-impl std::fmt::Display for SinkError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "callback sink: {}", self.0)
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The bind address is taken, not local, or not an address.
+    #[error("callback sink: cannot bind {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
-
-impl std::error::Error for SinkError {}
 
 impl Sink {
     /// Binds `bind` and serves; `public_base` (with `{port}`) is how the target reaches it.
     pub async fn start(bind: &str, public_base: &str) -> Result<Sink, SinkError> {
-        let listener = TcpListener::bind(bind).map_err(|e| SinkError(format!("cannot bind {bind}: {e}")))?;
-        let port = listener.local_addr().map_err(|e| SinkError(e.to_string()))?.port();
+        let bind_error = |source| SinkError::Bind { addr: bind.to_owned(), source };
+        let listener = TcpListener::bind(bind).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
         let public_base = public_base.replace("{port}", &port.to_string()).trim_end_matches('/').to_owned();
         let state = Arc::new(State { public_base, cases: Mutex::new(HashMap::new()) });
         let server = MockServer::builder().listener(listener).disable_request_recording().start().await;

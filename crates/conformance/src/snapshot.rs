@@ -310,16 +310,38 @@ fn diff_at(pointer: String, expected: Option<&Value>, actual: Option<&Value>, ou
     }
 }
 
-/// Where a case's snapshot lives: `<root>/fixtures/snapshots/<area>/<NNN_slug>.snap`.
-pub fn snapshot_file(root: &Path, case_name: &str) -> PathBuf {
+/// Where a case's snapshot lives in a snapshot directory: `<dir>/<area>/<NNN_slug>.snap`.
+pub fn snapshot_file(dir: &Path, case_name: &str) -> PathBuf {
     let mut parts: Vec<&str> = case_name.split("::").collect();
     let last = parts.pop().unwrap_or(case_name);
-    let mut path = root.join("fixtures/snapshots");
+    let mut path = dir.to_path_buf();
     for p in parts {
         path.push(p);
     }
     path.push(format!("{last}.snap"));
     path
+}
+
+/// Snapshot files in `dir` that belong to none of `case_names` (the case was renamed or removed).
+pub fn orphans(dir: &Path, case_names: &[&str]) -> Vec<PathBuf> {
+    let wanted: std::collections::HashSet<PathBuf> = case_names.iter().map(|n| snapshot_file(dir, n)).collect();
+    let mut found = Vec::new();
+    collect_snaps(dir, &mut found);
+    found.retain(|p| !wanted.contains(p));
+    found.sort();
+    found
+}
+
+fn collect_snaps(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_snaps(&path, out);
+        } else if path.extension().is_some_and(|e| e == "snap") {
+            out.push(path);
+        }
+    }
 }
 
 /// The contents of an insta `.snap` file (after its YAML header), if it exists.
@@ -412,7 +434,7 @@ mod tests {
     #[test]
     fn snapshot_files_mirror_case_paths() {
         assert_eq!(
-            snapshot_file(Path::new("/r"), "seed::001_phone"),
+            snapshot_file(Path::new("/r/fixtures/snapshots"), "seed::001_phone"),
             PathBuf::from("/r/fixtures/snapshots/seed/001_phone.snap")
         );
     }

@@ -6,6 +6,51 @@
 
 use std::collections::BTreeMap;
 
+/// Why a template could not be rendered: always a fault of the case (or of a step before it
+/// that could not capture a value), never a verdict on the target.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{Name}` names no variable.
+    #[error("unknown variable {{{0}}}")]
+    UnknownVariable(String),
+    /// `{Name[i]}` names no list variable.
+    #[error("no list variable {0:?} (captured with `{0}[]`)")]
+    NoList(String),
+    /// `{Name}` names a list.
+    #[error("{0:?} is a list; index it as {{{0}[i]}}")]
+    IsList(String),
+    /// `{Name[n]}` is past the end of the list.
+    #[error("{name} has {len} values, no index {index}")]
+    OutOfRange {
+        /// The list.
+        name: String,
+        /// How many values it has.
+        len: usize,
+        /// The index asked for.
+        index: usize,
+    },
+    /// `{i}` outside a repeated step.
+    #[error("{{{0}}} used outside a repeated step")]
+    NotRepeated(String),
+    /// `{Name[x]}` with an index that is neither a number nor `i`.
+    #[error("bad index in {{{0}}}")]
+    BadIndex(String),
+    /// A `{` without its `}`.
+    #[error("unclosed `{{` in {0:?}")]
+    Unclosed(String),
+}
+
+impl TemplateError {
+    /// The variable the template needed, where the error is about one.
+    pub fn variable(&self) -> Option<&str> {
+        match self {
+            TemplateError::UnknownVariable(v) | TemplateError::NoList(v) | TemplateError::IsList(v) => Some(v),
+            TemplateError::OutOfRange { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
 /// A variable's value: one text, or a list built by `Name[]` captures.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Value {
@@ -65,7 +110,7 @@ impl Vars {
     }
 
     /// Expands `{Name}`, `{Name[i]}`, `{Name[3]}` in `template`; `index` is the repetition counter.
-    pub fn render(&self, template: &str, index: Option<usize>) -> Result<String, String> {
+    pub fn render(&self, template: &str, index: Option<usize>) -> Result<String, TemplateError> {
         let mut out = String::with_capacity(template.len());
         let mut rest = template;
         while let Some(at) = rest.find(['{', '}']) {
@@ -87,7 +132,7 @@ impl Vars {
                 continue;
             }
             let Some(end) = tail.find('}') else {
-                return Err(format!("unclosed `{{` in {template:?}"));
+                return Err(TemplateError::Unclosed(template.to_owned()));
             };
             let expr = &tail[1..end];
             out.push_str(&self.lookup(expr, index)?);
@@ -97,36 +142,45 @@ impl Vars {
         Ok(out)
     }
 
-    fn lookup(&self, expr: &str, index: Option<usize>) -> Result<String, String> {
+    fn lookup(&self, expr: &str, index: Option<usize>) -> Result<String, TemplateError> {
         if expr == "i" {
-            return index.map(|i| i.to_string()).ok_or_else(|| "{i} used outside a repeated step".to_owned());
+            return index.map(|i| i.to_string()).ok_or_else(|| TemplateError::NotRepeated(expr.to_owned()));
         }
         if let Some((name, idx)) = expr.strip_suffix(']').and_then(|e| e.split_once('[')) {
-            let list =
-                self.list(name).ok_or_else(|| format!("no list variable {name:?} (captured with `{name}[]`)"))?;
+            let list = self.list(name).ok_or_else(|| TemplateError::NoList(name.to_owned()))?;
             let i = if idx == "i" {
-                index.ok_or_else(|| format!("{{{expr}}} used outside a repeated step"))?
+                index.ok_or_else(|| TemplateError::NotRepeated(expr.to_owned()))?
             } else {
-                idx.parse::<usize>().map_err(|_| format!("bad index in {{{expr}}}"))?
+                idx.parse::<usize>().map_err(|_| TemplateError::BadIndex(expr.to_owned()))?
             };
-            return list.get(i).cloned().ok_or_else(|| format!("{name} has {} values, no index {i}", list.len()));
+            return list.get(i).cloned().ok_or_else(|| TemplateError::OutOfRange {
+                name: name.to_owned(),
+                len: list.len(),
+                index: i,
+            });
         }
         match self.values.get(expr) {
             Some(Value::Text(s)) => Ok(s.clone()),
-            Some(Value::List(_)) => Err(format!("{expr:?} is a list; index it as {{{expr}[i]}}")),
-            None => Err(format!("unknown variable {{{expr}}}")),
+            Some(Value::List(_)) => Err(TemplateError::IsList(expr.to_owned())),
+            None => Err(TemplateError::UnknownVariable(expr.to_owned())),
         }
     }
 
     /// Renders every string inside a JSON value.
-    pub fn render_json(&self, value: &serde_json::Value, index: Option<usize>) -> Result<serde_json::Value, String> {
+    pub fn render_json(
+        &self,
+        value: &serde_json::Value,
+        index: Option<usize>,
+    ) -> Result<serde_json::Value, TemplateError> {
         Ok(match value {
             serde_json::Value::String(s) => serde_json::Value::String(self.render(s, index)?),
             serde_json::Value::Array(a) => {
                 serde_json::Value::Array(a.iter().map(|v| self.render_json(v, index)).collect::<Result<_, _>>()?)
             }
             serde_json::Value::Object(o) => serde_json::Value::Object(
-                o.iter().map(|(k, v)| Ok((k.clone(), self.render_json(v, index)?))).collect::<Result<_, String>>()?,
+                o.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.render_json(v, index)?)))
+                    .collect::<Result<_, TemplateError>>()?,
             ),
             other => other.clone(),
         })

@@ -2,7 +2,7 @@
 //! started in-process (or `CALLSPEC_TARGET` with `CALLSPEC_PROFILE`). `CALLSPEC_REPORT_DIR` writes the
 //! reports, `CALLSPEC_COVERAGE=1` prints the coverage table, `CALLSPEC_SNAPSHOTS=0` skips snapshots.
 
-use callspec_conformance::cli::{Options, default_root, run};
+use callspec_conformance::cli::{Options, default_root, run_libtest};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -16,5 +16,5 @@ fn main() -> ExitCode {
         no_snapshots: env("CALLSPEC_SNAPSHOTS").is_some_and(|v| v == "0"),
         ..Options::default()
     };
-    run(options, libtest_mimic::Arguments::from_args())
+    run_libtest(options, libtest_mimic::Arguments::from_args())
 }

@@ -11,7 +11,7 @@ use callspec_conformance::fixture::parse_case;
 use callspec_conformance::outcome::{CaseResult, Status};
 use callspec_conformance::profile::Profile;
 use callspec_conformance::requirements::Catalog;
-use callspec_conformance::runner::{Accounts, Harness, SnapshotSettings};
+use callspec_conformance::runner::{Accounts, Harness, SnapshotMode, SnapshotSettings};
 use callspec_conformance::schema::SchemaSet;
 use callspec_conformance::sink::Sink;
 use callspec_model::{Form, signature};
@@ -134,6 +134,7 @@ async fn run(test: &str, fake: Fake) -> CaseResult {
         json!({
             "title": "snapshot self-test",
             "requirements": ["S-CB-1"],
+            "needs": ["callbacks"],
             "steps": [
                 {"request": {"method": "POST", "path": "/2010-04-01/Accounts/{AccountSid}/Calls.json",
                              "form": [["To", "+14155551212"], ["StatusCallback", "{Sink}/events"]],
@@ -156,7 +157,11 @@ async fn run(test: &str, fake: Fake) -> CaseResult {
     let main = profile.credentials.resolve("main").expect("credentials");
     let harness =
         Harness::new(profile, schemas, sink, client, server.uri(), Accounts { main, trial: None }, "2026-01-01".into())
-            .with_snapshots(SnapshotSettings { root, source: "golden".into() });
+            .with_snapshots(SnapshotSettings {
+                dir: root.join("fixtures/snapshots"),
+                source: "golden".into(),
+                mode: SnapshotMode::Pending,
+            });
     tokio::time::timeout(Duration::from_secs(20), harness.run_case(&case)).await.expect("the case ends")
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use callspec_conformance::error::LoadErrorKind;
 use callspec_conformance::outcome::{
-    CaseResult, Failure, REPORT_VERSION, RequirementInfo, RunRecord, Status, TargetInfo,
+    CaseResult, Failure, FailureKind, REPORT_VERSION, RequirementInfo, RunRecord, Status, TargetInfo,
 };
 use callspec_conformance::report::{self, Coverage};
 use callspec_conformance::requirements::Catalog;
@@ -34,22 +34,18 @@ fn failure(requirement: &str, message: &str) -> Failure {
         actual: "21211".to_owned(),
         message: message.to_owned(),
         curl: None,
+        known: None,
+        kind: FailureKind::ErrorCode,
     }
 }
 
 fn case(name: &str, requirements: &[&str], status: Status) -> CaseResult {
-    CaseResult {
-        name: name.to_owned(),
-        file: format!("fixtures/cases/{}.toml", name.replace("::", "/")),
-        title: format!("{name} title"),
-        requirements: requirements.iter().map(|r| (*r).to_owned()).collect(),
-        tags: Vec::new(),
-        status,
-        reason: None,
-        error: None,
-        failures: Vec::new(),
-        duration: Duration::from_millis(120),
-    }
+    let requirements: Vec<String> = requirements.iter().map(|r| (*r).to_owned()).collect();
+    let file = format!("fixtures/cases/{}.toml", name.replace("::", "/"));
+    let mut case = CaseResult::new(name, &file, &format!("{name} title"), &requirements, &[]);
+    case.status = status;
+    case.duration = Duration::from_millis(120);
+    case
 }
 
 /// One case per status. The requirements are chosen so that each coverage verdict appears once:
@@ -177,9 +173,9 @@ fn coverage_verdicts_follow_the_rules_in_catalog_order() {
             ("X-PASS-1", Coverage::Passing),
             ("X-FAIL-1", Coverage::Failing),
             ("X-XFAIL-1", Coverage::KnownFailure),
-            ("X-XPASS-1", Coverage::Failing),
+            ("X-XPASS-1", Coverage::Passing),
             ("X-SKIP-1", Coverage::Skipped),
-            ("X-ERROR-1", Coverage::Failing),
+            ("X-ERROR-1", Coverage::NotRun),
             ("X-NONE-1", Coverage::NotCovered),
         ]
     );

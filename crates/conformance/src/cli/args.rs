@@ -1,0 +1,100 @@
+//! The `callspec` command line, on clap. One grammar for every command:
+//!
+//! ```text
+//! callspec [run] [OPTIONS] [FILTER]...   run the suite (the default command)
+//! ```
+//!
+//! Running the suite is the default, so `callspec --target URL --profile FILE` needs no
+//! subcommand; later commands (`init`, `emulator`, `sdk`) are added as subcommands beside `run`.
+//! Several name filters select the cases matching any of them; the libtest flags that make
+//! sense for a suite (`--exact`, `--skip`, `--list`, `--test-threads`, `--format`, `-q`) keep
+//! their libtest meaning.
+
+use super::print::Format;
+use std::path::PathBuf;
+
+/// callspec: conformance suite for Twilio's Programmable Voice Calls API.
+///
+/// Without --target, the reference emulator is started in-process. Credentials come from the
+/// profile or from TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN. Exit status: 0 every result as
+/// expected; 1 a FAIL or XPASS; 2 a configuration or harness error, an unreachable target,
+/// refused credentials, or a run in which no case ran.
+#[derive(Debug, clap::Parser)]
+#[command(name = "callspec", version, args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
+pub struct Cli {
+    /// A command; without one, the suite runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default command, `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Run the suite (the default command).
+    Run(RunArgs),
+}
+
+/// What to run against, which cases, and what to write.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// Base URL of the target (e.g. http://localhost:4010). Without it, the reference emulator
+    /// is started in-process.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Target profile (TOML). Default: fixtures/targets/reference-emulator.toml. Required with --target.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Write report.json, junit.xml, summary.md, coverage.md and coverage.json here.
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
+    /// Directory holding fixtures/ and schemas/ (default: the repository callspec was built in).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Do not print the requirement coverage table.
+    #[arg(long)]
+    pub no_coverage: bool,
+    /// Do not compare the golden snapshots (overrides the profile's `snapshots`).
+    #[arg(long)]
+    pub no_snapshots: bool,
+    /// Rewrite every golden snapshot that differs, and remove orphaned ones (reference emulator only).
+    #[arg(long, conflicts_with_all = ["target", "no_snapshots"])]
+    pub update_snapshots: bool,
+    /// Fail (exit 2) when a requirement of the catalog has no case.
+    #[arg(long)]
+    pub require_coverage: bool,
+    /// After the run, write the target's known failures to FILE (default: the profile's
+    /// `baseline` file), keeping the reason, link and expiry of entries that still match.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+    pub write_baseline: Option<PathBuf>,
+    /// Testing aid: start the embedded emulator with this fault, which breaks one Twilio
+    /// behaviour on purpose, to check that the suite catches it. Repeatable; not with --target.
+    #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
+    pub faults: Vec<callspec_emulator::Fault>,
+    /// Print every fault's name, catalog area and what it breaks, then exit.
+    #[arg(long)]
+    pub list_faults: bool,
+    /// Run the cases whose name contains any FILTER (all cases when none is given).
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Filters match whole names only.
+    #[arg(long)]
+    pub exact: bool,
+    /// Leave out the cases whose name contains NAME (with --exact: equals it). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    pub skip: Vec<String>,
+    /// List the selected cases, marking those the profile would skip, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// How many cases run at once (default 64: cases mostly wait on the target).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub test_threads: Option<u16>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Terse output: one character per case.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,168 @@
+//! After the cases: the run record, the coverage table and summary line, the reports, the
+//! baseline, the suite's own consistency checks (coverage, orphaned snapshots), the exit code.
+
+use super::print::Out;
+use super::{Loaded, Options, Prepared};
+use crate::outcome::{CaseResult, REPORT_VERSION, RunRecord, Status, TargetInfo};
+use crate::snapshot::orphans;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The run record: every case, in suite order, the ones that did not run as SKIP.
+fn record(
+    options: &Options,
+    loaded: &Loaded,
+    prepared: &Prepared,
+    mut results: BTreeMap<String, CaseResult>,
+    started_at: time::OffsetDateTime,
+    wall: Duration,
+) -> RunRecord {
+    let cases: Vec<CaseResult> = loaded
+        .cases
+        .iter()
+        .map(|c| results.remove(&c.name).unwrap_or_else(|| super::skipped(c, "filtered out".into())))
+        .collect();
+    RunRecord {
+        version: REPORT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        started_at: started_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        wall_time: wall,
+        target: TargetInfo {
+            name: loaded.profile.name.clone(),
+            base_url: prepared.harness.base_url.clone(),
+            embedded: options.target.is_none(),
+        },
+        cases,
+        requirements: loaded.catalog.infos(),
+    }
+}
+
+/// Everything after the cases ran; returns the exit code.
+pub fn finish(
+    options: &Options,
+    loaded: &Loaded,
+    prepared: &Prepared,
+    results: BTreeMap<String, CaseResult>,
+    started_at: time::OffsetDateTime,
+    wall: Duration,
+    out: &mut Out,
+) -> ExitCode {
+    let record = record(options, loaded, prepared, results, started_at, wall);
+    let rows = crate::report::coverage(&record);
+    for case in record.cases.iter().filter(|c| c.status == Status::XFail) {
+        out.line(format_args!("XFAIL {}: {}", case.name, case.reason.as_deref().unwrap_or("")));
+    }
+    if options.coverage {
+        out.line(format_args!("\n{}", crate::report::coverage_text(&rows)));
+    }
+    out.line(crate::report::summary_line(&record));
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(dir) = &options.report_dir {
+        match crate::report::write_all(&record, dir) {
+            Ok(paths) => {
+                let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                out.line(format_args!("reports: {}", shown.join(", ")));
+            }
+            Err(e) => problems.push(format!("cannot write reports to {}: {e}", dir.display())),
+        }
+    }
+    if let Some(file) = &options.write_baseline {
+        match write_baseline(options, loaded, &record, file) {
+            Ok(line) => out.line(line),
+            Err(e) => problems.push(e),
+        }
+    }
+    if options.require_coverage {
+        let uncovered = crate::report::uncovered(&rows);
+        if !uncovered.is_empty() {
+            problems.push(format!("requirements without a case: {}", uncovered.join(", ")));
+        }
+    }
+    problems.extend(check_orphans(options, loaded, prepared));
+    exit_code(options, &record, problems)
+}
+
+/// The exit code, after saying why it is not 0.
+#[allow(clippy::print_stderr, reason = "harness problems go to stderr")]
+fn exit_code(options: &Options, record: &RunRecord, problems: Vec<String>) -> ExitCode {
+    for p in &problems {
+        eprintln!("callspec: {p}");
+    }
+    let statuses: Vec<Status> = record.cases.iter().map(|c| c.status).collect();
+    let ran = statuses.iter().any(|s| !matches!(s, Status::Skip));
+    if !problems.is_empty() || statuses.contains(&Status::Error) {
+        return ExitCode::from(2);
+    }
+    if options.write_baseline.is_some() {
+        // The baseline now covers this run's failures; the next run is the gate.
+        return ExitCode::SUCCESS;
+    }
+    if !ran {
+        eprintln!(
+            "callspec: no case ran: {} (a gate that tested nothing must not pass)",
+            if record.cases.iter().any(|c| c.reason.as_deref() != Some("filtered out")) {
+                "every selected case was skipped by the profile"
+            } else {
+                "no case matches the filters"
+            }
+        );
+        return ExitCode::from(2);
+    }
+    if statuses.iter().all(|s| s.is_expected()) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// Writes the baseline file; returns the line to print.
+fn write_baseline(options: &Options, loaded: &Loaded, record: &RunRecord, file: &Path) -> Result<String, String> {
+    let path = if file.as_os_str().is_empty() {
+        loaded.profile.baseline_path(&loaded.profile_path).ok_or_else(|| {
+            "--write-baseline without FILE needs `baseline = \"NAME.baseline.toml\"` in the profile".to_owned()
+        })?
+    } else {
+        file.to_path_buf()
+    };
+    if !options.filters.is_empty() || !options.skip.is_empty() {
+        return Err("--write-baseline needs a run of the whole suite (no filters, no --skip)".into());
+    }
+    let (own, old): (Vec<_>, Vec<_>) = loaded.profile.known_failures.iter().cloned().partition(|k| !k.from_baseline);
+    let (entries, summary) = crate::baseline::entries(record, &old, &own);
+    let text =
+        crate::baseline::render(&entries, &record.target.name, &record.started_at[..10.min(record.started_at.len())])
+            .map_err(|e| format!("cannot render the baseline: {e}"))?;
+    crate::baseline::write(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let mut line = format!(
+        "baseline: {} entries written to {} ({} kept, {} dropped, {} transport failures left out)",
+        summary.written,
+        path.display(),
+        summary.kept,
+        summary.dropped,
+        summary.transport
+    );
+    if loaded.profile.baseline_path(&loaded.profile_path).as_ref() != Some(&path) {
+        line.push_str(&format!("; add `baseline = {:?}` to the profile to use it", path.display().to_string()));
+    }
+    Ok(line)
+}
+
+/// Orphaned snapshots, on a run of the whole suite that compared snapshots: removed when
+/// updating, a problem otherwise.
+fn check_orphans(options: &Options, loaded: &Loaded, prepared: &Prepared) -> Vec<String> {
+    let Some(settings) = &prepared.harness.snapshots else { return Vec::new() };
+    if !options.filters.is_empty() || !options.skip.is_empty() {
+        return Vec::new();
+    }
+    let names: Vec<&str> = loaded.cases.iter().map(|c| c.name.as_str()).collect();
+    let found = orphans(&settings.dir, &names);
+    if found.is_empty() {
+        return Vec::new();
+    }
+    if settings.mode == crate::runner::SnapshotMode::Update {
+        return found
+            .iter()
+            .filter_map(|p| std::fs::remove_file(p).err().map(|e| format!("cannot remove {}: {e}", p.display())))
+            .collect();
+    }
+    let list: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+    vec![format!("orphaned snapshots (no case; `cargo xtask snapshots` removes them): {}", list.join(", "))]
+}

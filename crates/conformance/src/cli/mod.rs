@@ -1,0 +1,244 @@
+//! The command line: loads everything, starts the sink (and the embedded emulator when no
+//! target is given), proves the target with the preflight, runs the selected cases, prints the
+//! results, the coverage and the summary, and writes the reports and the baseline.
+//!
+//! Two entry points share this flow: [`main`] for the `callspec` binary (its own printer, in
+//! libtest's formats), and [`run_libtest`] for `cargo test` (`tests/suite.rs`, libtest-mimic
+//! trials, where one name filter goes to every test binary).
+//!
+//! Exit codes: 0 when every result matches its expectation, 1 when a case FAILs or XPASSes,
+//! 2 for configuration errors, harness ERRORs, a failed preflight and a run in which no case ran.
+
+pub mod args;
+mod exec;
+mod finish;
+pub mod print;
+
+pub use args::{Cli, Command, RunArgs};
+pub use finish::finish;
+
+use crate::client::Client;
+use crate::fixture::{Case, load_cases};
+use crate::outcome::CaseResult;
+use crate::profile::Profile;
+use crate::requirements::Catalog;
+use crate::runner::{Accounts, Harness, SnapshotMode, SnapshotSettings};
+use crate::schema::SchemaSet;
+use crate::sink::Sink;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to run against and where to write.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Repository root holding `fixtures/` and `schemas/`.
+    pub root: PathBuf,
+    /// Target base URL; `None` starts the reference emulator in-process.
+    pub target: Option<String>,
+    /// Profile file; default `fixtures/targets/reference-emulator.toml`.
+    pub profile: Option<PathBuf>,
+    /// Directory for report.json, junit.xml, summary.md and the coverage tables.
+    pub report_dir: Option<PathBuf>,
+    /// Print the coverage table after the run.
+    pub coverage: bool,
+    /// Skip the golden-snapshot comparison even where the profile asks for it.
+    pub no_snapshots: bool,
+    /// Rewrite the golden snapshots that differ (reference emulator only).
+    pub update_snapshots: bool,
+    /// Exit 2 when a requirement has no case.
+    pub require_coverage: bool,
+    /// Write the baseline after the run: `Some("")` means the profile's `baseline` file.
+    pub write_baseline: Option<PathBuf>,
+    /// Several name filters: a case runs when its name contains any of them, or equals one
+    /// with `exact`. Empty: every case.
+    pub filters: Vec<String>,
+    /// Filters match whole names.
+    pub exact: bool,
+    /// Cases left out by name.
+    pub skip: Vec<String>,
+    /// Faults for the embedded reference emulator (a testing aid: proves the suite catches a
+    /// broken implementation). Refused together with `target`.
+    pub faults: Vec<callspec_emulator::Fault>,
+}
+
+impl Options {
+    /// Options from the command line's run arguments.
+    pub fn from_args(a: &RunArgs) -> Options {
+        Options {
+            root: a.root.clone().unwrap_or_else(default_root),
+            target: a.target.clone(),
+            profile: a.profile.clone(),
+            report_dir: a.report_dir.clone(),
+            coverage: !a.no_coverage,
+            no_snapshots: a.no_snapshots,
+            update_snapshots: a.update_snapshots,
+            require_coverage: a.require_coverage,
+            write_baseline: a.write_baseline.clone(),
+            filters: a.filters.clone(),
+            exact: a.exact,
+            skip: a.skip.clone(),
+            faults: a.faults.clone(),
+        }
+    }
+
+    /// Whether the filters and `--skip` select a case name.
+    pub fn selects(&self, name: &str) -> bool {
+        let hit = |f: &String| if self.exact { name == f } else { name.contains(f.as_str()) };
+        (self.filters.is_empty() || self.filters.iter().any(hit)) && !self.skip.iter().any(hit)
+    }
+}
+
+/// The repository root this crate was built in, used when no `--root` is given.
+pub fn default_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+#[allow(clippy::print_stderr, reason = "the command line reports configuration errors on stderr")]
+fn config_error(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{e}");
+    eprintln!("callspec: configuration error; nothing was run");
+    ExitCode::from(2)
+}
+
+/// Everything loaded before a run.
+pub struct Loaded {
+    /// JSON Schemas.
+    pub schemas: Arc<SchemaSet>,
+    /// The requirement catalog.
+    pub catalog: Catalog,
+    /// Every case.
+    pub cases: Vec<Case>,
+    /// The profile (with its baseline's entries).
+    pub profile: Profile,
+    /// The profile's path.
+    pub profile_path: PathBuf,
+}
+
+/// Loads schemas, catalog, cases and profile, collecting every problem.
+pub fn load(options: &Options) -> Result<Loaded, String> {
+    let root = &options.root;
+    let schemas = SchemaSet::load(&root.join("schemas")).map_err(|e| format!("error: {e}"))?;
+    let catalog = Catalog::load(&root.join("fixtures/requirements.toml")).map_err(|e| e.to_string())?;
+    let cases = load_cases(root, &root.join("fixtures/cases"), &schemas, &catalog);
+    let profile_path = options.profile.clone().unwrap_or_else(|| root.join("fixtures/targets/reference-emulator.toml"));
+    let profile = Profile::load(&profile_path, &schemas);
+    let (cases, profile) = match (cases, profile) {
+        (Ok(c), Ok(p)) => (c, p),
+        (c, p) => {
+            let msgs: Vec<String> =
+                [c.err().map(|e| e.to_string()), p.err().map(|e| e.to_string())].into_iter().flatten().collect();
+            return Err(msgs.join("\n"));
+        }
+    };
+    let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    profile.check_known_failures(&profile_path, &names).map_err(|e| e.to_string())?;
+    Ok(Loaded { schemas: Arc::new(schemas), catalog, cases, profile, profile_path })
+}
+
+/// Why a case is skipped on this profile: the capabilities it needs and the profile lacks.
+pub fn skip_reason(case: &Case, profile: &Profile) -> Option<String> {
+    let missing: Vec<String> =
+        case.data.needs.iter().filter_map(|n| profile.capabilities.missing(n, profile)).collect();
+    if missing.is_empty() { None } else { Some(missing.join("; ")) }
+}
+
+/// The selected cases, each with its skip reason if the profile cannot run it.
+pub fn select<'a>(options: &Options, loaded: &'a Loaded) -> Vec<(&'a Case, Option<String>)> {
+    loaded.cases.iter().filter(|c| options.selects(&c.name)).map(|c| (c, skip_reason(c, &loaded.profile))).collect()
+}
+
+/// The result of a case that was not run.
+pub fn skipped(case: &Case, reason: String) -> CaseResult {
+    let d = &case.data;
+    let mut r = CaseResult::new(&case.name, &case.file, &d.title, &d.requirements, &d.tags);
+    r.status = crate::outcome::Status::Skip;
+    r.reason = Some(reason);
+    r
+}
+
+/// The `callspec` binary: parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    use clap::Parser as _;
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Run(a)) => a,
+        None => cli.run,
+    };
+    exec::run(args)
+}
+
+/// A started run: the harness, and the embedded emulator if there is one.
+pub struct Prepared {
+    /// What every case shares.
+    pub harness: Arc<Harness>,
+    /// The embedded reference emulator, shut down after the run.
+    pub embedded: Option<callspec_emulator::Emulator>,
+    /// The request that proved the target.
+    pub preflight: crate::preflight::Preflight,
+}
+
+/// Starts the emulator (without a target), the sink and the client, and runs the preflight.
+pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, String> {
+    let profile = loaded.profile.clone();
+    let main = profile.credentials.resolve("main account")?;
+    let trial = match &profile.trial {
+        Some(t) => Some(t.credentials.resolve("trial account")?),
+        None => None,
+    };
+    if options.target.is_some() && !options.faults.is_empty() {
+        return Err("--fault configures the embedded reference emulator; it cannot be used with --target".into());
+    }
+    let (base_url, embedded) = match &options.target {
+        Some(url) => (url.clone(), None),
+        None => {
+            let config = callspec_emulator::Config {
+                cps: profile.capabilities.cps.unwrap_or(1.0),
+                max_concurrent_requests: profile.capabilities.concurrency_limit.map(|n| n as usize),
+                faults: options.faults.clone(),
+                ..callspec_emulator::Config::default()
+            };
+            let emulator = callspec_emulator::spawn(config)
+                .await
+                .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
+            (emulator.base_url(), Some(emulator))
+        }
+    };
+    let timeout = Duration::from_millis(
+        (profile.request_timeout_ms.unwrap_or(10_000) as f64 * profile.timeout_multiplier) as u64,
+    );
+    let client = Client::new(timeout, 1 << 20).map_err(|e| e.to_string())?;
+    let preflight = crate::preflight::check(&client, &base_url, &main).await.map_err(|e| format!("callspec: {e}"))?;
+    let bind = profile.sink.bind.clone().unwrap_or_else(|| "127.0.0.1:0".into());
+    let public = profile.sink.public_base_url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
+    let sink = Sink::start(&bind, &public).await.map_err(|e| e.to_string())?;
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
+    let snapshots = profile.snapshots && !options.no_snapshots;
+    let mut harness =
+        Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
+    if snapshots {
+        let mode = snapshot_mode(options);
+        harness =
+            harness.with_snapshots(SnapshotSettings { dir: options.root.join("fixtures/snapshots"), source, mode });
+    }
+    Ok(Prepared { harness: Arc::new(harness), embedded, preflight })
+}
+
+/// Goldens are written only on request, or as pending files for a person running the reference
+/// emulator locally; never against another target, never in CI.
+fn snapshot_mode(options: &Options) -> SnapshotMode {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
+    match (options.update_snapshots, options.target.is_some() || !options.faults.is_empty() || ci) {
+        (true, _) => SnapshotMode::Update,
+        (false, true) => SnapshotMode::Check,
+        (false, false) => SnapshotMode::Pending,
+    }
+}
+
+/// Runs the suite as libtest-mimic trials (the `cargo test` entry point); returns the exit code.
+/// An empty selection is a pass here: `cargo test NAME` sends its filter to every test binary.
+pub fn run_libtest(options: Options, args: libtest_mimic::Arguments) -> ExitCode {
+    exec::run_libtest(options, args)
+}

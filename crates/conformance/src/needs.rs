@@ -1,0 +1,115 @@
+//! What a case needs from the profile, read from its steps: the optional numbers and accounts
+//! its templates name, the capabilities its step kinds use. A case must declare each of these
+//! in `needs`, so a profile without them SKIPs the case with the reason instead of an ERROR.
+
+use crate::fixture::{AccountChoice, Action, Auth, CaseFile};
+use crate::profile::NEEDS;
+use std::collections::BTreeMap;
+
+/// The need a template variable implies, if it is one a profile may lack.
+fn need_of_variable(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "BusyNumber" => "numbers.busy",
+        "NoAnswerNumber" => "numbers.no_answer",
+        "FailedNumber" => "numbers.failed",
+        "ConcurrencyLimit" => "concurrency-limit",
+        n if n.starts_with("OtherFrom") => "numbers.other_from",
+        n if n.starts_with("Trial") => "trial",
+        _ => return None,
+    })
+}
+
+/// The names of the variables a template string uses (`{Name}`, `{Name[i]}`; `{{` is literal).
+pub fn template_variables(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("{{") {
+            rest = after;
+            continue;
+        }
+        let Some(end) = tail.find('}') else { break };
+        let expr = &tail[1..end];
+        out.push(expr.split('[').next().unwrap_or(expr));
+        rest = &tail[end + 1..];
+    }
+    out
+}
+
+fn scan(value: &serde_json::Value, at: &str, found: &mut BTreeMap<&'static str, String>) {
+    match value {
+        serde_json::Value::String(s) => {
+            for var in template_variables(s) {
+                if let Some(need) = need_of_variable(var) {
+                    found.entry(need).or_insert_with(|| format!("{at} uses {{{var}}}"));
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, v)| scan(v, &format!("{at}/{i}"), found)),
+        serde_json::Value::Object(o) => {
+            for (k, v) in o.iter().filter(|(k, _)| !matches!(k.as_str(), "title" | "description")) {
+                scan(v, &format!("{at}/{k}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every need the case's content implies, each with the JSON pointer that implies it.
+pub fn implied(raw: &serde_json::Value, data: &CaseFile) -> BTreeMap<&'static str, String> {
+    let mut found = BTreeMap::new();
+    scan(raw, "", &mut found);
+    if data.account == AccountChoice::Trial {
+        found.entry("trial").or_insert_with(|| "/account is trial".to_owned());
+    }
+    for (i, step) in data.steps.iter().enumerate() {
+        let auth = match &step.action {
+            Action::Request(r) => Some(r.request.auth),
+            Action::Poll(p) => Some(p.request.auth),
+            Action::Paginate(p) => Some(p.request.auth),
+            Action::Saturate(s) => {
+                found.entry("concurrency-limit").or_insert_with(|| format!("/steps/{i} saturates"));
+                Some(s.request.auth)
+            }
+            Action::Callbacks(_) => {
+                found.entry("callbacks").or_insert_with(|| format!("/steps/{i} waits for callbacks"));
+                None
+            }
+            Action::Sequence(_) => None,
+        };
+        if matches!(auth, Some(Auth::Trial | Auth::Foreign)) {
+            found.entry("trial").or_insert_with(|| format!("/steps/{i} uses the trial account's credentials"));
+        }
+    }
+    found
+}
+
+/// Problems with a case's `needs`: unknown names, and implied needs it does not declare.
+pub fn problems(raw: &serde_json::Value, data: &CaseFile) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, need) in data.needs.iter().enumerate() {
+        if !NEEDS.contains(&need.as_str()) {
+            out.push((format!("/needs/{i}"), format!("unknown need {need:?}; known: {}", NEEDS.join(", "))));
+        }
+    }
+    for (need, because) in implied(raw, data) {
+        if !data.needs.iter().any(|n| n == need) {
+            out.push(("/needs".to_owned(), format!("the case needs {need:?} ({because}): add it to `needs`")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_variables_are_read_past_indexes_and_escapes() {
+        assert_eq!(template_variables("{CallSid[i]} {{x}} {BusyNumber}"), ["CallSid", "BusyNumber"]);
+        assert_eq!(need_of_variable("OtherFrom0"), Some("numbers.other_from"));
+        assert_eq!(need_of_variable("TrialFrom"), Some("trial"));
+        assert_eq!(need_of_variable("AnswerNumber"), None);
+    }
+}

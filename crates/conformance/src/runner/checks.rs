@@ -1,0 +1,325 @@
+//! Checks shared by every step kind: recording a failure (masked, with its requirement and kind),
+//! a response against an [`Expect`], JSON Schemas, JSON-pointer matchers and captures.
+
+use super::{Run, StepStop, lock};
+use crate::client::{Incoming, Outgoing, curl};
+use crate::fixture::{Expect, Matcher};
+use crate::matcher::{RuleError, check_rule, shorten, show};
+use crate::outcome::{Failure, FailureKind};
+use std::collections::BTreeMap;
+
+/// The requirement a schema's violations are charged to: one requirement per payload, so one
+/// missing field costs that requirement alone, whatever case met it.
+pub(super) fn schema_requirement(schema: &str) -> Option<&'static str> {
+    Some(match schema {
+        "call" => "D-SCHEMA-1",
+        "call-page" => "D-LIST-1",
+        "error" => "T-ERR-1",
+        "status-callback" => "S-PARAM-1",
+        "recording-callback" => "R-REC-2",
+        _ => return None,
+    })
+}
+
+/// The requirement that JSON bodies are JSON, served as `application/json`.
+const JSON_REQUIREMENT: &str = "T-JSON-1";
+/// The requirement on the fields of an error body.
+const ERROR_BODY_REQUIREMENT: &str = "T-ERR-1";
+
+/// Replaces every secret in `text` by `****`.
+pub(crate) fn mask(mut text: String, secrets: &[String]) -> String {
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        if text.contains(s.as_str()) {
+            text = text.replace(s.as_str(), "****");
+        }
+    }
+    text
+}
+
+/// A JSON value as text: strings without their quotes.
+pub(super) fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Where a schema violation is and what was found there. A missing required property is
+/// reported at the property's own pointer, as absent, rather than at its parent.
+pub(super) fn violation_target(v: &crate::schema::SchemaViolation, json: &serde_json::Value) -> (String, String) {
+    if let Some(name) =
+        v.message.strip_suffix(" is a required property").and_then(|q| serde_json::from_str::<String>(q).ok())
+    {
+        let escaped = name.replace('~', "~0").replace('/', "~1");
+        return (format!("{}/{escaped}", v.instance_pointer), "(absent)".to_owned());
+    }
+    let pointer = if v.instance_pointer.is_empty() { "(root)".to_owned() } else { v.instance_pointer.clone() };
+    (pointer, show(json.pointer(&v.instance_pointer)))
+}
+
+impl Run<'_> {
+    /// Records a failed check of the current step, charged to the step's requirement.
+    pub(super) fn fail(
+        &mut self,
+        kind: FailureKind,
+        pointer: Option<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+        message: impl Into<String>,
+        out: Option<&Outgoing>,
+    ) {
+        let requirement = self.requirement.clone();
+        self.fail_as(requirement, kind, (pointer, expected.into(), actual.into(), message.into()), out);
+    }
+
+    /// Records a failed check charged to `requirement`; `what` is (pointer, expected, actual, message).
+    pub(super) fn fail_as(
+        &mut self,
+        requirement: Option<String>,
+        kind: FailureKind,
+        what: (Option<String>, String, String, String),
+        out: Option<&Outgoing>,
+    ) {
+        let (pointer, expected, actual, message) = what;
+        let secrets = self.h.secrets(Some(&self.account));
+        let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        // A target may echo credentials back; nothing it sends reaches a message unmasked.
+        let masked = |text: String| mask(text, &secrets);
+        if kind == FailureKind::Transport {
+            self.transport_failed = true;
+        }
+        lock(&self.log).failures.push(Failure {
+            requirement,
+            kind,
+            step: self.step,
+            step_label: masked(self.label.clone()),
+            pointer: pointer.map(masked),
+            expected: masked(expected),
+            actual: masked(actual),
+            message: masked(message),
+            curl: out.map(|o| curl(o, &secret_refs)),
+            known: None,
+        });
+    }
+
+    /// Marks the captures of a step as missing, because of `why`.
+    pub(super) fn captures_missing(&mut self, captures: &BTreeMap<String, String>, why: &str) {
+        for var in captures.keys() {
+            let name = var.strip_suffix("[]").unwrap_or(var);
+            self.missing.entry(name.to_owned()).or_insert_with(|| why.to_owned());
+        }
+    }
+
+    /// Keeps values of a response body as variables; an absent value is a FAIL and leaves the
+    /// variable missing, so steps that need it are reported as not run.
+    pub(super) fn capture(
+        &mut self,
+        captures: &BTreeMap<String, String>,
+        json: Option<&serde_json::Value>,
+        out: &Outgoing,
+    ) {
+        for (var, pointer) in captures {
+            let name = var.strip_suffix("[]").unwrap_or(var);
+            let Some(found) = json.and_then(|j| j.pointer(pointer)) else {
+                self.fail(
+                    FailureKind::Capture,
+                    Some(pointer.clone()),
+                    "a value to capture",
+                    "(absent)",
+                    format!("cannot capture {var}"),
+                    Some(out),
+                );
+                let why = format!("step {} had no value at {pointer}", self.step + 1);
+                self.missing.entry(name.to_owned()).or_insert(why);
+                continue;
+            };
+            match var.strip_suffix("[]") {
+                Some(list) => self.vars.push(list, value_text(found)),
+                None => self.vars.set(var, value_text(found)),
+            }
+        }
+    }
+
+    /// Captures from a checked response: when the response had no body to read and its checks
+    /// failed (since `mark`), the captures are missing because of that failure; otherwise an
+    /// absent value is a capture failure of its own.
+    pub(super) fn capture_after(
+        &mut self,
+        captures: &BTreeMap<String, String>,
+        json: Option<&serde_json::Value>,
+        out: &Outgoing,
+        mark: usize,
+        status: u16,
+    ) {
+        if json.is_none() && self.failed_since(mark) {
+            let why = format!("step {} answered HTTP {} without the expected body", self.step + 1, status);
+            self.captures_missing(captures, &why);
+        } else {
+            self.capture(captures, json, out);
+        }
+    }
+
+    /// Checks a response against an expectation; returns the parsed JSON body when the status
+    /// is the expected one and the body is JSON. A wrong status makes the body checks noise (an
+    /// error body is not a Call), so they are left out.
+    pub(super) fn check_expect(
+        &mut self,
+        expect: &Expect,
+        resp: &Incoming,
+        out: &Outgoing,
+        index: Option<usize>,
+    ) -> Result<Option<serde_json::Value>, StepStop> {
+        self.checked(None);
+        let allowed: Vec<u16> = expect.status.into_iter().chain(expect.status_in.iter().flatten().copied()).collect();
+        if !allowed.is_empty() && !allowed.contains(&resp.status) {
+            let wanted = match allowed.as_slice() {
+                [one] => format!("HTTP {one}"),
+                many => format!("HTTP status in {many:?}"),
+            };
+            let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
+            let actual = format!("HTTP {} {body}", resp.status);
+            self.fail(FailureKind::Status, None, wanted, actual, "wrong status code", Some(out));
+            return Ok(None);
+        }
+        if expect.empty_body == Some(true) && !resp.body.is_empty() {
+            let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
+            self.fail(FailureKind::Status, None, "an empty body", body, "the body must be empty", Some(out));
+        }
+        let wants_json = expect.schema.is_some() || !expect.json.is_empty() || expect.error_code.is_some();
+        if !wants_json {
+            return Ok(resp.json().ok());
+        }
+        let Some(json) = self.check_json(resp, out) else { return Ok(None) };
+        if let Some(code) = expect.error_code {
+            self.check_error_body(code, resp.status, &json, out);
+        }
+        if let Some(schema) = &expect.schema {
+            self.check_schema(schema, &json, out, "");
+        }
+        self.check_matchers(&expect.json, &json, out, index)?;
+        Ok(Some(json))
+    }
+
+    /// The body as JSON, served as `application/json`; each failure is charged to T-JSON-1.
+    fn check_json(&mut self, resp: &Incoming, out: &Outgoing) -> Option<serde_json::Value> {
+        let req = Some(JSON_REQUIREMENT.to_owned());
+        self.checked(Some(JSON_REQUIREMENT));
+        let ct = resp.content_type.clone().unwrap_or_default();
+        if !ct.starts_with("application/json") {
+            let what = (
+                None,
+                "Content-Type: application/json".to_owned(),
+                format!("Content-Type: {ct:?}"),
+                "JSON bodies carry Content-Type application/json".to_owned(),
+            );
+            self.fail_as(req.clone(), FailureKind::Json, what, Some(out));
+        }
+        match resp.json() {
+            Ok(j) => Some(j),
+            Err(e) => {
+                let what = (None, "a JSON body".to_owned(), e.to_string(), "the body is not JSON".to_owned());
+                self.fail_as(req, FailureKind::Json, what, Some(out));
+                None
+            }
+        }
+    }
+
+    /// The Twilio error code (the step's requirement) and the error body's own fields (T-ERR-1).
+    fn check_error_body(&mut self, code: u32, status: u16, json: &serde_json::Value, out: &Outgoing) {
+        self.check_schema("error", json, out, "");
+        if json.get("code") != Some(&serde_json::Value::from(code)) {
+            let actual = show(json.get("code"));
+            self.fail(
+                FailureKind::ErrorCode,
+                Some("/code".into()),
+                code.to_string(),
+                actual,
+                "wrong Twilio error code",
+                Some(out),
+            );
+        }
+        let req = Some(ERROR_BODY_REQUIREMENT.to_owned());
+        self.checked(Some(ERROR_BODY_REQUIREMENT));
+        if json.get("status") != Some(&serde_json::Value::from(status)) {
+            let what = (
+                Some("/status".into()),
+                status.to_string(),
+                show(json.get("status")),
+                "the error body's status must equal the HTTP status".to_owned(),
+            );
+            self.fail_as(req.clone(), FailureKind::ErrorCode, what, Some(out));
+        }
+        let more = json.get("more_info").and_then(|m| m.as_str()).unwrap_or("");
+        if !more.contains(&code.to_string()) {
+            let what = (
+                Some("/more_info".into()),
+                format!("a URL naming {code}"),
+                show(json.get("more_info")),
+                "more_info must name the error code".to_owned(),
+            );
+            self.fail_as(req, FailureKind::ErrorCode, what, Some(out));
+        }
+    }
+
+    /// Validates against a schema; violations are charged to the schema's requirement.
+    pub(super) fn check_schema(&mut self, schema: &str, json: &serde_json::Value, out: &Outgoing, prefix: &str) {
+        let requirement = schema_requirement(schema).map(str::to_owned).or_else(|| self.requirement.clone());
+        self.checked(requirement.as_deref());
+        let expected = format!("valid against schemas/{schema}.schema.json");
+        match self.h.schemas.validate(schema, json) {
+            Ok(violations) => {
+                for v in violations.into_iter().take(10) {
+                    let (pointer, found) = violation_target(&v, json);
+                    let what = (Some(format!("{prefix}{pointer}")), expected.clone(), found, v.message);
+                    self.fail_as(requirement.clone(), FailureKind::Schema, what, Some(out));
+                }
+            }
+            Err(e) => {
+                let what = (None, expected, e.to_string(), "schema could not be applied".to_owned());
+                self.fail_as(requirement, FailureKind::Schema, what, Some(out));
+            }
+        }
+    }
+
+    /// Checks JSON-pointer matchers on a body.
+    pub(super) fn check_matchers(
+        &mut self,
+        matchers: &[Matcher],
+        json: &serde_json::Value,
+        out: &Outgoing,
+        index: Option<usize>,
+    ) -> Result<(), StepStop> {
+        for m in matchers {
+            match check_rule(&m.rule, json.pointer(&m.pointer), &self.vars, index) {
+                Ok(()) => {}
+                Err(RuleError::Mismatch(mm)) => {
+                    let pointer = Some(m.pointer.clone());
+                    self.fail(FailureKind::Matcher, pointer, mm.expected, mm.actual, "value does not match", Some(out));
+                }
+                Err(RuleError::Template(e)) => return Err(self.template_stop(e)),
+                Err(RuleError::BadRegex(e)) => {
+                    return Err(StepStop::Fault(super::HarnessFault::Fixture(format!(
+                        "bad regex at {}: {e}",
+                        m.pointer
+                    ))));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps a response for the snapshot; of a repeated step only the first repetition.
+    pub(super) fn record_response(&mut self, index: Option<usize>, kind: &str, resp: &Incoming) {
+        if index.is_some_and(|i| i > 0) {
+            return;
+        }
+        let body = match resp.json() {
+            Ok(j) => j,
+            Err(_) if resp.body.is_empty() => serde_json::Value::Null,
+            Err(_) => serde_json::Value::String(shorten(&String::from_utf8_lossy(&resp.body), 2000)),
+        };
+        let label = self.label.clone();
+        self.artifacts
+            .push(serde_json::json!({"step": self.step + 1, kind: label, "status": resp.status, "body": body}));
+    }
+}

@@ -1,0 +1,367 @@
+//! Running one case against the target: account setup, steps, checks, verdict.
+//!
+//! Invariants: a target's misbehaviour is a FAIL with its own requirement, kind, expected and
+//! actual values; a harness or setup fault (fixture template error, subaccount creation refused,
+//! sink gone) is an ERROR. A failed check does not end the case: later steps run unless they
+//! need a value the failure left uncaptured (they are then "not run", with the reason), or the
+//! target stopped answering. Every wait has a deadline scaled by the profile's multiplier, and the
+//! whole case runs under its own deadline, so no target can hang a run.
+//!
+//! One module per step kind ([`crate::fixture::Action`]): `request`, `poll`, `callbacks`,
+//! `sequence`, `paginate`, `saturate`. Shared checks on a response live in `checks`, account
+//! setup in `setup`, the golden-snapshot comparison in `golden`, the verdict in `verdict`.
+//! A new step kind gets its own module and one arm in [`Run::run_step`].
+
+mod callbacks;
+mod checks;
+mod golden;
+mod paginate;
+mod poll;
+mod request;
+mod saturate;
+mod sequence;
+mod setup;
+mod verdict;
+
+pub use golden::{SnapshotMode, SnapshotSettings};
+
+use crate::client::Client;
+use crate::fixture::{AccountChoice, Action, Case, Step};
+use crate::outcome::{CaseResult, Failure, FailureKind, NotRun, Status};
+use crate::profile::{Account, Profile};
+use crate::schema::SchemaSet;
+use crate::sink::Sink;
+use crate::snapshot::Artifacts;
+use crate::template::{TemplateError, Vars};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Everything cases share during a run.
+pub struct Harness {
+    /// The target profile.
+    pub profile: Profile,
+    /// Loaded JSON Schemas.
+    pub schemas: Arc<SchemaSet>,
+    /// The callback sink.
+    pub sink: Sink,
+    /// HTTP client to the target.
+    pub client: Client,
+    /// The target's base URL, without a trailing slash.
+    pub base_url: String,
+    /// The main account.
+    pub main: Account,
+    /// The trial account, if the profile has one.
+    pub trial: Option<Account>,
+    /// Today's date, `YYYY-MM-DD`, for known-failure expiry.
+    pub today: String,
+    /// Snapshot settings; off unless set with [`Harness::with_snapshots`].
+    pub snapshots: Option<SnapshotSettings>,
+    /// One turn at a time per shared account (main, trial) for cases that create calls.
+    shared_main: tokio::sync::Mutex<()>,
+    shared_trial: tokio::sync::Mutex<()>,
+}
+
+/// The accounts a run acts as.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    /// The main account.
+    pub main: Account,
+    /// The trial account, if the profile has one.
+    pub trial: Option<Account>,
+}
+
+/// The harness cannot run the case: an ERROR, never a verdict on the target.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessFault {
+    /// A template of the case names a value that does not exist and that no failed step explains.
+    #[error("fixture template: {0}")]
+    Template(#[from] TemplateError),
+    /// Account setup (subaccount, number) was refused or unreadable.
+    #[error("setup ({what}) failed: {detail}")]
+    Setup {
+        /// The setup operation.
+        what: &'static str,
+        /// What the target answered.
+        detail: String,
+    },
+    /// The case needs something the profile does not describe (checked at load time; kept as a guard).
+    #[error("the case needs {0}, which the profile does not have")]
+    Profile(&'static str),
+    /// A step of the case is inconsistent (a bad regex, an unreadable number in a template).
+    #[error("fixture: {0}")]
+    Fixture(String),
+    /// The harness's own I/O failed (a held connection for the concurrency check).
+    #[error("harness I/O: {0}")]
+    Io(String),
+}
+
+/// How a step ended when it did not run to its end.
+#[derive(Debug)]
+enum StepStop {
+    /// A value the step needs was not captured because an earlier check failed.
+    Blocked(String),
+    /// The harness cannot run the case.
+    Fault(HarnessFault),
+}
+
+impl From<HarnessFault> for StepStop {
+    fn from(f: HarnessFault) -> StepStop {
+        StepStop::Fault(f)
+    }
+}
+
+impl From<TemplateError> for StepStop {
+    fn from(e: TemplateError) -> StepStop {
+        StepStop::Fault(HarnessFault::Template(e))
+    }
+}
+
+/// What a case has found so far; shared with [`Harness::run_case`] so that a case deadline keeps
+/// every failure recorded before it.
+#[derive(Debug, Default)]
+struct CaseLog {
+    failures: Vec<Failure>,
+    not_run: Vec<NotRun>,
+    /// Requirements whose checks ran.
+    checked: BTreeSet<String>,
+    /// The step running now and its label, so a deadline names it.
+    step: usize,
+    label: String,
+    requirement: Option<String>,
+}
+
+type SharedLog = Arc<Mutex<CaseLog>>;
+
+fn lock(log: &SharedLog) -> MutexGuard<'_, CaseLog> {
+    // A poisoned lock only means a panic elsewhere; the log itself stays usable.
+    log.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The state of one running case.
+struct Run<'h> {
+    h: &'h Harness,
+    case: &'h Case,
+    vars: Vars,
+    account: Account,
+    log: SharedLog,
+    step: usize,
+    label: String,
+    requirement: Option<String>,
+    artifacts: Artifacts,
+    /// Variables a failed check left uncaptured, and why.
+    missing: BTreeMap<String, String>,
+    /// The target stopped answering: the rest of the case cannot say anything.
+    transport_failed: bool,
+}
+
+fn scaled(h: &Harness, ms: u64) -> Duration {
+    Duration::from_millis((ms as f64 * h.profile.timeout_multiplier).round() as u64)
+}
+
+impl Harness {
+    /// Builds the harness state shared by every case.
+    pub fn new(
+        profile: Profile,
+        schemas: Arc<SchemaSet>,
+        sink: Sink,
+        client: Client,
+        base_url: String,
+        accounts: Accounts,
+        today: String,
+    ) -> Harness {
+        let Accounts { main, trial } = accounts;
+        Harness {
+            profile,
+            schemas,
+            sink,
+            client,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            main,
+            trial,
+            today,
+            snapshots: None,
+            shared_main: tokio::sync::Mutex::new(()),
+            shared_trial: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Compares every passing case with its golden snapshot.
+    pub fn with_snapshots(mut self, settings: SnapshotSettings) -> Harness {
+        self.snapshots = Some(settings);
+        self
+    }
+
+    /// Whether a case runs on a fresh subaccount of its own.
+    fn isolated(&self, case: &Case) -> bool {
+        case.data.account == AccountChoice::Fresh && self.profile.capabilities.subaccounts
+    }
+
+    /// Runs one case to its result; never panics on target behaviour and never exceeds the case deadline.
+    pub async fn run_case(&self, case: &Case) -> CaseResult {
+        let d = &case.data;
+        let mut result = CaseResult::new(&case.name, &case.file, &d.title, &d.requirements, &d.tags);
+        let deadline = scaled(self, d.deadline_ms.or(self.profile.case_deadline_ms).unwrap_or(30_000));
+        let isolated = self.isolated(case);
+        let queued = Instant::now();
+        // Shared-account cases that create calls run one at a time so the account's CPS stays theirs.
+        let _turn = match (isolated, d.account, case.creates_calls) {
+            (false, AccountChoice::Trial, true) => Some(self.shared_trial.lock().await),
+            (false, _, true) => Some(self.shared_main.lock().await),
+            _ => None,
+        };
+        result.queue_wait = queued.elapsed();
+        let started = Instant::now();
+        let log: SharedLog = Arc::new(Mutex::new(CaseLog { label: "account setup".into(), ..CaseLog::default() }));
+        let outcome = tokio::time::timeout(deadline, self.run_steps(case, isolated, log.clone())).await;
+        self.sink.close(&case.name);
+        let mut log = std::mem::take(&mut *lock(&log));
+        match outcome {
+            Err(_) => {
+                log.failures.push(Failure {
+                    requirement: log.requirement.clone(),
+                    kind: FailureKind::Deadline,
+                    step: log.step,
+                    step_label: format!("{}, when the case deadline passed", log.label),
+                    pointer: None,
+                    expected: format!("the case to finish within {} ms", deadline.as_millis()),
+                    actual: "still running: the target did not answer or call back in time".into(),
+                    message: "case deadline exceeded".into(),
+                    curl: None,
+                    known: None,
+                });
+                let why = format!("the case deadline passed during step {}", log.step + 1);
+                verdict::not_run_from(case, log.step + 1, &why, &mut log.not_run);
+            }
+            Ok(Err(fault)) => {
+                result.status = Status::Error;
+                result.error = Some(checks::mask(fault.to_string(), &self.secrets(None)));
+            }
+            Ok(Ok(())) => {}
+        }
+        verdict::conclude(self, case, log, &mut result);
+        result.duration = started.elapsed();
+        result
+    }
+
+    /// Every secret a message might contain: the auth tokens of the run's accounts.
+    fn secrets(&self, account: Option<&Account>) -> Vec<String> {
+        let mut s: Vec<String> = account.map(|a| a.token.clone()).into_iter().collect();
+        s.push(self.main.token.clone());
+        if let Some(t) = &self.trial {
+            s.push(t.token.clone());
+        }
+        s
+    }
+
+    async fn run_steps(&self, case: &Case, isolated: bool, log: SharedLog) -> Result<(), HarnessFault> {
+        let (account, from) = self.setup_account(case, isolated).await?;
+        let mut vars = self.base_vars(&account, &from);
+        let sink_url = self.sink.open(&case.name, BTreeMap::new());
+        vars.set("Sink", sink_url);
+        self.sink.set_routes(&case.name, self.routes(case, &vars));
+        let mut run = Run {
+            h: self,
+            case,
+            vars,
+            account,
+            log,
+            step: 0,
+            label: String::new(),
+            requirement: None,
+            artifacts: Artifacts::default(),
+            missing: BTreeMap::new(),
+            transport_failed: false,
+        };
+        for (i, step) in case.data.steps.iter().enumerate() {
+            if run.transport_failed {
+                let why = "the target stopped answering in an earlier step".to_owned();
+                verdict::not_run_from(case, i, &why, &mut lock(&run.log).not_run);
+                break;
+            }
+            run.begin_step(i, step);
+            let times = step.repeat.unwrap_or(1) as usize;
+            for rep in 0..times {
+                let index = step.repeat.map(|_| rep);
+                match run.run_step(step, index).await {
+                    Ok(()) => {}
+                    Err(StepStop::Blocked(why)) => {
+                        run.block_step(i, step, why);
+                        break;
+                    }
+                    Err(StepStop::Fault(fault)) => return Err(fault),
+                }
+                if run.transport_failed {
+                    break;
+                }
+            }
+            // Routes may use values captured by this step.
+            self.sink.set_routes(&case.name, self.routes(case, &run.vars));
+        }
+        if let Some(settings) = &self.snapshots {
+            run.compare_snapshot(settings, isolated);
+        }
+        Ok(())
+    }
+}
+
+impl Run<'_> {
+    fn begin_step(&mut self, i: usize, step: &Step) {
+        self.step = i;
+        self.requirement = step.requirement.clone().or_else(|| self.case.data.requirements.first().cloned());
+        let mut log = lock(&self.log);
+        log.step = i;
+        log.label = step.name.clone().unwrap_or_else(|| format!("step {}", i + 1));
+        log.requirement = self.requirement.clone();
+    }
+
+    /// Records that step `i` could not run, and marks what it would have captured as missing.
+    fn block_step(&mut self, i: usize, step: &Step, why: String) {
+        for var in verdict::captures_of(step) {
+            self.missing.entry(var).or_insert_with(|| format!("step {} did not run", i + 1));
+        }
+        lock(&self.log).not_run.push(NotRun { step: i, requirement: self.requirement.clone(), why });
+    }
+
+    /// Marks a requirement as checked: at least one of its checks ran in this case.
+    fn checked(&self, requirement: Option<&str>) {
+        if let Some(r) = requirement.or(self.requirement.as_deref()) {
+            lock(&self.log).checked.insert(r.to_owned());
+        }
+    }
+
+    /// Whether any check of the current step has failed so far.
+    fn failed_since(&self, mark: usize) -> bool {
+        lock(&self.log).failures.len() > mark
+    }
+
+    /// How many failures are recorded; with [`Run::failed_since`], tells whether a step failed.
+    fn mark(&self) -> usize {
+        lock(&self.log).failures.len()
+    }
+
+    /// Renders a template; a variable that a failed check left uncaptured blocks the step.
+    fn render(&self, template: &str, index: Option<usize>) -> Result<String, StepStop> {
+        self.vars.render(template, index).map_err(|e| self.template_stop(e))
+    }
+
+    /// Turns a template error into a blocked step when an earlier failure explains it.
+    fn template_stop(&self, e: TemplateError) -> StepStop {
+        match e.variable().and_then(|v| self.missing.get(v).map(|why| (v, why))) {
+            Some((var, why)) => StepStop::Blocked(format!("needs {{{var}}}, which was not captured: {why}")),
+            None => StepStop::Fault(HarnessFault::Template(e)),
+        }
+    }
+
+    async fn run_step(&mut self, step: &Step, index: Option<usize>) -> Result<(), StepStop> {
+        let name = step.name.clone();
+        match &step.action {
+            Action::Request(r) => self.request_step(r, index, name).await,
+            Action::Poll(p) => self.poll_step(p, index, name).await,
+            Action::Callbacks(c) => self.callbacks_step(c, index, name).await,
+            Action::Sequence(s) => self.sequence_step(s, name),
+            Action::Paginate(p) => self.paginate_step(p, index, name).await,
+            Action::Saturate(s) => self.saturate_step(s, index, name).await,
+        }
+    }
+}

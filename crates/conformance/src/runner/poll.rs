@@ -1,0 +1,104 @@
+//! The `poll` step: repeat a request until its `until` matchers hold, within a deadline, then
+//! check the final response and keep its captures.
+
+use super::{HarnessFault, Run, StepStop, scaled};
+use crate::client::{ClientError, Incoming};
+use crate::fixture::{Matcher, PollStep};
+use crate::matcher::{RuleError, check_rule, describe_rule, show};
+use crate::outcome::FailureKind;
+use std::time::{Duration, Instant};
+
+/// The last answer a poll saw.
+type LastAnswer = Option<(Incoming, Option<serde_json::Value>)>;
+
+impl Run<'_> {
+    pub(super) async fn poll_step(
+        &mut self,
+        p: &PollStep,
+        index: Option<usize>,
+        name: Option<String>,
+    ) -> Result<(), StepStop> {
+        let out = self.build(&p.request, index)?;
+        self.label = match name {
+            Some(n) => n,
+            None => format!("poll {}", self.label_for(&out, None)),
+        };
+        let within = scaled(self.h, p.within_ms);
+        let deadline = Instant::now() + within;
+        let interval = Duration::from_millis(p.interval_ms.unwrap_or(100));
+        let mut last: LastAnswer = None;
+        let mut last_error: Option<ClientError> = None;
+        loop {
+            match self.h.client.send(&out).await {
+                Ok(resp) => {
+                    let json = resp.json().ok();
+                    let holds = match &json {
+                        Some(j) => self.holds(&p.until, j, index)?,
+                        None => false,
+                    };
+                    last = Some((resp, json));
+                    if holds {
+                        break;
+                    }
+                }
+                Err(e) => last_error = Some(e),
+            }
+            if Instant::now() + interval > deadline {
+                self.checked(None);
+                let (kind, actual) = describe_last(&p.until, &last, last_error.as_ref());
+                let expected =
+                    p.until.iter().map(|m| format!("{} {}", m.pointer, describe_rule(&m.rule))).collect::<Vec<_>>();
+                let message = format!("condition not reached within {} ms", within.as_millis());
+                self.fail(kind, None, expected.join(", "), actual, message, Some(&out));
+                self.captures_missing(&p.capture, &format!("step {} never reached its condition", self.step + 1));
+                return Ok(());
+            }
+            tokio::time::sleep(interval).await;
+        }
+        if let Some((resp, json)) = &last {
+            self.record_response(index, "poll", resp);
+            let mark = self.mark();
+            let json = match &p.expect {
+                Some(expect) => self.check_expect(expect, resp, &out, index)?,
+                None => {
+                    self.checked(None);
+                    json.clone()
+                }
+            };
+            self.capture_after(&p.capture, json.as_ref(), &out, mark, resp.status);
+        }
+        Ok(())
+    }
+
+    /// Whether every matcher holds on a body.
+    fn holds(&self, until: &[Matcher], json: &serde_json::Value, index: Option<usize>) -> Result<bool, StepStop> {
+        for m in until {
+            match check_rule(&m.rule, json.pointer(&m.pointer), &self.vars, index) {
+                Ok(()) => {}
+                Err(RuleError::Mismatch(_)) => return Ok(false),
+                Err(RuleError::Template(e)) => return Err(self.template_stop(e)),
+                Err(RuleError::BadRegex(e)) => return Err(StepStop::Fault(HarnessFault::Fixture(e))),
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// What the poll last saw, and the kind of failure it makes: a target that never answered is a
+/// transport failure, one that answered but never reached the condition a poll failure.
+fn describe_last(until: &[Matcher], last: &LastAnswer, error: Option<&ClientError>) -> (FailureKind, String) {
+    match last {
+        Some((_, Some(j))) => (
+            FailureKind::Poll,
+            until
+                .iter()
+                .map(|m| format!("{} = {}", m.pointer, show(j.pointer(&m.pointer))))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Some((resp, None)) => (FailureKind::Poll, format!("HTTP {} with a non-JSON body", resp.status)),
+        None => {
+            (FailureKind::Transport, format!("no response: {}", error.map(ToString::to_string).unwrap_or_default()))
+        }
+    }
+}
