@@ -3,12 +3,13 @@
 //!
 //! One entry per case, requirement and kind of failure. An entry of the old baseline that still
 //! covers a failure keeps its reason, category, link and expiry; entries that cover nothing are
-//! dropped; new ones are `category = "bug"` with the first failure's message as the reason.
+//! dropped; entries for cases the run did not run (filtered out, skipped) are kept as they are;
+//! new ones are `category = "bug"` with the first failure's message as the reason.
 //! Transport failures are never written: a target that stops answering is not a known bug. The
 //! profile's own `[[known_failures]]` are left alone (they still apply), so its text and comments
 //! are never rewritten.
 
-use crate::outcome::{Failure, FailureKind, RunRecord};
+use crate::outcome::{Failure, FailureKind, RunRecord, Status};
 use crate::profile::{FailureCategory, KnownFailure};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -48,7 +49,10 @@ pub fn entries(
             by_key.entry(key).or_insert_with(|| entry_for(&case.name, f, old));
         }
     }
-    let written: Vec<KnownFailure> = by_key.into_values().collect();
+    let mut written: Vec<KnownFailure> = by_key.into_values().collect();
+    // Entries for cases this run did not run (filtered out, skipped) stay as they are.
+    let ran = |entry: &KnownFailure| record.cases.iter().any(|c| entry.matches(&c.name) && c.status != Status::Skip);
+    written.extend(old.iter().filter(|o| !ran(o)).cloned());
     summary.written = written.len();
     summary.kept = written.iter().filter(|w| old.iter().any(|o| same_entry(o, w))).count();
     summary.dropped = old.iter().filter(|o| !written.iter().any(|w| same_entry(o, w))).count();
@@ -74,6 +78,11 @@ fn entry_for(case: &str, f: &Failure, old: &[KnownFailure]) -> KnownFailure {
     if let Some(p) = &f.pointer {
         reason.push_str(&format!(" at {p}"));
     }
+    reason.push_str(&format!(
+        ": expected {}, got {}",
+        crate::matcher::shorten(&f.expected, 120),
+        crate::matcher::shorten(&f.actual, 120)
+    ));
     KnownFailure {
         case: case.to_owned(),
         requirement: f.requirement.clone(),

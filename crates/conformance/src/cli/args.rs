@@ -67,8 +67,9 @@ pub struct RunArgs {
     pub require_coverage: bool,
     /// After the run, write the target's known failures to FILE (default: the profile's
     /// `baseline` file), keeping the reason, link and expiry of entries that still match.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-    pub write_baseline: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    #[allow(clippy::option_option, reason = "absent, given without FILE, or with FILE: clap's optional value")]
+    pub write_baseline: Option<Option<PathBuf>>,
     /// Testing aid: start the embedded emulator with this fault, which breaks one Twilio
     /// behaviour on purpose, to check that the suite catches it. Repeatable; not with --target.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]

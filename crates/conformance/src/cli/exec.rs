@@ -39,6 +39,21 @@ fn list(selected: &[(&Case, Option<String>)], printer: &mut Printer) -> ExitCode
     ExitCode::SUCCESS
 }
 
+/// Why a selection runs no case at all, checked before anything touches the target.
+fn nothing_to_run(options: &Options, selected: &[(&Case, Option<String>)]) -> Option<String> {
+    if selected.is_empty() {
+        let filters: Vec<String> = options.filters.iter().map(|f| format!("{f:?}")).collect();
+        return Some(format!("no case matches the filters {}", filters.join(", ")));
+    }
+    if selected.iter().all(|(_, skip)| skip.is_some()) {
+        let mut reasons: Vec<&str> = selected.iter().filter_map(|(_, s)| s.as_deref()).collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        return Some(format!("every selected case is skipped by the profile ({})", reasons.join("; ")));
+    }
+    None
+}
+
 /// The `callspec` binary's run.
 #[allow(clippy::print_stdout, reason = "--list-faults prints to stdout through the quiet writer")]
 pub(super) fn run(args: RunArgs) -> ExitCode {
@@ -62,6 +77,9 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
     let selected = select(&options, &loaded);
     if args.list {
         return list(&selected, &mut printer);
+    }
+    if let Some(why) = nothing_to_run(&options, &selected) {
+        return config_error(format!("callspec: {why}; a gate that tests nothing must not pass"));
     }
     let rt = match runtime() {
         Ok(rt) => rt,

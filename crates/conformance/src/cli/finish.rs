@@ -69,7 +69,7 @@ pub fn finish(
         }
     }
     if let Some(file) = &options.write_baseline {
-        match write_baseline(options, loaded, &record, file) {
+        match write_baseline(loaded, &record, file.as_deref()) {
             Ok(line) => out.line(line),
             Err(e) => problems.push(e),
         }
@@ -114,17 +114,13 @@ fn exit_code(options: &Options, record: &RunRecord, problems: Vec<String>) -> Ex
 }
 
 /// Writes the baseline file; returns the line to print.
-fn write_baseline(options: &Options, loaded: &Loaded, record: &RunRecord, file: &Path) -> Result<String, String> {
-    let path = if file.as_os_str().is_empty() {
-        loaded.profile.baseline_path(&loaded.profile_path).ok_or_else(|| {
+fn write_baseline(loaded: &Loaded, record: &RunRecord, file: Option<&Path>) -> Result<String, String> {
+    let path = match file {
+        Some(file) => file.to_path_buf(),
+        None => loaded.profile.baseline_path(&loaded.profile_path).ok_or_else(|| {
             "--write-baseline without FILE needs `baseline = \"NAME.baseline.toml\"` in the profile".to_owned()
-        })?
-    } else {
-        file.to_path_buf()
+        })?,
     };
-    if !options.filters.is_empty() || !options.skip.is_empty() {
-        return Err("--write-baseline needs a run of the whole suite (no filters, no --skip)".into());
-    }
     let (own, old): (Vec<_>, Vec<_>) = loaded.profile.known_failures.iter().cloned().partition(|k| !k.from_baseline);
     let (entries, summary) = crate::baseline::entries(record, &old, &own);
     let text =

@@ -49,8 +49,8 @@ pub struct Options {
     pub update_snapshots: bool,
     /// Exit 2 when a requirement has no case.
     pub require_coverage: bool,
-    /// Write the baseline after the run: `Some("")` means the profile's `baseline` file.
-    pub write_baseline: Option<PathBuf>,
+    /// Write the baseline after the run: `Some(None)` means the profile's `baseline` file.
+    pub write_baseline: Option<Option<PathBuf>>,
     /// Several name filters: a case runs when its name contains any of them, or equals one
     /// with `exact`. Empty: every case.
     pub filters: Vec<String>,
@@ -98,7 +98,7 @@ pub fn default_root() -> PathBuf {
 #[allow(clippy::print_stderr, reason = "the command line reports configuration errors on stderr")]
 fn config_error(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("{e}");
-    eprintln!("callspec: configuration error; nothing was run");
+    eprintln!("callspec: nothing was run (exit 2)");
     ExitCode::from(2)
 }
 
