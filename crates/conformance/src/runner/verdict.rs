@@ -44,13 +44,14 @@ fn blurred(pointer: &str) -> String {
     out
 }
 
-/// Folds failures that say the same thing about the same place (a field missing from every
-/// call of a page, or from every callback) into one, with a count.
+/// Folds failures of one step that say the same thing about the same place (a field missing from
+/// every call of a page, or from every callback) into one, with a count.
 fn fold(failures: Vec<Failure>) -> Vec<Failure> {
     let mut order: Vec<(String, Failure, usize)> = Vec::new();
     for f in failures {
         let key = format!(
-            "{:?}|{}|{}|{}|{}",
+            "{}|{:?}|{}|{}|{}|{}",
+            f.step,
             f.requirement,
             f.kind,
             blurred(f.pointer.as_deref().unwrap_or("")),
