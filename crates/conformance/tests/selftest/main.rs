@@ -1,7 +1,9 @@
-//! Self-tests of the conformance crate, one binary: the JSON Schemas, the reports, golden
-//! snapshots, and the runner against deliberately wrong targets (each check kind must FAIL
-//! with a useful message; hostile targets end in FAIL or ERROR, never a panic or a hang).
+//! Self-tests of the conformance crate, one binary: the repository's citations, the JSON Schemas,
+//! the reports, golden snapshots, and the runner against deliberately wrong targets (each check
+//! kind must FAIL with a useful message; hostile targets end in FAIL or ERROR, never a panic or a
+//! hang).
 
+mod citations;
 mod golden;
 mod reports;
 mod schemas;
