@@ -226,6 +226,9 @@ pub enum Rule {
     OneOf(Vec<serde_json::Value>),
     /// A string that starts with this text (templated).
     StartsWith(String),
+    /// A string in one of callspec's registered formats ([`crate::schema::CUSTOM_FORMATS`]):
+    /// `rfc2822` (Twilio's dates) or a SID kind such as `call-sid`; the same checks as the schemas'.
+    Format(String),
 }
 
 /// A poll step: repeat the request until the matchers hold.
