@@ -8,6 +8,8 @@ use crate::error::{LoadError, LoadErrorKind, LoadErrors};
 use crate::requirements::Catalog;
 use crate::schema::SchemaSet;
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -140,10 +142,10 @@ pub struct RequestSpec {
     #[serde(default)]
     pub auth: Auth,
     /// Form parameters in wire order, as `[name, value]` pairs; repeated names are list values.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "pairs")]
     pub form: Vec<(String, String)>,
     /// Query parameters, as `[name, value]` pairs.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "pairs")]
     pub query: Vec<(String, String)>,
     /// A raw body instead of a form (for garbage-in cases), with its content type.
     #[serde(default)]
@@ -152,6 +154,72 @@ pub struct RequestSpec {
 
 fn default_method() -> String {
     "GET".to_owned()
+}
+
+/// The keys of a request whose value is a list of parameters.
+pub const PAIR_KEYS: [&str; 2] = ["form", "query"];
+
+/// How a case writes parameters: the one layout, and why it is the only one.
+pub const PAIRS_LAYOUT: &str = "an array of [name, value] pairs of strings in wire order, e.g. \
+     [[\"To\", \"+14155551212\"], [\"StatusCallbackEvent\", \"initiated\"], [\"StatusCallbackEvent\", \"answered\"]] \
+     (only pairs keep a repeated name and the order)";
+
+/// Reads `form` and `query`: only [`PAIRS_LAYOUT`]; an object or a query string is refused by name.
+fn pairs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, String)>, D::Error> {
+    struct PairsVisitor;
+    impl<'de> Visitor<'de> for PairsVisitor {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(PAIRS_LAYOUT)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(pair) = seq.next_element::<(String, String)>()? {
+                out.push(pair);
+            }
+            Ok(out)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _map: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::custom(format!("parameters must be {PAIRS_LAYOUT}, not an object")))
+        }
+        fn visit_str<E: de::Error>(self, _text: &str) -> Result<Self::Value, E> {
+            Err(E::custom(format!("parameters must be {PAIRS_LAYOUT}, not a query string")))
+        }
+    }
+    deserializer.deserialize_any(PairsVisitor)
+}
+
+/// What is wrong with a `form` or `query` value, if it is not in [`PAIRS_LAYOUT`].
+fn pairs_layout_problem(value: &Value) -> Option<String> {
+    let found = match value {
+        Value::Array(items) => {
+            let (index, item) = items.iter().enumerate().find(
+                |(_, item)| !matches!(item, Value::Array(pair) if pair.len() == 2 && pair.iter().all(Value::is_string)),
+            )?;
+            format!("item {index} is {item}")
+        }
+        Value::Object(_) => "an object".to_owned(),
+        Value::String(_) => "a query string".to_owned(),
+        other => format!("{other}"),
+    };
+    Some(format!("parameters must be {PAIRS_LAYOUT}; found {found}"))
+}
+
+/// Every `form` and `query` of a case's steps not written as [`PAIRS_LAYOUT`], with its JSON pointer.
+pub fn pairs_layout_problems(case: &Value) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let steps = case.get("steps").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    for (i, step) in steps.iter().enumerate() {
+        let Some(step) = step.as_object() else { continue };
+        for (action, body) in step {
+            for key in PAIR_KEYS {
+                if let Some(problem) = body.get(key).and_then(pairs_layout_problem) {
+                    problems.push((format!("/steps/{i}/{action}/{key}"), problem));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// A raw request body.
@@ -215,7 +283,7 @@ pub struct Matcher {
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Equal to this JSON value (strings are templated).
-    Equals(serde_json::Value),
+    Equals(Value),
     /// A string matching this regular expression.
     Regex(String),
     /// Of this JSON type: string, number, integer, boolean, null, object, array.
@@ -223,9 +291,12 @@ pub enum Rule {
     /// Present (`true`) or absent (`false`).
     Present(bool),
     /// Equal to one of these values.
-    OneOf(Vec<serde_json::Value>),
+    OneOf(Vec<Value>),
     /// A string that starts with this text (templated).
     StartsWith(String),
+    /// A string in one of callspec's registered formats ([`crate::schema::CUSTOM_FORMATS`]):
+    /// `rfc2822` (Twilio's dates) or a SID kind such as `call-sid`; the same checks as the schemas'.
+    Format(String),
 }
 
 /// A poll step: repeat the request until the matchers hold.
@@ -445,7 +516,7 @@ fn load_case(
     catalog: &Catalog,
 ) -> Result<Case, LoadErrors> {
     let text = std::fs::read_to_string(file).map_err(|e| LoadError::new(shown, LoadErrorKind::Io, e.to_string()))?;
-    let value: serde_json::Value =
+    let value: Value =
         serde_json::from_str(&text).map_err(|e| LoadError::new(shown, LoadErrorKind::Json, e.to_string()))?;
     let Some((name, area)) = case_name(cases_dir, file) else {
         return Err(LoadError::new(
@@ -458,25 +529,36 @@ fn load_case(
     parse_case(&name, &area, shown, value, schemas, catalog)
 }
 
+/// Checks a case against the fixture schema. Parameters in another layout than [`PAIRS_LAYOUT`] are
+/// reported as such, in place of the schema's messages about the same values.
+fn check_schema(shown: &Path, value: &Value, schemas: &SchemaSet) -> Result<(), LoadErrors> {
+    let violations =
+        schemas.validate("fixture", value).map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
+    let layout = pairs_layout_problems(value);
+    let mut errors: Vec<LoadError> = layout
+        .iter()
+        .map(|(pointer, problem)| LoadError::new(shown, LoadErrorKind::Invalid, problem.clone()).at(pointer.clone()))
+        .collect();
+    let about_layout = |pointer: &str| layout.iter().any(|(at, _)| pointer.starts_with(at.as_str()));
+    errors.extend(
+        violations
+            .into_iter()
+            .filter(|v| !about_layout(&v.instance_pointer))
+            .map(|v| LoadError::new(shown, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone())),
+    );
+    if errors.is_empty() { Ok(()) } else { Err(LoadErrors(errors)) }
+}
+
 /// Checks a case given as JSON against the fixture schema and the catalog; `shown` names it in errors.
 pub fn parse_case(
     name: &str,
     area: &str,
     shown: &Path,
-    value: serde_json::Value,
+    value: Value,
     schemas: &SchemaSet,
     catalog: &Catalog,
 ) -> Result<Case, LoadErrors> {
-    let violations =
-        schemas.validate("fixture", &value).map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
-    if !violations.is_empty() {
-        return Err(LoadErrors(
-            violations
-                .into_iter()
-                .map(|v| LoadError::new(shown, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone()))
-                .collect(),
-        ));
-    }
+    check_schema(shown, &value, schemas)?;
     let data: CaseFile = serde_json::from_value(value.clone())
         .map_err(|e| LoadError::new(shown, LoadErrorKind::Schema, e.to_string()))?;
     let mut errors: Vec<LoadError> = crate::needs::problems(&value, &data)

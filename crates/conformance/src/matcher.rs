@@ -2,6 +2,7 @@
 //! rules on callback requests. Each check returns what was expected and what was found.
 
 use crate::fixture::{ParamRule, Rule};
+use crate::schema::check_custom_format;
 use crate::template::{TemplateError, Vars};
 use serde_json::Value;
 
@@ -67,6 +68,7 @@ pub fn describe_rule(rule: &Rule) -> String {
         Rule::Present(false) => "is absent".into(),
         Rule::OneOf(v) => format!("is one of {}", Value::Array(v.clone())),
         Rule::StartsWith(p) => format!("starts with {p:?}"),
+        Rule::Format(name) => format!("is in format {name}"),
     }
 }
 
@@ -111,6 +113,10 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
                 _ => mismatch(format!("a string starting with {prefix:?}")),
             }
         }
+        Rule::Format(name) => match found {
+            Some(Value::String(s)) if check_custom_format(name, s) == Some(true) => Ok(()),
+            _ => mismatch(format!("a string in format {name}")),
+        },
     }
 }
 
@@ -143,5 +149,29 @@ mod tests {
         assert!(check_rule(&Rule::Regex("^CA[0-9a-f]{32}$".into()), Some(&json!("CAXX")), &vars, None).is_err());
         assert!(check_param(&ParamRule::Text("0".into()), Some("0"), &vars, None).is_ok());
         assert!(check_param(&ParamRule::Text("0".into()), None, &vars, None).is_err());
+    }
+
+    #[test]
+    fn format_rules_use_the_schemas_checks() {
+        let vars = Vars::default();
+        let rfc2822 = Rule::Format("rfc2822".into());
+        let holds = |rule: &Rule, v: Value| check_rule(rule, Some(&v), &vars, None).is_ok();
+        assert!(holds(&rfc2822, json!("Tue, 31 Aug 2010 20:36:28 +0000")));
+        // The pasted regexes accepted these; the model's parser does not.
+        assert!(!holds(&rfc2822, json!("Mon, 31 Aug 2010 20:36:28 +0000")), "wrong weekday");
+        assert!(!holds(&rfc2822, json!("Tue, 31 Feb 2010 20:36:28 +0000")), "no such day");
+        assert!(!holds(&rfc2822, json!("2010-08-31T20:36:28Z")));
+        assert!(!holds(&rfc2822, json!(1283286988)));
+        let call_sid = Rule::Format("call-sid".into());
+        assert!(holds(&call_sid, json!("CAfedcba9876543210FEDCBA9876543210")));
+        assert!(!holds(&call_sid, json!("AC0123456789abcdef0123456789abcdef")), "an account SID");
+        assert!(!holds(&call_sid, json!("CAXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX")));
+        let m = check_rule(&rfc2822, None, &vars, None).expect_err("absent");
+        assert_eq!(
+            m,
+            RuleError::Mismatch(Mismatch { expected: "a string in format rfc2822".into(), actual: "(absent)".into() })
+        );
+        assert!(!holds(&Rule::Format("no-such-format".into()), json!("x")));
+        assert_eq!(describe_rule(&call_sid), "is in format call-sid");
     }
 }

@@ -36,6 +36,17 @@ pub const CUSTOM_FORMATS: &[&str] = &[
     "trunk-sid",
 ];
 
+/// Whether `value` is in the callspec format `format` (one of [`CUSTOM_FORMATS`]); `None` when
+/// callspec does not register that format.
+///
+/// The one checker behind both the schemas' `format` keyword and the fixtures' `format` rule.
+pub fn check_custom_format(format: &str, value: &str) -> Option<bool> {
+    if format == "rfc2822" {
+        return Some(rfc2822::parse(value).is_ok());
+    }
+    sid_format_kind(format).map(|kind| Sid::parse_kind(value, kind).is_ok())
+}
+
 /// The standard JSON Schema formats a schema may use; `jsonschema` checks them itself.
 ///
 /// Any `format` in neither this list nor [`CUSTOM_FORMATS`] makes loading fail.
@@ -269,12 +280,9 @@ fn validation_options<'r>(registry: &'r Registry<'r>) -> ValidationOptions<'r> {
         .with_registry(registry)
         .offline()
         .should_validate_formats(true)
-        .should_ignore_unknown_formats(false)
-        .with_format("rfc2822", |s: &str| rfc2822::parse(s).is_ok());
+        .should_ignore_unknown_formats(false);
     for format in CUSTOM_FORMATS {
-        if let Some(kind) = sid_format_kind(format) {
-            options = options.with_format(*format, move |s: &str| Sid::parse_kind(s, kind).is_ok());
-        }
+        options = options.with_format(*format, move |s: &str| check_custom_format(format, s) == Some(true));
     }
     options
 }

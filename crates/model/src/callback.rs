@@ -1,5 +1,6 @@
 //! The parameter sets of the requests a Calls implementation makes: the TwiML fetch,
-//! status callbacks and recording callbacks (`calls-facts.md` §3.3, §3.4, §4).
+//! status callbacks and recording callbacks (`docs/reference/calls-api-facts.md#twiml-request`,
+//! `#status-callback-parameters` and `#recording-callbacks`).
 
 use crate::form::Form;
 

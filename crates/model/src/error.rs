@@ -43,7 +43,7 @@ impl std::error::Error for TwilioError {}
 
 /// The error codes callspec's model and emulator produce, named after what they mean.
 ///
-/// Values come from Twilio's error dictionary (see `calls-facts.md` §2.3).
+/// Values come from Twilio's error dictionary (see `docs/reference/calls-api-facts.md#error-codes`).
 pub mod code {
     /// Authentication failed (HTTP 401).
     pub const AUTHENTICATION: u32 = 20003;

@@ -140,8 +140,8 @@ impl RecordingEvent {
     }
 }
 
-/// The test-credential magic numbers for Calls (`calls-facts.md` §2.4): `To` values that fail
-/// with a fixed code, and the one `From` value that does.
+/// The test-credential magic numbers for Calls (`docs/reference/calls-api-facts.md#test-credentials`):
+/// `To` values that fail with a fixed code, and the one `From` value that does.
 pub const MAGIC_TO_NUMBERS: &[(&str, u32)] = &[
     ("+15005550001", code::TO_NOT_VALID),
     ("+15005550002", code::TO_UNREACHABLE),
@@ -246,7 +246,8 @@ pub struct CreateCallParams {
     pub machine_detection: Option<String>,
 }
 
-/// Every parameter name `POST …/Calls.json` documents (`calls-facts.md` §1.2).
+/// Every parameter name `POST …/Calls.json` documents
+/// (`docs/reference/calls-api-facts.md#create-parameters`).
 pub const CREATE_PARAMETERS: &[&str] = &[
     "To",
     "From",

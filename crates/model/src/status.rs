@@ -67,7 +67,8 @@ impl CallStatus {
         )
     }
 
-    /// Whether an outbound-API call may move from `self` to `next` (`calls-facts.md` §3.2).
+    /// Whether an outbound-API call may move from `self` to `next`
+    /// (`docs/reference/calls-api-facts.md#call-statuses`).
     ///
     /// queued → initiated → ringing → in-progress → completed, with busy, no-answer, failed
     /// and canceled as the ends of an unanswered call. A call canceled while queued never dials.

@@ -1,6 +1,6 @@
 //! Data-driven tests of the model: signature vectors, every validation rule with a valid and
 //! an invalid input, and the Call JSON round trip. Expected codes are literals from Twilio's
-//! docs (`calls-facts.md` §2.3), never computed by the code under test.
+//! docs (`docs/reference/calls-api-facts.md#error-codes`), never computed by the code under test.
 
 use callspec_model::params::{AccountDirectory, CreateCallParams, UpdateCallParams};
 use callspec_model::{Form, Sid, signature};
@@ -25,7 +25,8 @@ fn base_params() -> Vec<(String, String)> {
 /// A signature vector: name, URL, POST parameters, expected signature.
 type Vector = (&'static str, String, Vec<(String, String)>, &'static str);
 
-/// Vectors V1-V13 of `calls-facts.md` §5.2, literally: (name, URL, params, expected).
+/// Vectors V1-V13 of `docs/reference/calls-api-facts.md#signature-test-vectors`, literally:
+/// (name, URL, params, expected).
 #[test]
 fn signature_vectors() {
     let body_hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";

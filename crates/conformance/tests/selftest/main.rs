@@ -1,9 +1,13 @@
-//! Self-tests of the conformance crate, one binary: the JSON Schemas, the reports, golden
-//! snapshots, and the runner against deliberately wrong targets (each check kind must FAIL
-//! with a useful message; hostile targets end in FAIL or ERROR, never a panic or a hang).
+//! Self-tests of the conformance crate, one binary: the repository's citations, the case format
+//! and its schema, the JSON Schemas, the reports, golden snapshots, the runner against
+//! deliberately wrong targets (each check kind must FAIL with a useful message, with its own
+//! requirement and kind; hostile targets end in FAIL or ERROR, never a panic or a hang), verdicts
+//! at check granularity, and the `callspec` binary as a CI gate.
 
+mod citations;
 mod command;
 mod fake;
+mod fixture_format;
 mod golden;
 mod hostile;
 mod reports;

@@ -224,7 +224,8 @@ fn error_bodies() {
 
 #[test]
 fn status_callback_parameters() {
-    // Shape of the third-party sample in calls-facts §3.3, with hex SIDs.
+    // Shape of the third-party sample in `docs/reference/calls-api-facts.md#status-callback-parameters`,
+    // with hex SIDs.
     let ok = json!({
         "AccountSid": AC,
         "ApiVersion": "2010-04-01",
