@@ -355,7 +355,9 @@ pub struct CallbacksStep {
     /// Checks on the parameters of every request.
     #[serde(default)]
     pub each: BTreeMap<String, ParamRule>,
-    /// Checks on the requests in arrival order, one object per request.
+    /// Checks on the requests in the order the target fired them, one object per request: by
+    /// `SequenceNumber` when every request carries one (status callbacks may arrive out of order),
+    /// else in arrival order.
     #[serde(default)]
     pub sequence: Vec<BTreeMap<String, ParamRule>>,
     /// Spacing of arrival times between consecutive requests.

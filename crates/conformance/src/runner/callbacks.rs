@@ -49,6 +49,22 @@ fn summary(list: &[Recorded]) -> String {
         .join("; ")
 }
 
+/// The requests in the order the target fired them. Twilio sends each status callback as its own
+/// request, with no promise that they arrive in order; `SequenceNumber` carries the order
+/// (https://www.twilio.com/docs/voice/api/call-resource#statuscallbackevent). When every request
+/// carries a numeric `SequenceNumber`, that is the order; otherwise (TwiML fetches, recording
+/// callbacks) the arrival order is all there is.
+fn in_sequence_order(seen: &[Recorded]) -> Vec<Recorded> {
+    let numbers: Option<Vec<u64>> =
+        seen.iter().map(|r| r.param("SequenceNumber").and_then(|n| n.trim().parse().ok())).collect();
+    let mut ordered: Vec<(u64, Recorded)> = match numbers {
+        Some(numbers) => numbers.into_iter().zip(seen.iter().cloned()).collect(),
+        None => return seen.to_vec(),
+    };
+    ordered.sort_by_key(|(n, _)| *n);
+    ordered.into_iter().map(|(_, r)| r).collect()
+}
+
 impl Run<'_> {
     fn matches_filter(&self, c: &CallbacksStep, r: &Recorded, index: Option<usize>) -> Result<bool, StepStop> {
         // `*` counts every request the target made to the case's prefix, whatever its path.
@@ -122,8 +138,9 @@ impl Run<'_> {
             self.check_request(c, r, i, index)?;
         }
         if count_ok {
-            for (i, (r, expected)) in seen.iter().zip(&c.sequence).enumerate() {
-                self.check_in_order(r, i, expected, &seen, index)?;
+            let ordered = in_sequence_order(&seen);
+            for (i, (r, expected)) in ordered.iter().zip(&c.sequence).enumerate() {
+                self.check_in_order(r, i, expected, &ordered, index)?;
             }
         }
         if let Some(spacing) = &c.spacing {

@@ -298,6 +298,8 @@ pub(crate) struct CallTarget {
     pub(crate) next_slot: Arc<Mutex<Option<Instant>>>,
     /// A key the Call JSON leaves out (a schema gap).
     pub(crate) omit: Option<&'static str>,
+    /// Deliver the callbacks last-fired first, each with its own `SequenceNumber` (Twilio allows it).
+    pub(crate) reversed: bool,
     pub(crate) calls: Arc<AtomicU64>,
 }
 
@@ -310,6 +312,7 @@ impl CallTarget {
             pace: Duration::ZERO,
             next_slot: Arc::new(Mutex::new(None)),
             omit: None,
+            reversed: false,
             calls: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -318,6 +321,15 @@ impl CallTarget {
         let server = MockServer::builder().start().await;
         server.register(Mock::given(method("POST")).and(path_regex(r"/Calls\.json$")).respond_with(self)).await;
         Target::server(server)
+    }
+
+    /// The events with their `SequenceNumber`, in the order they are delivered.
+    fn fired(&self) -> Vec<(&'static str, usize)> {
+        let mut fired: Vec<(&'static str, usize)> = self.events.iter().copied().zip(0..).collect();
+        if self.reversed {
+            fired.reverse();
+        }
+        fired
     }
 
     /// When each callback is due: not before 50 ms from now (after the 201), `pace` apart.
@@ -343,13 +355,14 @@ pub(crate) struct Delivery {
     pub(crate) sid: String,
     pub(crate) to: String,
     pub(crate) from: String,
-    pub(crate) events: Vec<(&'static str, Instant)>,
+    /// `CallStatus`, `SequenceNumber` and when to send, in sending order.
+    pub(crate) events: Vec<(&'static str, usize, Instant)>,
 }
 
 impl Delivery {
     pub(crate) async fn send(self) {
         let Ok(client) = reqwest::Client::builder().timeout(Duration::from_secs(3)).build() else { return };
-        for (i, (status, at)) in self.events.iter().enumerate() {
+        for (status, i, at) in &self.events {
             tokio::time::sleep_until(tokio::time::Instant::from_std(*at)).await;
             let params: Vec<(String, String)> = [
                 ("AccountSid", AC),
@@ -412,7 +425,7 @@ impl Respond for CallTarget {
                 sid,
                 to,
                 from,
-                events: self.events.iter().copied().zip(self.schedule()).collect(),
+                events: self.fired().into_iter().zip(self.schedule()).map(|((s, n), at)| (s, n, at)).collect(),
             };
             // `respond` runs inside the mock server's runtime (a current-thread runtime on
             // wiremock's own thread); fall back to a thread of our own if that ever changes.

@@ -245,6 +245,17 @@ async fn callbacks_out_of_order_fail_naming_the_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_arriving_out_of_order_with_their_sequence_numbers_pass() {
+    // Twilio fires events in order but sends each as its own request: arrival order may differ,
+    // and SequenceNumber tells the firing order.
+    let mut fake = CallTarget::new(&["initiated", "in-progress"], Signing::Correct);
+    fake.reversed = true;
+    let target = fake.start().await;
+    let case = callback_case(&["initiated", "answered"], &IN_ORDER, json!({}));
+    check(target, case, Status::Pass, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callbacks_signed_with_the_wrong_token_fail() {
     let target = CallTarget::new(&["initiated", "in-progress"], Signing::WrongToken).start().await;
     let case = callback_case(&["initiated", "answered"], &IN_ORDER, json!({}));
