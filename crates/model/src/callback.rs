@@ -1,7 +1,8 @@
 //! The parameter sets of the requests a Calls implementation makes: the TwiML fetch,
-//! status callbacks and recording callbacks (`calls-facts.md` §3.3, §3.4, §4).
+//! status callbacks and recording callbacks, and the values Twilio documents for them.
 
 use crate::form::Form;
+use crate::status::CallStatus;
 
 /// Parameters of the request for TwiML (`Url`, `FallbackUrl`, an application's voice URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +82,17 @@ pub struct StatusCallbackParams {
 
 /// The value of `CallbackSource` on every status callback.
 pub const CALLBACK_SOURCE: &str = "call-progress-events";
+
+/// `SipResponseCode` of the terminal status callback of a call that ended with `status`:
+/// 486 busy, 487 no-answer or canceled, 404 failed, 200 otherwise.
+pub const fn sip_response_code(status: CallStatus) -> u16 {
+    match status {
+        CallStatus::Busy => 486,
+        CallStatus::NoAnswer | CallStatus::Canceled => 487,
+        CallStatus::Failed => 404,
+        _ => 200,
+    }
+}
 
 impl StatusCallbackParams {
     /// The parameters as form pairs, in Twilio's names.
