@@ -96,7 +96,8 @@ pub(crate) const fn caller_id_allowed(faults: FaultSet, owned: bool) -> bool {
     owned || faults.has(Fault::UnverifiedFromAccepted)
 }
 
-/// The violations a create answers with (the first one is sent).
+/// The violations a refused request answers with (the first one is sent): a missing `To`
+/// earns 21201.
 pub(crate) fn adjust_violations(faults: FaultSet, violations: &mut [Violation]) {
     if faults.has(Fault::MissingTo21211) {
         for v in violations.iter_mut().filter(|v| v.error.code == code::TO_MISSING) {
