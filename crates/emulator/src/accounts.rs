@@ -1,8 +1,10 @@
-//! The seeded accounts and subaccount creation.
+//! The seeded accounts and subaccount creation: each account is stored and its queue drainer
+//! started.
 
+use crate::queue;
 use crate::seed;
 use crate::state::{Account, PhoneNumber, Shared, now_ms};
-use callspec_model::{Sid, SidKind};
+use callspec_model::{Sid, SidKind, rfc2822};
 use std::sync::Arc;
 
 /// A fresh auth token: 32 lower-case hex digits from the OS random source.
@@ -13,6 +15,13 @@ fn random_token() -> String {
 /// A seeded PN SID: `PNc0ffee…` with the account and number index, stable across runs.
 fn seeded_number_sid(account: u128, index: usize) -> u128 {
     (0xc0ffee_u128 << 104) | ((account & 0xff) << 16) | (index as u128 & 0xffff)
+}
+
+/// Stores an account and starts its queue drainer.
+fn add(shared: &Arc<Shared>, account: Account) -> Arc<Account> {
+    let account = shared.add_account(account);
+    shared.spawn(queue::drain(shared.clone(), account.clone()));
+    account
 }
 
 fn add_seeded(
@@ -44,7 +53,7 @@ fn add_seeded(
             .collect();
         data.verified_caller_ids = verified.iter().map(|n| (*n).to_owned()).collect();
     }
-    shared.add_account(account);
+    add(shared, account);
 }
 
 /// Adds the accounts of [`crate::seed`].
@@ -65,10 +74,10 @@ pub(crate) fn seed_accounts(shared: &Arc<Shared>) {
 /// account when the parent is, and starts with the parent's verified caller IDs.
 pub(crate) fn create_subaccount(shared: &Arc<Shared>, parent: &Account, name: Option<String>) -> Arc<Account> {
     let sid = Sid::random(SidKind::Account);
-    let name = name.unwrap_or_else(|| format!("SubAccount Created at {}", crate::resources::rfc2822_ms(now_ms())));
+    let name = name.unwrap_or_else(|| format!("SubAccount Created at {}", rfc2822::format_unix_ms(now_ms())));
     let account = Account::new(sid, random_token(), name, Some(parent.sid), parent.trial);
     account.write().verified_caller_ids = parent.read().verified_caller_ids.clone();
-    shared.add_account(account)
+    add(shared, account)
 }
 
 #[cfg(test)]

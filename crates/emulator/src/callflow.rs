@@ -1,25 +1,24 @@
-//! A call's state transitions (dequeue, answer, finish) and the callbacks each one fires.
+//! A call's state transitions (dequeue, answer, finish), the callbacks each one fires, and
+//! the per-call outbox that delivers them in order.
 //!
-//! Every function here runs under the account's write lock, so a transition and the
-//! callbacks it queues happen atomically: whichever of the lifecycle task and an API update
-//! ends a call first wins, and the other sees a terminal status and does nothing.
+//! Every transition runs under the account's write lock, so a transition and the callbacks it
+//! queues happen atomically: whichever of the lifecycle task and an API update ends a call
+//! first wins, and the other sees a terminal status and does nothing.
 
 use crate::policy;
-use crate::resources::{recording_media_url, rfc2822_ms};
-use crate::state::{Account, CallRecord, Live, Recording, RecordingStatus, Shared, Target};
-use crate::webhook::{self, Control, Outgoing, WebhookKind};
-use callspec_model::call::API_VERSION;
-use callspec_model::callback::{CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams};
+use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingStatus, Shared};
+use crate::webhook::{Outgoing, Target, WebhookKind};
+use callspec_model::call::{API_VERSION, DIRECTION_OUTBOUND_API};
+use callspec_model::callback::{
+    CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams, sip_response_code,
+};
+use callspec_model::error::code;
 use callspec_model::params::{Instructions, RecordingEvent};
+use callspec_model::recording::{MIN_SECONDS as MIN_RECORDING_SECONDS, media_url};
 use callspec_model::status::StatusCallbackEvent;
-use callspec_model::{CallStatus, Sid, SidKind};
+use callspec_model::{CallStatus, Sid, SidKind, billing, rfc2822};
+use std::sync::Arc;
 use tokio::sync::mpsc;
-
-/// `Direction` of every call the emulator makes.
-pub(crate) const DIRECTION: &str = "outbound-api";
-
-/// Error code of an `absent` recording: too short.
-const RECORDING_TOO_SHORT: u32 = 16101;
 
 /// The standard parameters of a request about this call, with `CallStatus`.
 pub(crate) fn voice_params(account: &Account, rec: &CallRecord, status: CallStatus) -> VoiceRequestParams {
@@ -30,15 +29,29 @@ pub(crate) fn voice_params(account: &Account, rec: &CallRecord, status: CallStat
         to: rec.to.to_string(),
         call_status: status.as_str().to_owned(),
         api_version: API_VERSION.to_owned(),
-        direction: DIRECTION.to_owned(),
+        direction: DIRECTION_OUTBOUND_API.to_owned(),
         parent_call_sid: None,
         error_code: None,
         error_url: None,
     }
 }
 
+/// Starts a call's outbox: a task that delivers its callbacks one at a time, in order.
+/// The task ends when the returned sender is dropped and the queue is empty, or at shutdown.
+fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<Outgoing> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
+    let client = shared.webhooks.clone();
+    shared.spawn(async move {
+        while let Some(out) = rx.recv().await {
+            // Failures are logged by `send` and do not affect the call.
+            let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
+        }
+    });
+    tx
+}
+
 fn push(shared: &Shared, account: &Account, live: &mut Live, out: Outgoing) {
-    let tx = live.outbox.get_or_insert_with(|| webhook::start_outbox(shared, account.auth_token.clone()));
+    let tx = live.outbox.get_or_insert_with(|| start_outbox(shared, account.auth_token.clone()));
     if tx.send(out).is_err() {
         tracing::debug!("outbox closed (shutting down); callback dropped");
     }
@@ -75,9 +88,9 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
         duration: (terminal && answered).then(|| policy::callback_duration(faults, rec.duration_s.unwrap_or(0))),
         call_duration: (terminal && policy::reports_call_duration(faults, answered))
             .then(|| rec.duration_s.unwrap_or(0)),
-        sip_response_code: terminal.then(|| policy::sip_response_code(rec.status)),
-        recording_url: recording.map(|r| recording_media_url(&account.sid, r.sid)),
-        recording_sid: recording.map(|r| Sid::from_parts(SidKind::Recording, r.sid).to_string()),
+        sip_response_code: terminal.then(|| sip_response_code(rec.status)),
+        recording_url: recording.map(|r| media_url(&account.sid, &r.sid())),
+        recording_sid: recording.map(|r| r.sid().to_string()),
         recording_duration: recording.map(|r| r.duration_s.unwrap_or(0)),
     };
     let out = Outgoing {
@@ -105,21 +118,21 @@ fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, even
     let Some(target) = plan.callback.clone() else {
         return;
     };
-    if !policy::sends_recording_event(plan.events, event) {
+    if !plan.events.contains(event) {
         return;
     }
     let params = RecordingCallbackParams {
         account_sid: account.sid.to_string(),
         call_sid: rec.sid().to_string(),
-        recording_sid: Sid::from_parts(SidKind::Recording, recording.sid).to_string(),
-        recording_url: recording_media_url(&account.sid, recording.sid),
+        recording_sid: recording.sid().to_string(),
+        recording_url: media_url(&account.sid, &recording.sid()),
         recording_status: event.as_str().to_owned(),
         recording_duration: policy::recording_duration(shared.faults, recording.duration_s.unwrap_or(0)),
         recording_channels: recording.channels.count(),
-        recording_start_time: rfc2822_ms(recording.start_ms),
+        recording_start_time: rfc2822::format_unix_ms(recording.start_ms),
         recording_source: policy::recording_source(shared.faults).to_owned(),
         recording_track: recording.track.to_string(),
-        error_code: (event == RecordingEvent::Absent).then_some(RECORDING_TOO_SHORT),
+        error_code: (event == RecordingEvent::Absent).then_some(code::RECORDING_TOO_SHORT),
     };
     let out = Outgoing { kind: WebhookKind::RecordingCallback, target, params: params.to_form() };
     if let Some(live) = rec.live.as_deref_mut() {
@@ -216,8 +229,7 @@ pub(crate) fn finish(shared: &Shared, account: &Account, rec: &mut CallRecord, s
     rec.end_ms = Some(now);
     let talk = rec.answered_ms.map(|a| u64::try_from((now - a) / 1000).unwrap_or(0));
     rec.duration_s = Some(talk.unwrap_or(0));
-    rec.price_units = talk
-        .map(|t| u32::try_from(policy::billed_minutes(t)).unwrap_or(u32::MAX).saturating_mul(policy::PRICE_PER_MINUTE));
+    rec.price_units = talk.map(billing::price_units);
     let mut recording_event = None;
     if let Some(r) = rec.recording.as_deref_mut()
         && r.status == RecordingStatus::InProgress
@@ -225,7 +237,7 @@ pub(crate) fn finish(shared: &Shared, account: &Account, rec: &mut CallRecord, s
         let seconds = u64::try_from((now - r.start_ms) / 1000).unwrap_or(0);
         r.duration_s = Some(seconds);
         r.updated_ms = now;
-        if seconds >= policy::MIN_RECORDING_SECONDS {
+        if seconds >= MIN_RECORDING_SECONDS {
             r.status = RecordingStatus::Completed;
             recording_event = Some(RecordingEvent::Completed);
         } else {

@@ -5,16 +5,23 @@
 //! callee table of [`seed`], fetches and runs TwiML, and reports status and recording
 //! callbacks signed with the owning account's auth token.
 //!
-//! Modules by responsibility:
-//! - `api`: the REST surface (routing, auth, body limits, strict mode, handlers);
-//! - `state`: the in-memory store, one lock per account;
-//! - `queue`: the per-account FIFO and its CPS drainer;
-//! - `callflow`: transitions under the lock and the callbacks they fire;
-//! - `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end);
-//! - `twiml`: the TwiML reader; `webhook`: signed requests to user URLs;
-//! - `policy`: single-place behaviour decisions, where each [`Fault`] switches one of them;
-//! - `fault`: the fault names (a testing aid: `--fault NAME`);
-//! - `resources`: JSON rendering; `accounts`: seeding and subaccounts; `callee`: the callee table.
+//! Modules in layers, lowest first; a module imports only modules of lower layers (the
+//! `layering` test below checks it), so no two modules depend on each other:
+//!
+//! 0. `fault` (the fault names), `seed` (accounts, numbers, callee table), `twiml` (the TwiML
+//!    reader): data and parsers.
+//! 1. `config` (the settings); `callee` (what each number does when dialed).
+//! 2. `policy`: the decisions a [`Fault`] flips, one function each. Twilio's behaviour itself
+//!    (values, rules, defaults, event sets) comes from `callspec_model`.
+//! 3. `error` (API errors as Twilio bodies); `webhook` (signed requests to user URLs).
+//! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
+//! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
+//!    fire, the per-call outbox).
+//! 6. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
+//! 7. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
+//! 8. `accounts`: seeding and subaccounts, each stored with its drainer started.
+//! 9. `api`: the REST surface (routing, auth, body limits, strict mode, handlers); [`spawn`]
+//!    here wires it all.
 
 mod accounts;
 mod api;
@@ -113,5 +120,61 @@ impl Drop for Emulator {
         if let Some(tx) = self.stop_server.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod layering {
+    /// Every module below `api` with its layer (see the crate docs) and its source.
+    const MODULES: &[(&str, u8, &str)] = &[
+        ("fault", 0, include_str!("fault.rs")),
+        ("seed", 0, include_str!("seed.rs")),
+        ("twiml", 0, include_str!("twiml.rs")),
+        ("config", 1, include_str!("config.rs")),
+        ("callee", 1, include_str!("callee.rs")),
+        ("policy", 2, include_str!("policy.rs")),
+        ("error", 3, include_str!("error.rs")),
+        ("webhook", 3, include_str!("webhook.rs")),
+        ("state", 4, include_str!("state.rs")),
+        ("resources", 5, include_str!("resources.rs")),
+        ("callflow", 5, include_str!("callflow.rs")),
+        ("lifecycle", 6, include_str!("lifecycle.rs")),
+        ("queue", 7, include_str!("queue.rs")),
+        ("accounts", 8, include_str!("accounts.rs")),
+    ];
+
+    /// The modules a source names as `crate::module`.
+    fn imports(source: &str) -> Vec<&str> {
+        source
+            .match_indices("crate::")
+            .map(|(at, prefix)| {
+                let rest = &source[at + prefix.len()..];
+                let end = rest.find(|c: char| !(c.is_ascii_lowercase() || c == '_')).unwrap_or(rest.len());
+                &rest[..end]
+            })
+            .filter(|module| !module.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn modules_import_only_lower_layers() {
+        for (module, layer, source) in MODULES {
+            for used in imports(source) {
+                if used == *module {
+                    continue;
+                }
+                let found = MODULES.iter().find(|(name, ..)| *name == used);
+                let Some((_, used_layer, _)) = found else {
+                    panic!("{module} imports crate::{used}, which is above every layer below `api`");
+                };
+                assert!(used_layer < layer, "{module} (layer {layer}) imports {used} (layer {used_layer})");
+            }
+        }
+    }
+
+    #[test]
+    fn imports_are_found() {
+        assert_eq!(imports("use crate::state::{A, B};\nlet x = crate::policy::f();"), ["state", "policy"]);
+        assert!(imports("use crate::Config;").is_empty());
     }
 }

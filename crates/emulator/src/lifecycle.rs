@@ -4,11 +4,12 @@
 use crate::callee::{self, Outcome};
 use crate::callflow::{self, Answered};
 use crate::policy;
-use crate::state::{Account, CallRecord, Shared, Target, now_ms};
+use crate::state::{Account, CallRecord, Control, Shared, now_ms};
 use crate::twiml::{self, Verb};
-use crate::webhook::{Control, WebhookError, WebhookKind};
+use crate::webhook::{Target, WebhookError, WebhookKind};
 use callspec_model::CallStatus;
 use callspec_model::callback::VoiceRequestParams;
+use callspec_model::error::code;
 use callspec_model::params::Instructions;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,13 +18,6 @@ use tokio::time::Instant;
 
 /// Most TwiML documents one call loads (redirect loops end the call after this many).
 const MAX_DOCUMENTS: usize = 100;
-
-/// `ErrorCode` for a fallback after an HTTP error status.
-const ERROR_HTTP: u32 = 11200;
-/// `ErrorCode` for a fallback after a connection failure or timeout.
-const ERROR_CONNECTION: u32 = 11205;
-/// `ErrorCode` for a fallback after a document that is not TwiML.
-const ERROR_DOCUMENT: u32 = 12100;
 
 /// The call a task runs: what loading documents needs.
 struct Core {
@@ -221,11 +215,11 @@ async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, params: &VoiceReq
             Ok(verbs) => Ok(Document { verbs, url: url::Url::parse(&target.url).ok() }),
             Err(e) => {
                 tracing::warn!(call = %sid_text(ctx.sid), %kind, url = %target.url, error = %e, "not TwiML");
-                Err(ERROR_DOCUMENT)
+                Err(code::DOCUMENT_PARSE_FAILURE)
             }
         },
-        Err(WebhookError::Status(_)) => Err(ERROR_HTTP),
-        Err(_) => Err(ERROR_CONNECTION),
+        Err(WebhookError::Status(_)) => Err(code::HTTP_RETRIEVAL_FAILURE),
+        Err(_) => Err(code::HTTP_CONNECTION_FAILURE),
     }
 }
 

@@ -1,7 +1,12 @@
 //! The `callspec-emulator` binary: parses flags, sets up logging, runs the emulator until Ctrl-C.
+//!
+//! Everything it prints goes through [`print_lines`]: when standard output is closed early
+//! (`callspec-emulator --list-faults | head -1`), printing stops quietly.
 
 use callspec_emulator::{Config, Fault, seed};
 use clap::{Parser, ValueEnum};
+use std::fmt::Display;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -51,52 +56,66 @@ struct Args {
     list_faults: bool,
 }
 
-#[allow(clippy::print_stdout, reason = "the list is the command's output")]
-fn list_faults() {
-    for fault in Fault::ALL {
-        println!("{}\t{}\t{}", fault.name(), fault.area(), fault.breaks());
+/// Writes `lines` to `out`, one per line. A reader that went away (`BrokenPipe`) stops the
+/// printing without an error: it has read all it wanted. Other write errors are returned.
+fn write_lines(out: &mut impl Write, lines: impl IntoIterator<Item = impl Display>) -> io::Result<()> {
+    let written = lines.into_iter().try_for_each(|line| writeln!(out, "{line}")).and_then(|()| out.flush());
+    match written {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
+}
+
+/// Writes `lines` to standard output (see [`write_lines`]).
+fn print_lines(lines: impl IntoIterator<Item = impl Display>) -> io::Result<()> {
+    write_lines(&mut io::stdout().lock(), lines)
+}
+
+/// Every fault's name, catalog area and what it breaks, tab-separated.
+fn list_faults() -> io::Result<()> {
+    print_lines(Fault::ALL.iter().map(|f| format!("{}\t{}\t{}", f.name(), f.area(), f.breaks())))
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour only on a terminal: logs sent to a file or a CI log stay plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    let ansi = io::IsTerminal::is_terminal(&io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).with_ansi(ansi);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
 }
 
-#[allow(clippy::print_stdout, reason = "the startup banner is the binary's user interface")]
-fn banner(base_url: &str) {
-    println!("callspec emulator listening on {base_url}");
-    println!("accounts (Account SID / auth token):");
-    println!(
-        "  main   {} / {}  numbers {}",
-        seed::MAIN_ACCOUNT_SID,
-        seed::MAIN_AUTH_TOKEN,
-        seed::MAIN_NUMBERS.join(", ")
-    );
-    println!(
-        "  trial  {} / {}  numbers {}  verified {}",
-        seed::TRIAL_ACCOUNT_SID,
-        seed::TRIAL_AUTH_TOKEN,
-        seed::TRIAL_NUMBERS.join(", "),
-        seed::TRIAL_VERIFIED_CALLER_IDS.join(", ")
-    );
-    println!("callee table:\n{}", seed::callee_table());
-    println!("Ctrl-C to stop.");
+/// The startup banner: where the emulator listens, the seeded accounts, the callee table.
+fn banner(base_url: &str) -> io::Result<()> {
+    print_lines([
+        format!("callspec emulator listening on {base_url}"),
+        "accounts (Account SID / auth token):".to_owned(),
+        format!(
+            "  main   {} / {}  numbers {}",
+            seed::MAIN_ACCOUNT_SID,
+            seed::MAIN_AUTH_TOKEN,
+            seed::MAIN_NUMBERS.join(", ")
+        ),
+        format!(
+            "  trial  {} / {}  numbers {}  verified {}",
+            seed::TRIAL_ACCOUNT_SID,
+            seed::TRIAL_AUTH_TOKEN,
+            seed::TRIAL_NUMBERS.join(", "),
+            seed::TRIAL_VERIFIED_CALLER_IDS.join(", ")
+        ),
+        format!("callee table:\n{}", seed::callee_table()),
+        "Ctrl-C to stop.".to_owned(),
+    ])
 }
 
 #[tokio::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> io::Result<()> {
     let args = Args::parse();
     if args.list_faults {
-        list_faults();
-        return Ok(());
+        return list_faults();
     }
     init_logging(args.log_format);
     let config = Config {
@@ -110,8 +129,46 @@ async fn main() -> std::io::Result<()> {
         faults: args.faults,
     };
     let emulator = callspec_emulator::spawn(config).await?;
-    banner(&emulator.base_url());
+    banner(&emulator.base_url())?;
     tokio::signal::ctrl_c().await?;
     emulator.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer whose reader went away after `room` bytes.
+    struct ClosedAfter {
+        room: usize,
+        written: Vec<u8>,
+        kind: io::ErrorKind,
+    }
+
+    impl Write for ClosedAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.written.len() + buf.len() > self.room {
+                return Err(io::Error::from(self.kind));
+            }
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_reader_stops_the_printing_quietly() {
+        let mut out = ClosedAfter { room: 6, written: Vec::new(), kind: io::ErrorKind::BrokenPipe };
+        assert!(write_lines(&mut out, ["one", "two", "three"]).is_ok());
+        assert_eq!(out.written, b"one\n");
+        let mut out = ClosedAfter { room: 6, written: Vec::new(), kind: io::ErrorKind::StorageFull };
+        assert_eq!(write_lines(&mut out, ["one", "two"]).map_err(|e| e.kind()), Err(io::ErrorKind::StorageFull));
+        let mut out = ClosedAfter { room: 100, written: Vec::new(), kind: io::ErrorKind::BrokenPipe };
+        assert!(write_lines(&mut out, Fault::ALL.iter().take(2).map(|f| f.name())).is_ok());
+        assert_eq!(out.written, b"unauthorized-without-code\nerror-status-always-400\n");
+    }
 }

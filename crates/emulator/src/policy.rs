@@ -1,23 +1,24 @@
-//! Behaviour decisions kept in one place each, so a `--fault` switch can change one of them
-//! (see [`crate::fault`]): status codes, validation leniency, instructions, which callbacks
-//! fire and what they carry, outcomes, the queue rate, the Call JSON, paging, signatures.
+//! The decisions a `--fault` switch can flip (see [`crate::fault`]), one function each:
+//! status codes, validation leniency, instructions, which callbacks fire and what they carry,
+//! outcomes, the queue rate, the Call JSON, paging, signatures.
 //!
 //! Every decision takes the emulator's [`FaultSet`]; with no fault set it returns Twilio's
 //! behaviour after a bit test (or one test of the whole set where a fault would cost more).
+//! Twilio's behaviour itself (the values, the rules, the defaults) comes from the model; this
+//! module only says where a fault departs from it. It sits just above `fault` and `config`
+//! and imports nothing else of the emulator.
 
 use crate::config::Config;
-use crate::error::ApiError;
 use crate::fault::{Fault, FaultSet};
-use crate::state::Application;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use callspec_model::error::code;
 use callspec_model::params::{
-    CreateCallParams, HttpMethod, Instructions, RecordingChannels, RecordingEvent, Violation, send_digits_valid,
+    CreateCallParams, HttpMethod, Instructions, Problem, RecordingChannels, RecordingEvent, UrlProblem, Violation,
 };
-use callspec_model::signature;
-use callspec_model::status::StatusCallbackEvent;
-use callspec_model::{CallStatus, Endpoint, Form, TwilioError};
+use callspec_model::recording::{self, RecordingEventSet};
+use callspec_model::status::{StatusCallbackEvent, StatusEventSet};
+use callspec_model::{CallStatus, Form, TwilioError, billing, rfc2822, signature};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -48,13 +49,10 @@ pub(crate) const fn may_use_account(faults: FaultSet, own_or_subaccount: bool, c
         || (call_instance && faults.has(Fault::ForeignCallInstanceAllowed))
 }
 
-/// The error for a method the route does not support: 405 / 20004.
-pub(crate) fn method_not_allowed(faults: FaultSet, allow: &'static str, path: &str) -> ApiError {
-    if faults.has(Fault::MethodNotAllowed404) {
-        ApiError::NotFound(path.to_owned())
-    } else {
-        ApiError::MethodNotAllowed { allow }
-    }
+/// Whether a method the route does not support is answered like an unknown path (404 / 20404)
+/// instead of 405 / 20004.
+pub(crate) const fn unsupported_method_not_found(faults: FaultSet) -> bool {
+    faults.has(Fault::MethodNotAllowed404)
 }
 
 /// A request body's form as the handlers read it: every value of a repeated key.
@@ -98,7 +96,8 @@ pub(crate) const fn caller_id_allowed(faults: FaultSet, owned: bool) -> bool {
     owned || faults.has(Fault::UnverifiedFromAccepted)
 }
 
-/// The violations a create answers with (the first one is sent).
+/// The violations a refused request answers with (the first one is sent): a missing `To`
+/// earns 21201.
 pub(crate) fn adjust_violations(faults: FaultSet, violations: &mut [Violation]) {
     if faults.has(Fault::MissingTo21211) {
         for v in violations.iter_mut().filter(|v| v.error.code == code::TO_MISSING) {
@@ -107,90 +106,35 @@ pub(crate) fn adjust_violations(faults: FaultSet, violations: &mut [Violation]) 
     }
 }
 
-/// What the faults that accept invalid create input replaced before validation.
-#[derive(Debug, Default)]
-pub(crate) struct Accepted {
-    to: Option<String>,
-    send_digits: Option<String>,
-    urls: Vec<(&'static str, String)>,
-}
-
-/// A valid stand-in for a `To` accepted although invalid.
-const STAND_IN_TO: &str = "+14155551212";
-/// URL parameters whose host must not contain underscores.
+/// URL parameters of a create whose host may contain underscores under
+/// [`Fault::UnderscoreHostAccepted`].
 const URL_PARAMETERS: [&str; 4] = ["Url", "FallbackUrl", "StatusCallback", "RecordingStatusCallback"];
 
-/// The create form as validated. Without faults, the form as sent. Under the faults that
-/// accept invalid input, the offending values are replaced by valid stand-ins before the model
-/// validates them, and [`restore_accepted`] puts them back into the parsed parameters.
-pub(crate) fn form_to_validate(faults: FaultSet, form: Form) -> (Form, Accepted) {
-    let mut accepted = Accepted::default();
-    let lenient = [
+/// The violations a create is refused for: every one the model found. The leniency faults
+/// drop the kinds they tolerate, and the parameters keep the values as sent.
+pub(crate) fn create_violations(faults: FaultSet, violations: Vec<Violation>) -> Vec<Violation> {
+    const LENIENT: [Fault; 4] = [
         Fault::InvalidToAccepted,
         Fault::SendDigitsUnchecked,
         Fault::UnderscoreHostAccepted,
         Fault::MissingInstructionsAccepted,
     ];
-    if !faults.any(&lenient) {
-        return (form, accepted);
+    if !faults.any(&LENIENT) {
+        return violations;
     }
-    let given = |name: &str| form.get(name).is_some_and(|v| !v.trim().is_empty());
-    let needs_instructions =
-        faults.has(Fault::MissingInstructionsAccepted) && !given("Url") && !given("Twiml") && !given("ApplicationSid");
-    let mut pairs = Vec::with_capacity(form.pairs().len() + 1);
-    for (name, value) in form.into_pairs() {
-        if name == "To" && faults.has(Fault::InvalidToAccepted) && Endpoint::parse_to(&value).is_err() {
-            accepted.to = Some(value);
-            pairs.push((name, STAND_IN_TO.to_owned()));
-        } else if name == "SendDigits" && faults.has(Fault::SendDigitsUnchecked) && !send_digits_valid(&value) {
-            accepted.send_digits = Some(value);
-        } else if faults.has(Fault::UnderscoreHostAccepted)
-            && let Some(slot) = URL_PARAMETERS.iter().find(|p| **p == name)
-            && let Some(cleaned) = without_underscore_host(&value)
-        {
-            accepted.urls.push((slot, value));
-            pairs.push((name, cleaned));
-        } else if name == "Url" && needs_instructions {
-            // An empty `Url` counts as none; the stand-in below replaces it.
-        } else {
-            pairs.push((name, value));
-        }
-    }
-    if needs_instructions {
-        pairs.push(("Twiml".to_owned(), "<Response/>".to_owned()));
-    }
-    (Form::from_pairs(pairs), accepted)
+    violations.into_iter().filter(|v| !tolerated(faults, v)).collect()
 }
 
-/// `url` with the underscores of its host replaced by hyphens, when it has any.
-fn without_underscore_host(url: &str) -> Option<String> {
-    let mut parsed = url::Url::parse(url).ok()?;
-    let host = parsed.host_str()?.to_owned();
-    if !host.contains('_') {
-        return None;
-    }
-    parsed.set_host(Some(&host.replace('_', "-"))).ok()?;
-    Some(parsed.to_string())
-}
-
-/// Puts the invalid values [`form_to_validate`] replaced back into the parsed parameters.
-pub(crate) fn restore_accepted(accepted: Accepted, params: &mut CreateCallParams) {
-    if let Some(to) = accepted.to {
-        params.to = Endpoint::Name(to);
-    }
-    if accepted.send_digits.is_some() {
-        params.send_digits = accepted.send_digits;
-    }
-    for (name, url) in accepted.urls {
-        let slot = match name {
-            "Url" => &mut params.url,
-            "FallbackUrl" => &mut params.fallback_url,
-            "StatusCallback" => &mut params.status_callback,
-            _ => &mut params.recording_status_callback,
-        };
-        if slot.is_some() {
-            *slot = Some(url);
+/// Whether a leniency fault tolerates the violation.
+fn tolerated(faults: FaultSet, v: &Violation) -> bool {
+    match (v.parameter, v.problem) {
+        ("To", Problem::Malformed) => faults.has(Fault::InvalidToAccepted),
+        ("SendDigits", Problem::Malformed) => faults.has(Fault::SendDigitsUnchecked),
+        (parameter, Problem::Url(UrlProblem::UnderscoreInHost)) => {
+            faults.has(Fault::UnderscoreHostAccepted) && URL_PARAMETERS.contains(&parameter)
         }
+        (_, Problem::NoInstructions) => faults.has(Fault::MissingInstructionsAccepted),
+        _ => false,
     }
 }
 
@@ -226,16 +170,20 @@ pub(crate) fn create_instructions(faults: FaultSet, params: &CreateCallParams) -
     }
 }
 
-/// Where a call created with an application gets its TwiML: the application's voice URL,
-/// whatever `Url` was sent.
-pub(crate) fn application_instructions(faults: FaultSet, app: &Application, form: &Form) -> Option<Instructions> {
+/// Where a call created with an application gets its TwiML: the application's voice URL
+/// (`voice`), whatever `Url` was sent.
+pub(crate) fn application_instructions(
+    faults: FaultSet,
+    voice: Option<Instructions>,
+    form: &Form,
+) -> Option<Instructions> {
     if faults.has(Fault::ApplicationSidNotOverridingUrl)
         && let Some(url) = form.get("Url").filter(|u| !u.trim().is_empty())
     {
         let method = form.get("Method").and_then(HttpMethod::parse).unwrap_or_default();
         return Some(Instructions::Url { url: url.to_owned(), method });
     }
-    app.voice_url.clone().map(|url| Instructions::Url { url, method: app.voice_method })
+    voice
 }
 
 /// Whether a failed TwiML fetch tries the `FallbackUrl`.
@@ -251,67 +199,12 @@ pub(crate) fn ring_timeout(faults: FaultSet, timeout_s: u32) -> Duration {
 // ---------------------------------------------------------------------------------------------
 // STATUS CALLBACKS
 
-/// A set of status-callback events, as a bit set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct EventSet(u8);
-
-impl EventSet {
-    const fn bit(event: StatusCallbackEvent) -> u8 {
-        match event {
-            StatusCallbackEvent::Initiated => 1,
-            StatusCallbackEvent::Ringing => 2,
-            StatusCallbackEvent::Answered => 4,
-            StatusCallbackEvent::Completed => 8,
-        }
-    }
-
-    /// The events sent, or `completed` alone when none were.
-    pub(crate) fn from_selected(selected: &[StatusCallbackEvent]) -> EventSet {
-        if selected.is_empty() {
-            return EventSet(EventSet::bit(StatusCallbackEvent::Completed));
-        }
-        EventSet(selected.iter().fold(0, |acc, e| acc | EventSet::bit(*e)))
-    }
-
-    /// Whether the set holds the event.
-    pub(crate) const fn contains(self, event: StatusCallbackEvent) -> bool {
-        self.0 & EventSet::bit(event) != 0
-    }
-}
-
-/// A set of recording-callback events, as a bit set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct RecordingEventSet(u8);
-
-impl RecordingEventSet {
-    const fn bit(event: RecordingEvent) -> u8 {
-        match event {
-            RecordingEvent::InProgress => 1,
-            RecordingEvent::Completed => 2,
-            RecordingEvent::Absent => 4,
-        }
-    }
-
-    /// The events sent, or `completed` alone when none were.
-    pub(crate) fn from_selected(selected: &[RecordingEvent]) -> RecordingEventSet {
-        if selected.is_empty() {
-            return RecordingEventSet(RecordingEventSet::bit(RecordingEvent::Completed));
-        }
-        RecordingEventSet(selected.iter().fold(0, |acc, e| acc | RecordingEventSet::bit(*e)))
-    }
-
-    /// Whether the set holds the event.
-    pub(crate) const fn contains(self, event: RecordingEvent) -> bool {
-        self.0 & RecordingEventSet::bit(event) != 0
-    }
-}
-
 /// The status events a call reports: those selected, or `completed` alone when none were.
-pub(crate) fn status_events(faults: FaultSet, selected: &[StatusCallbackEvent]) -> EventSet {
+pub(crate) fn status_events(faults: FaultSet, selected: &[StatusCallbackEvent]) -> StatusEventSet {
     if selected.is_empty() && faults.has(Fault::AllEventsByDefault) {
-        return EventSet::from_selected(&StatusCallbackEvent::ALL);
+        return StatusEventSet::from_selected(&StatusCallbackEvent::ALL);
     }
-    EventSet::from_selected(selected)
+    StatusEventSet::from_selected(selected)
 }
 
 /// `StatusCallbackMethod` as used.
@@ -323,7 +216,7 @@ pub(crate) const fn status_callback_method(faults: FaultSet, method: HttpMethod)
 /// fires whatever the outcome, answered or not.
 pub(crate) fn sends_status_event(
     faults: FaultSet,
-    subscribed: EventSet,
+    subscribed: StatusEventSet,
     event: StatusCallbackEvent,
     answered: bool,
 ) -> bool {
@@ -373,7 +266,7 @@ pub(crate) const fn reports_call_duration(faults: FaultSet, answered: bool) -> b
 
 /// `Timestamp` of a status callback: RFC 2822.
 pub(crate) fn callback_timestamp(faults: FaultSet, ms: i64) -> String {
-    if faults.has(Fault::CallbackTimestampIso8601) { iso8601_ms(ms) } else { crate::resources::rfc2822_ms(ms) }
+    if faults.has(Fault::CallbackTimestampIso8601) { iso8601_ms(ms) } else { rfc2822::format_unix_ms(ms) }
 }
 
 /// ISO 8601 (RFC 3339) text of a time in ms since the epoch, to the second.
@@ -391,7 +284,7 @@ pub(crate) const fn sequence_number(faults: FaultSet, sent_before: u32) -> u32 {
 
 /// `Duration` of the terminal callback of an answered call lasting `seconds`: minutes, rounded up.
 pub(crate) const fn callback_duration(faults: FaultSet, seconds: u64) -> u64 {
-    if faults.has(Fault::DurationParamInSeconds) { seconds } else { billed_minutes(seconds) }
+    if faults.has(Fault::DurationParamInSeconds) { seconds } else { billing::billed_minutes(seconds) }
 }
 
 /// A status callback's form as sent (with `CallbackSource`).
@@ -405,12 +298,6 @@ pub(crate) fn status_callback_form(faults: FaultSet, form: Form) -> Form {
 /// Whether a call canceled while queued ends without any status callback.
 pub(crate) const fn queued_cancel_is_silent(faults: FaultSet) -> bool {
     !faults.has(Fault::CallbackAfterQueuedCancel)
-}
-
-/// Whether a recording callback fires for `event`, given the call's subscription.
-/// `absent` replaces `completed` for recordings under a second, and fires only when selected.
-pub(crate) fn sends_recording_event(subscribed: RecordingEventSet, event: RecordingEvent) -> bool {
-    subscribed.contains(event)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,11 +356,8 @@ pub(crate) const fn recording_duration(faults: FaultSet, seconds: u64) -> u64 {
 
 /// `RecordingSource` of a call's recording made with `Record=true`.
 pub(crate) const fn recording_source(faults: FaultSet) -> &'static str {
-    if faults.has(Fault::RecordingSourceWrong) { "RecordVerb" } else { "OutboundAPI" }
+    if faults.has(Fault::RecordingSourceWrong) { "RecordVerb" } else { recording::SOURCE_OUTBOUND_API }
 }
-
-/// Recording duration below which the recording is `absent` (error 16101).
-pub(crate) const MIN_RECORDING_SECONDS: u64 = 1;
 
 // ---------------------------------------------------------------------------------------------
 // RATE
@@ -521,7 +405,7 @@ pub(crate) fn resource_call_sid(faults: FaultSet, sid: String) -> String {
 
 /// A date of the Call JSON: RFC 2822.
 pub(crate) fn resource_date(faults: FaultSet, ms: i64) -> String {
-    if faults.has(Fault::Iso8601Dates) { iso8601_ms(ms) } else { crate::resources::rfc2822_ms(ms) }
+    if faults.has(Fault::Iso8601Dates) { iso8601_ms(ms) } else { rfc2822::format_unix_ms(ms) }
 }
 
 /// `duration` of the Call JSON: whole seconds.
@@ -594,16 +478,16 @@ pub(crate) fn signature(
     params: &[(String, String)],
 ) -> Option<String> {
     if faults.is_empty() {
-        return Some(signature::sign(auth_token, &signed_url(url), params));
+        return Some(signature::sign(auth_token, &signature::signed_url(url), params));
     }
     if faults.has(Fault::SignatureMissing) {
         return None;
     }
-    let mut signed = signed_url(url);
+    let mut signed = signature::signed_url(url);
     if method == HttpMethod::Get && faults.has(Fault::SignatureGetWithoutQuery) {
         let mut bare = url.clone();
         bare.set_query(None);
-        signed = signed_url(&bare);
+        signed = signature::signed_url(&bare);
     }
     let key = if faults.has(Fault::SignatureWrong) { format!("{auth_token}0") } else { auth_token.to_owned() };
     if faults.has(Fault::SignatureUnsortedParams) {
@@ -617,77 +501,9 @@ pub(crate) fn signature(
     Some(signature::sign(&key, &signed, params))
 }
 
-/// The URL Twilio signs: the requested URL without `user:pass@`, and for HTTPS without the port.
-pub(crate) fn signed_url(url: &url::Url) -> String {
-    let mut u = url.clone();
-    if !u.username().is_empty() || u.password().is_some() {
-        let _ = u.set_username("");
-        let _ = u.set_password(None);
-    }
-    if u.scheme() == "https" {
-        let _ = u.set_port(None);
-    }
-    u.to_string()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Values with no fault
-
-/// `SipResponseCode` of a terminal status callback.
-pub(crate) const fn sip_response_code(status: CallStatus) -> u16 {
-    match status {
-        CallStatus::Busy => 486,
-        CallStatus::NoAnswer | CallStatus::Canceled => 487,
-        CallStatus::Failed => 404,
-        _ => 200,
-    }
-}
-
-/// Price per started minute of an answered call, in 1/100000 USD (0.01300 USD).
-pub(crate) const PRICE_PER_MINUTE: u32 = 1300;
-
-/// Billed minutes of an answered call lasting `seconds`: rounded up, at least 1.
-pub(crate) const fn billed_minutes(seconds: u64) -> u64 {
-    let m = seconds.div_ceil(60);
-    if m == 0 { 1 } else { m }
-}
-
-/// `price` of an answered call, as Twilio writes it: negative, five decimals.
-pub(crate) fn price_text(units: u32) -> String {
-    format!("-{}.{:05}", units / 100_000, units % 100_000)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn default_subscription_is_completed_only() {
-        let set = EventSet::from_selected(&[]);
-        assert!(set.contains(StatusCallbackEvent::Completed));
-        assert!(!set.contains(StatusCallbackEvent::Initiated));
-        let all = EventSet::from_selected(&StatusCallbackEvent::ALL);
-        assert!(StatusCallbackEvent::ALL.iter().all(|e| all.contains(*e)));
-        let rec = RecordingEventSet::from_selected(&[]);
-        assert!(rec.contains(RecordingEvent::Completed) && !rec.contains(RecordingEvent::Absent));
-    }
-
-    #[test]
-    fn prices_and_minutes() {
-        assert_eq!(billed_minutes(0), 1);
-        assert_eq!(billed_minutes(60), 1);
-        assert_eq!(billed_minutes(61), 2);
-        assert_eq!(price_text(PRICE_PER_MINUTE), "-0.01300");
-        assert_eq!(price_text(PRICE_PER_MINUTE * 100), "-1.30000");
-    }
-
-    #[test]
-    fn signed_url_drops_credentials_and_https_port() {
-        let u = url::Url::parse("https://u:p@example.com:8443/a?b=1").expect("url");
-        assert_eq!(signed_url(&u), "https://example.com/a?b=1");
-        let u = url::Url::parse("http://u:p@127.0.0.1:8080/a").expect("url");
-        assert_eq!(signed_url(&u), "http://127.0.0.1:8080/a");
-    }
 
     fn one(fault: Fault) -> FaultSet {
         FaultSet::new(&[fault])
@@ -725,13 +541,15 @@ mod tests {
         assert!(!updates_ended_call(none) && !deletes_live_call(none) && !counts_unsent_events(none));
         assert_eq!((queue_time_ms(none, 1500), resource_duration(none, 3), recording_duration(none, 3)), (1500, 3, 3));
         assert_eq!(ring_timeout(none, 2), Duration::from_secs(2));
-        assert_eq!(status_events(none, &[]), EventSet::from_selected(&[]));
+        assert_eq!(status_events(none, &[]), StatusEventSet::from_selected(&[]));
+        assert_eq!(recording_events(none, &[]), RecordingEventSet::from_selected(&[]));
         assert!(error_json(none, true, &TwilioError::new(20003, 401, "Authenticate")).is_none());
         assert_eq!(resource_date(none, 1_283_286_988_000), "Tue, 31 Aug 2010 20:36:28 +0000");
         let form = Form::from_pairs([("StatusCallbackEvent", "ringing"), ("StatusCallbackEvent", "completed")]);
         assert_eq!(read_form(none, form.clone()), form);
-        let (validated, _) = form_to_validate(none, Form::from_pairs([("To", "555"), ("SendDigits", "x")]));
-        assert_eq!(validated.get("To"), Some("555"));
+        let refused = Form::from_pairs([("To", "555"), ("SendDigits", "x"), ("StatusCallback", "http://a_b.example/")]);
+        assert_eq!(create_violations(none, CreateCallParams::parse(&refused, &Everything).violations).len(), 5);
+        assert!(!unsupported_method_not_found(none));
         assert!(!reshapes_call(none));
     }
 
@@ -762,7 +580,7 @@ mod tests {
     }
 
     #[test]
-    fn lenient_create_faults_accept_and_keep_the_invalid_values() {
+    fn lenient_create_faults_drop_the_violations_they_tolerate() {
         let faults = FaultSet::new(&[
             Fault::InvalidToAccepted,
             Fault::SendDigitsUnchecked,
@@ -775,24 +593,33 @@ mod tests {
             ("SendDigits", "call me"),
             ("StatusCallback", "http://my_app.example.com/events"),
         ]);
-        let (validated, accepted) = form_to_validate(faults, form);
-        let mut params = CreateCallParams::parse(&validated, &Everything).expect("accepted");
-        restore_accepted(accepted, &mut params);
-        assert_eq!(params.to.as_str(), "5551234567");
-        assert_eq!(params.send_digits.as_deref(), Some("call me"));
-        assert_eq!(params.status_callback.as_deref(), Some("http://my_app.example.com/events"));
-        assert_eq!(params.twiml.as_deref(), Some("<Response/>"));
-        // Without the faults, the same form is refused.
-        let form = Form::from_pairs([("To", "5551234567"), ("From", "+15017122661")]);
-        assert!(CreateCallParams::parse(&form_to_validate(FaultSet::default(), form).0, &Everything).is_err());
+        let parsed = CreateCallParams::parse(&form, &Everything);
+        assert_eq!(parsed.violations.len(), 4, "{:?}", parsed.violations);
+        assert_eq!(create_violations(faults, parsed.violations.clone()), []);
+        assert_eq!(parsed.value.to.as_str(), "5551234567");
+        assert_eq!(parsed.value.send_digits.as_deref(), Some("call me"));
+        assert_eq!(parsed.value.status_callback.as_deref(), Some("http://my_app.example.com/events"));
+        // Each fault tolerates its own kind only.
+        assert_eq!(create_violations(one(Fault::InvalidToAccepted), parsed.violations.clone()).len(), 3);
+        let missing_to = CreateCallParams::parse(
+            &Form::from_pairs([("From", "+15017122661"), ("Twiml", "<Response/>")]),
+            &Everything,
+        );
+        assert_eq!(create_violations(faults, missing_to.violations).len(), 1, "a missing To stays refused");
+        let async_amd = Form::from_pairs([
+            ("To", "+14155551212"),
+            ("From", "+15017122661"),
+            ("Twiml", "<Response/>"),
+            ("AsyncAmdStatusCallback", "http://my_app.example.com/amd"),
+        ]);
+        let parsed = CreateCallParams::parse(&async_amd, &Everything);
+        assert_eq!(create_violations(faults, parsed.violations).len(), 1, "only the four URL parameters");
     }
 
     #[test]
     fn value_faults() {
-        let mut violations = vec![Violation {
-            parameter: "To",
-            error: TwilioError::bad_request(code::TO_MISSING, "No to number is specified"),
-        }];
+        let mut violations =
+            vec![Violation::new("To", Problem::Missing, code::TO_MISSING, "No to number is specified")];
         adjust_violations(one(Fault::MissingTo21211), &mut violations);
         assert_eq!(violations[0].error.code, code::TO_INVALID);
         assert!(violations[0].error.more_info.ends_with("21211"));
@@ -803,7 +630,7 @@ mod tests {
         assert_eq!(json.get("status"), Some(&Value::from(400)));
         assert_eq!(
             status_events(one(Fault::AllEventsByDefault), &[]),
-            EventSet::from_selected(&StatusCallbackEvent::ALL)
+            StatusEventSet::from_selected(&StatusCallbackEvent::ALL)
         );
         assert_eq!(resource_call_sid(one(Fault::Sid31Hex), "CA0123".to_owned()), "CA012");
         assert_eq!(resource_date(one(Fault::Iso8601Dates), 1_283_286_988_000), "2010-08-31T20:36:28Z");

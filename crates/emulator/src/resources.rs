@@ -1,30 +1,19 @@
 //! JSON rendering of stored resources: calls (as `model::Call`), recordings, phone numbers,
 //! applications and accounts, plus the page envelope of the simple lists.
 
-use crate::callflow::DIRECTION;
 use crate::error::json_response;
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::state::{Account, Application, CallRecord, PhoneNumber, Recording, RecordingStatus};
 use axum::http::StatusCode;
 use axum::response::Response;
-use callspec_model::call::{API_VERSION, Call, SubresourceUris, call_uri};
-use callspec_model::{Sid, SidKind, rfc2822};
+use callspec_model::billing::{self, PRICE_UNIT};
+use callspec_model::call::{API_VERSION, Call, DIRECTION_OUTBOUND_API, SubresourceUris, call_uri};
+use callspec_model::error::code;
+use callspec_model::recording::{SOURCE_OUTBOUND_API, media_url};
+use callspec_model::rfc2822::format_unix_ms as rfc2822_ms;
+use callspec_model::{Sid, SidKind};
 use serde_json::{Value, json};
-
-/// `price_unit` of every priced resource.
-pub(crate) const PRICE_UNIT: &str = "USD";
-
-/// RFC 2822 text of a time in ms since the epoch.
-pub(crate) fn rfc2822_ms(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map(rfc2822::format).unwrap_or_default()
-}
-
-/// The `RecordingUrl` reported for a recording: Twilio's own URL form.
-pub(crate) fn recording_media_url(account: &Sid, recording: u128) -> String {
-    let re = Sid::from_parts(SidKind::Recording, recording);
-    format!("https://api.twilio.com/{API_VERSION}/Accounts/{account}/Recordings/{re}")
-}
 
 /// A stored call as the `Call` resource (field values as the faults in effect decide; see
 /// `policy::reshape_call` for the faults that change its shape).
@@ -38,7 +27,7 @@ pub(crate) fn call(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Call {
         caller_name: None,
         date_created: Some(date(rec.created_ms)),
         date_updated: Some(date(rec.updated_ms)),
-        direction: Some(DIRECTION.to_owned()),
+        direction: Some(DIRECTION_OUTBOUND_API.to_owned()),
         duration: rec.duration_s.map(|d| policy::resource_duration(faults, d).to_string()),
         end_time: rec.end_ms.map(date),
         forwarded_from: None,
@@ -47,7 +36,7 @@ pub(crate) fn call(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Call {
         group_sid: None,
         parent_call_sid: None,
         phone_number_sid: rec.phone_number_sid.map(|v| Sid::from_parts(SidKind::PhoneNumber, v).to_string()),
-        price: rec.price_units.map(policy::price_text),
+        price: rec.price_units.map(billing::price_text),
         price_unit: Some(PRICE_UNIT.to_owned()),
         sid: Some(policy::resource_call_sid(faults, sid.to_string())),
         start_time: rec.start_ms.map(date),
@@ -101,7 +90,7 @@ pub(crate) fn call_body(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Ca
 
 /// A call's recording as the Recording resource.
 pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording) -> Value {
-    let sid = Sid::from_parts(SidKind::Recording, r.sid);
+    let sid = r.sid();
     let duration = match r.status {
         RecordingStatus::InProgress => "-1".to_owned(),
         _ => r.duration_s.unwrap_or(0).to_string(),
@@ -121,11 +110,11 @@ pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording) -> Value {
         "price_unit": PRICE_UNIT,
         "status": r.status.as_str(),
         "channels": r.channels.count(),
-        "source": "OutboundAPI",
+        "source": SOURCE_OUTBOUND_API,
         "track": r.track.as_ref(),
-        "error_code": if r.status == RecordingStatus::Absent { json!(16101) } else { Value::Null },
+        "error_code": if r.status == RecordingStatus::Absent { json!(code::RECORDING_TOO_SHORT) } else { Value::Null },
         "encryption_details": null,
-        "media_url": recording_media_url(account, r.sid),
+        "media_url": media_url(account, &sid),
         "uri": format!("{base}.json"),
         "subresource_uris": {
             "add_on_results": format!("{base}/AddOnResults.json"),
@@ -219,19 +208,4 @@ pub(crate) fn account(a: &Account) -> Value {
         "type": if a.trial { "Trial" } else { "Full" },
         "uri": format!("{base}.json"),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_render_as_rfc2822() {
-        assert_eq!(rfc2822_ms(1_283_286_988_123), "Tue, 31 Aug 2010 20:36:28 +0000");
-        let account = Sid::from_parts(SidKind::Account, 1);
-        assert_eq!(
-            recording_media_url(&account, 2),
-            "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000001/Recordings/RE00000000000000000000000000000002"
-        );
-    }
 }

@@ -2,15 +2,17 @@
 //! account behind its own lock, and the shared pieces (config, webhook client, shutdown).
 //!
 //! Calls are stored compactly (integer SIDs and times, boxed strings); the `Call` JSON is
-//! rendered on demand by [`crate::resources`]. What only a live call needs (its plan, callback
-//! sender and control channel) sits in [`Live`], dropped when the call ends.
+//! rendered on demand by `resources`. What only a live call needs (its plan, callback sender
+//! and control channel) sits in [`Live`], dropped when the call ends. The store holds data
+//! and starts no work of its own: whoever adds an account starts its queue drainer.
 
 use crate::config::Config;
 use crate::fault::FaultSet;
-use crate::policy::{EventSet, RecordingEventSet};
-use crate::webhook::{Control, Outgoing, WebhookClient};
-use callspec_model::params::{AccountDirectory, HttpMethod, Instructions, RecordingChannels};
-use callspec_model::{CallStatus, Sid, SidKind};
+use crate::policy;
+use crate::webhook::{Outgoing, Target, WebhookClient};
+use callspec_model::params::{AccountDirectory, ApplicationParams, HttpMethod, Instructions, RecordingChannels};
+use callspec_model::recording::RecordingEventSet;
+use callspec_model::{CallStatus, Sid, SidKind, StatusEventSet};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -50,8 +52,8 @@ impl Shared {
         let faults = FaultSet::new(&config.faults);
         Shared {
             faults,
-            period: crate::policy::dequeue_period(faults, &config),
-            limiters: crate::policy::concurrency_limit(faults, &config).map(|_| std::sync::Mutex::new(HashMap::new())),
+            period: policy::dequeue_period(faults, &config),
+            limiters: policy::concurrency_limit(faults, &config).map(|_| std::sync::Mutex::new(HashMap::new())),
             config,
             accounts: RwLock::new(HashMap::new()),
             webhooks,
@@ -61,7 +63,7 @@ impl Shared {
 
     /// The request permits of one account, created on first use.
     pub(crate) fn limiter(&self, account: &Sid) -> Option<Arc<Semaphore>> {
-        let limit = crate::policy::concurrency_limit(self.faults, &self.config)?;
+        let limit = policy::concurrency_limit(self.faults, &self.config)?;
         let mut map = self.limiters.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner);
         Some(map.entry(*account).or_insert_with(|| Arc::new(Semaphore::new(limit))).clone())
     }
@@ -79,11 +81,10 @@ impl Shared {
         self.accounts.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect()
     }
 
-    /// Adds an account and starts its queue drainer.
-    pub(crate) fn add_account(self: &Arc<Shared>, account: Account) -> Arc<Account> {
+    /// Adds an account (its queue drainer is the caller's to start).
+    pub(crate) fn add_account(&self, account: Account) -> Arc<Account> {
         let account = Arc::new(account);
         self.accounts.write().unwrap_or_else(PoisonError::into_inner).insert(account.sid.value(), account.clone());
-        self.spawn(crate::queue::drain(self.clone(), account.clone()));
         account
     }
 
@@ -201,10 +202,10 @@ pub(crate) struct Directory<'a> {
 
 impl AccountDirectory for Directory<'_> {
     fn is_trial(&self) -> bool {
-        crate::policy::trial_restricted(self.faults, self.trial)
+        policy::trial_restricted(self.faults, self.trial)
     }
     fn owns_number(&self, e164: &str) -> bool {
-        crate::policy::caller_id_allowed(self.faults, self.data.numbers.iter().any(|n| n.phone_number == e164))
+        policy::caller_id_allowed(self.faults, self.data.numbers.iter().any(|n| n.phone_number == e164))
     }
     fn is_verified_caller_id(&self, e164: &str) -> bool {
         self.data.verified_caller_ids.iter().any(|n| n == e164)
@@ -250,13 +251,26 @@ pub(crate) struct Application {
     pub(crate) created_ms: i64,
 }
 
-/// A URL and the method to request it with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Target {
-    /// Absolute URL.
-    pub(crate) url: String,
-    /// GET or POST.
-    pub(crate) method: HttpMethod,
+impl Application {
+    /// A new application with a random SID, as created with `params`.
+    pub(crate) fn new(params: ApplicationParams, created_ms: i64) -> Application {
+        Application {
+            sid: Sid::random(SidKind::Application).value(),
+            friendly_name: params.friendly_name,
+            voice_url: params.voice_url,
+            voice_method: params.voice_method,
+            voice_fallback_url: params.voice_fallback_url,
+            voice_fallback_method: params.voice_fallback_method,
+            status_callback: params.status_callback,
+            status_callback_method: params.status_callback_method,
+            created_ms,
+        }
+    }
+
+    /// Where a call using the application fetches its TwiML: `VoiceUrl` with `VoiceMethod`.
+    pub(crate) fn voice(&self) -> Option<Instructions> {
+        self.voice_url.clone().map(|url| Instructions::Url { url, method: self.voice_method })
+    }
 }
 
 /// What a recording-enabled call records and reports.
@@ -282,11 +296,20 @@ pub(crate) struct Plan {
     /// Where status callbacks go.
     pub(crate) status_callback: Option<Target>,
     /// The status events reported.
-    pub(crate) events: EventSet,
+    pub(crate) events: StatusEventSet,
     /// Seconds a no-answer callee rings.
     pub(crate) timeout_s: u32,
     /// Set when `Record=true`.
     pub(crate) recording: Option<RecordingPlan>,
+}
+
+/// A message from the API to a call's running lifecycle task.
+#[derive(Debug, Clone)]
+pub(crate) enum Control {
+    /// The call was ended by an update: stop.
+    Stop,
+    /// An update redirected the in-progress call to new instructions.
+    Redirect(Instructions),
 }
 
 /// The part of a call that exists only until it ends.
@@ -340,6 +363,13 @@ pub(crate) struct Recording {
     pub(crate) channels: RecordingChannels,
     /// inbound, outbound or both.
     pub(crate) track: Box<str>,
+}
+
+impl Recording {
+    /// The recording's SID.
+    pub(crate) const fn sid(&self) -> Sid {
+        Sid::from_parts(SidKind::Recording, self.sid)
+    }
 }
 
 /// One stored call.

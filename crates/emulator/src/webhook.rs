@@ -1,15 +1,13 @@
-//! Requests to user URLs: signing, GET/POST encoding, time limits, one log line each, and the
-//! per-call ordered sender that delivers a call's status and recording callbacks.
+//! Requests to user URLs: what they are for and where they go, signing, GET/POST encoding,
+//! time limits and one log line each. Knows nothing of calls or accounts (the per-call
+//! ordered sender lives in `callflow`).
 
 use crate::fault::FaultSet;
 use crate::policy;
-use crate::state::{Shared, Target};
 use callspec_model::Form;
-use callspec_model::params::{HttpMethod, Instructions};
+use callspec_model::params::HttpMethod;
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// Largest response body read from a user URL; TwiML beyond it counts as unparseable.
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -44,6 +42,15 @@ impl fmt::Display for WebhookKind {
     }
 }
 
+/// A URL and the method to request it with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// Absolute URL.
+    pub(crate) url: String,
+    /// GET or POST.
+    pub(crate) method: HttpMethod,
+}
+
 /// A callback waiting in a call's outbox.
 #[derive(Debug, Clone)]
 pub(crate) struct Outgoing {
@@ -55,22 +62,15 @@ pub(crate) struct Outgoing {
     pub(crate) params: Form,
 }
 
-/// A message from the API to a call's running lifecycle task.
-#[derive(Debug, Clone)]
-pub(crate) enum Control {
-    /// The call was ended by an update: stop.
-    Stop,
-    /// An update redirected the in-progress call to new instructions.
-    Redirect(Instructions),
-}
-
 /// Why a request to a user URL failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum WebhookError {
-    /// The URL cannot be requested.
-    BadUrl(String),
+    /// The URL does not parse.
+    BadUrl(url::ParseError),
+    /// The URL's scheme (held) is not `http` or `https`.
+    UnsupportedScheme(String),
     /// No connection, or the request failed in transit.
-    Connection(String),
+    Connection(reqwest::Error),
     /// No complete answer within `Config::webhook_timeout`.
     Timeout,
     /// The answer's status is not 2xx.
@@ -80,15 +80,24 @@ pub(crate) enum WebhookError {
 impl fmt::Display for WebhookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WebhookError::BadUrl(why) => write!(f, "bad URL: {why}"),
-            WebhookError::Connection(why) => write!(f, "connection failed: {why}"),
+            WebhookError::BadUrl(e) => write!(f, "bad URL: {e}"),
+            WebhookError::UnsupportedScheme(scheme) => write!(f, "bad URL: scheme {scheme} is not http or https"),
+            WebhookError::Connection(e) => write!(f, "connection failed: {e}"),
             WebhookError::Timeout => f.write_str("timed out"),
             WebhookError::Status(code) => write!(f, "HTTP {code}"),
         }
     }
 }
 
-impl std::error::Error for WebhookError {}
+impl std::error::Error for WebhookError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            WebhookError::BadUrl(e) => Some(e),
+            WebhookError::Connection(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// A request ready to send: the exact URL, its body and its signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,9 +120,9 @@ pub(crate) fn prepare(
     auth_token: &str,
     faults: FaultSet,
 ) -> Result<Prepared, WebhookError> {
-    let mut url = url::Url::parse(&target.url).map_err(|e| WebhookError::BadUrl(e.to_string()))?;
+    let mut url = url::Url::parse(&target.url).map_err(WebhookError::BadUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(WebhookError::BadUrl(format!("scheme {} is not http or https", url.scheme())));
+        return Err(WebhookError::UnsupportedScheme(url.scheme().to_owned()));
     }
     match target.method {
         HttpMethod::Get => {
@@ -205,7 +214,7 @@ impl WebhookClient {
                 .body(prepared.body.clone().unwrap_or_default()),
         };
         let classify = |e: reqwest::Error| {
-            if e.is_timeout() { WebhookError::Timeout } else { WebhookError::Connection(e.to_string()) }
+            if e.is_timeout() { WebhookError::Timeout } else { WebhookError::Connection(e) }
         };
         let request = match &prepared.signature {
             Some(signature) => request.header("X-Twilio-Signature", signature.as_str()),
@@ -225,20 +234,6 @@ impl WebhookClient {
         }
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
     }
-}
-
-/// Starts a call's outbox: a task that delivers its callbacks one at a time, in order.
-/// The task ends when the returned sender is dropped and the queue is empty, or at shutdown.
-pub(crate) fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<Outgoing> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
-    let client = shared.webhooks.clone();
-    shared.spawn(async move {
-        while let Some(out) = rx.recv().await {
-            // Failures are logged by `send` and do not affect the call.
-            let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
-        }
-    });
-    tx
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! `#status-callback-parameters` and `#recording-callbacks`).
 
 use crate::form::Form;
+use crate::status::CallStatus;
 
 /// Parameters of the request for TwiML (`Url`, `FallbackUrl`, an application's voice URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +83,17 @@ pub struct StatusCallbackParams {
 
 /// The value of `CallbackSource` on every status callback.
 pub const CALLBACK_SOURCE: &str = "call-progress-events";
+
+/// `SipResponseCode` of the terminal status callback of a call that ended with `status`:
+/// 486 busy, 487 no-answer or canceled, 404 failed, 200 otherwise.
+pub const fn sip_response_code(status: CallStatus) -> u16 {
+    match status {
+        CallStatus::Busy => 486,
+        CallStatus::NoAnswer | CallStatus::Canceled => 487,
+        CallStatus::Failed => 404,
+        _ => 200,
+    }
+}
 
 impl StatusCallbackParams {
     /// The parameters as form pairs, in Twilio's names.

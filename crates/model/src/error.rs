@@ -45,6 +45,14 @@ impl std::error::Error for TwilioError {}
 ///
 /// Values come from Twilio's error dictionary (see `docs/reference/calls-api-facts.md#error-codes`).
 pub mod code {
+    /// The TwiML URL answered with an HTTP error status (a fallback request's `ErrorCode`).
+    pub const HTTP_RETRIEVAL_FAILURE: u32 = 11200;
+    /// The TwiML URL could not be reached in time (a fallback request's `ErrorCode`).
+    pub const HTTP_CONNECTION_FAILURE: u32 = 11205;
+    /// The TwiML URL's document is not valid TwiML (a fallback request's `ErrorCode`).
+    pub const DOCUMENT_PARSE_FAILURE: u32 = 12100;
+    /// A recording too short to keep: `absent`, with this `ErrorCode`.
+    pub const RECORDING_TOO_SHORT: u32 = 16101;
     /// Authentication failed (HTTP 401).
     pub const AUTHENTICATION: u32 = 20003;
     /// The HTTP method is not allowed on the resource (HTTP 405).
@@ -89,6 +97,10 @@ pub mod code {
     pub const TRIAL_UNVERIFIED: u32 = 21219;
     /// The call is not in progress, so it cannot be redirected or updated that way.
     pub const CALL_NOT_IN_PROGRESS: u32 = 21220;
+    /// `PhoneNumber` is not a valid phone number (IncomingPhoneNumbers).
+    pub const PHONE_NUMBER_INVALID: u32 = 21421;
+    /// `PhoneNumber` is not available to buy (IncomingPhoneNumbers).
+    pub const PHONE_NUMBER_UNAVAILABLE: u32 = 21422;
     /// A `PageToken` is invalid.
     pub const PAGE_TOKEN_INVALID: u32 = 21481;
     /// `StatusCallback` is not a valid URL (Twilio documents it for messaging).

@@ -57,6 +57,12 @@ pub fn format(at: OffsetDateTime) -> String {
     format!("{}, {body} +0000", weekday_abbrev(utc.weekday()))
 }
 
+/// Formats a time in milliseconds since the Unix epoch (to the second, rounding down);
+/// empty for a time `time` cannot represent.
+pub fn format_unix_ms(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).map(format).unwrap_or_default()
+}
+
 /// Parses exactly the shape Twilio writes: a weekday that matches the date, a two-digit day,
 /// an English month abbreviation, a four-digit year, `HH:MM:SS` and the offset `+0000`.
 pub fn parse(s: &str) -> Result<OffsetDateTime, Rfc2822Error> {
@@ -92,6 +98,8 @@ mod tests {
             assert_eq!(format(at), text);
         }
         assert_eq!(parse("Tue, 31 Aug 2010 20:36:28 +0000").map(|t| t.unix_timestamp()), Ok(1_283_286_988));
+        assert_eq!(format_unix_ms(1_283_286_988_999), "Tue, 31 Aug 2010 20:36:28 +0000");
+        assert_eq!(format_unix_ms(i64::MAX), "");
     }
 
     #[test]

@@ -40,6 +40,20 @@ pub fn body_sha256(body: &[u8]) -> String {
     Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The URL Twilio signs for a request to `url`: without `user:pass@`, and for HTTPS without
+/// the port.
+pub fn signed_url(url: &url::Url) -> String {
+    let mut u = url.clone();
+    if !u.username().is_empty() || u.password().is_some() {
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+    }
+    if u.scheme() == "https" {
+        let _ = u.set_port(None);
+    }
+    u.to_string()
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -102,6 +116,14 @@ mod tests {
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn signed_url_drops_credentials_and_https_port() {
+        let u = url::Url::parse("https://u:p@example.com:8443/a?b=1").expect("url");
+        assert_eq!(signed_url(&u), "https://example.com/a?b=1");
+        let u = url::Url::parse("http://u:p@127.0.0.1:8080/a").expect("url");
+        assert_eq!(signed_url(&u), "http://127.0.0.1:8080/a");
     }
 
     #[test]

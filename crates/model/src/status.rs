@@ -174,6 +174,35 @@ impl StatusCallbackEvent {
     }
 }
 
+/// The status events a call reports, as a bit set: those selected with
+/// `StatusCallbackEvent`, or `completed` alone when none were (Twilio's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatusEventSet(u8);
+
+impl StatusEventSet {
+    const fn bit(event: StatusCallbackEvent) -> u8 {
+        match event {
+            StatusCallbackEvent::Initiated => 1,
+            StatusCallbackEvent::Ringing => 2,
+            StatusCallbackEvent::Answered => 4,
+            StatusCallbackEvent::Completed => 8,
+        }
+    }
+
+    /// The events selected, or `completed` alone when none were.
+    pub fn from_selected(selected: &[StatusCallbackEvent]) -> StatusEventSet {
+        if selected.is_empty() {
+            return StatusEventSet(StatusEventSet::bit(StatusCallbackEvent::Completed));
+        }
+        StatusEventSet(selected.iter().fold(0, |acc, e| acc | StatusEventSet::bit(*e)))
+    }
+
+    /// Whether the set holds the event.
+    pub const fn contains(self, event: StatusCallbackEvent) -> bool {
+        self.0 & StatusEventSet::bit(event) != 0
+    }
+}
+
 impl fmt::Display for StatusCallbackEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -194,6 +223,16 @@ impl FromStr for StatusCallbackEvent {
 mod tests {
     use super::*;
     use CallStatus::*;
+
+    #[test]
+    fn the_default_subscription_is_completed_alone() {
+        let set = StatusEventSet::from_selected(&[]);
+        assert!(set.contains(StatusCallbackEvent::Completed) && !set.contains(StatusCallbackEvent::Initiated));
+        let all = StatusEventSet::from_selected(&StatusCallbackEvent::ALL);
+        assert!(StatusCallbackEvent::ALL.iter().all(|e| all.contains(*e)));
+        let ringing = StatusEventSet::from_selected(&[StatusCallbackEvent::Ringing]);
+        assert!(ringing.contains(StatusCallbackEvent::Ringing) && !ringing.contains(StatusCallbackEvent::Completed));
+    }
 
     #[test]
     fn terminal_statuses_are_the_five_ends() {

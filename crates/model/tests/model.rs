@@ -160,7 +160,7 @@ const FROM: (&str, &str) = ("From", "+15017122661");
 /// Parses a create form against an account; asserts the violation codes, in order.
 fn check(account: &Account, form: &[(&str, &str)], expected_codes: &[u32]) {
     let form = Form::from_pairs(form.iter().copied());
-    let result = CreateCallParams::parse(&form, account);
+    let result = CreateCallParams::parse(&form, account).into_result();
     let codes: Vec<u32> = match &result {
         Ok(_) => vec![],
         Err(violations) => violations.iter().map(|v| v.error.code).collect(),
@@ -340,7 +340,7 @@ fn list_parameters_parse_from_repeated_keys_and_spaces_and_encode_back() {
         ("RecordingStatusCallbackEvent", "in-progress completed"),
         ("RecordingStatusCallbackEvent", "absent"),
     ]);
-    let params = CreateCallParams::parse(&form, &MAIN).expect("valid");
+    let params = CreateCallParams::parse(&form, &MAIN).into_result().expect("valid");
     assert_eq!(params.status_callback_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(), ["initiated", "answered"]);
     assert_eq!(
         params.recording_status_callback_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
@@ -350,15 +350,16 @@ fn list_parameters_parse_from_repeated_keys_and_spaces_and_encode_back() {
     assert_eq!(encoded.all("StatusCallbackEvent"), ["initiated", "answered"]);
     assert_eq!(encoded.all("RecordingStatusCallbackEvent"), ["in-progress", "completed", "absent"]);
     assert_eq!(encoded.get("Record"), Some("true"));
-    assert_eq!(CreateCallParams::parse(&encoded, &MAIN), Ok(params));
+    assert_eq!(CreateCallParams::parse(&encoded, &MAIN).into_result(), Ok(params));
 }
 
 #[test]
 fn update_rules() {
-    let codes = |form: &[(&str, &str)]| match UpdateCallParams::parse(&Form::from_pairs(form.iter().copied())) {
-        Ok(_) => vec![],
-        Err(v) => v.iter().map(|v| v.error.code).collect::<Vec<_>>(),
-    };
+    let codes =
+        |form: &[(&str, &str)]| match UpdateCallParams::parse(&Form::from_pairs(form.iter().copied())).into_result() {
+            Ok(_) => vec![],
+            Err(v) => v.iter().map(|v| v.error.code).collect::<Vec<_>>(),
+        };
     assert_eq!(codes(&[("Status", "canceled")]), Vec::<u32>::new());
     assert_eq!(codes(&[("Status", "completed")]), Vec::<u32>::new());
     assert_eq!(codes(&[("Url", "https://example.com/next.xml"), ("Method", "GET")]), Vec::<u32>::new());
@@ -367,8 +368,9 @@ fn update_rules() {
     assert_eq!(codes(&[("Url", "https://example.com/next.xml"), ("Method", "PUT")]), [21209]);
     assert_eq!(codes(&[("Url", "https://example.com/x"), ("Twiml", "<Response/>")]), [21200]);
     let params = UpdateCallParams::parse(&Form::from_pairs([("Url", "https://example.com/x"), ("Method", "GET")]))
+        .into_result()
         .expect("valid");
-    assert_eq!(UpdateCallParams::parse(&params.to_form()), Ok(params));
+    assert_eq!(UpdateCallParams::parse(&params.to_form()).into_result(), Ok(params));
 }
 
 /// The docs' example outputs (`fixtures/schema-examples/seed-*.json`, literal copies of the

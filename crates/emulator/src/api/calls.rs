@@ -1,21 +1,21 @@
 //! Calls: create (validated by the model, then queued), fetch, update (cancel, hang up,
 //! redirect), delete, and a call's recordings.
 
-use super::Req;
 use super::page;
+use super::{Req, refuse};
 use crate::callflow;
 use crate::error::{ApiError, json_response};
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::queue;
 use crate::resources;
-use crate::state::{Application, CallRecord, Directory, Live, Plan, RecordingPlan, Target, now_ms};
-use crate::webhook::Control;
+use crate::state::{Application, CallRecord, Control, Directory, Live, Plan, RecordingPlan, now_ms};
+use crate::webhook::Target;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use callspec_model::error::code;
 use callspec_model::params::{
-    CREATE_PARAMETERS, CreateCallParams, Instructions, UPDATE_PARAMETERS, UpdateCallParams, UpdateStatus, Violation,
+    CREATE_PARAMETERS, CreateCallParams, Instructions, UPDATE_PARAMETERS, UpdateCallParams, UpdateStatus,
     magic_number_violations,
 };
 use callspec_model::{CallStatus, Endpoint, Form, Sid, SidKind};
@@ -23,24 +23,12 @@ use callspec_model::{CallStatus, Endpoint, Form, Sid, SidKind};
 /// Message of 21220, for updates of a call that has ended.
 const NOT_IN_PROGRESS: &str = "Call is not in-progress. Cannot redirect.";
 
-/// Answers with the first violation, logging them all.
-fn refuse(faults: FaultSet, path: &str, mut violations: Vec<Violation>) -> ApiError {
-    policy::adjust_violations(faults, &mut violations);
-    for v in &violations {
-        tracing::info!(path, parameter = v.parameter, code = v.error.code, message = %v.error.message, "validation");
-    }
-    match violations.into_iter().next() {
-        Some(v) => ApiError::Twilio(v.error),
-        None => ApiError::bad_request(code::INVALID_PARAMETER, "invalid request"),
-    }
-}
-
 fn plan(faults: FaultSet, params: &CreateCallParams, app: Option<&Application>, form: &Form) -> Plan {
     let target = |url: &Option<String>, method| url.clone().map(|url| Target { url, method });
     let (instructions, fallback, status_callback) = match app {
         // The application's voice configuration replaces Url, Method, Fallback* and StatusCallback*.
         Some(a) => (
-            policy::application_instructions(faults, a, form),
+            policy::application_instructions(faults, a.voice(), form),
             target(&a.voice_fallback_url, a.voice_fallback_method),
             target(&a.status_callback, a.status_callback_method),
         ),
@@ -73,21 +61,18 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
     let faults = req.shared.faults;
     let form = req.form()?;
     req.strict_check(&form, CREATE_PARAMETERS, &["StatusCallbackEvent", "RecordingStatusCallbackEvent"])?;
-    let (form, accepted) = policy::form_to_validate(faults, form);
     let account = &req.account;
     let (mut params, phone_number_sid, app) = {
         let data = account.read();
         let directory = Directory { trial: account.trial, data: &data, faults };
         let mut violations = magic_number_violations(&form);
         let parsed = CreateCallParams::parse(&form, &directory);
-        let params = match parsed {
-            Ok(p) if violations.is_empty() => p,
-            Ok(_) => return Err(refuse(faults, req.path, violations)),
-            Err(more) => {
-                violations.extend(more);
-                return Err(refuse(faults, req.path, violations));
-            }
-        };
+        violations.extend(parsed.violations);
+        let violations = policy::create_violations(faults, violations);
+        if !violations.is_empty() {
+            return Err(refuse(faults, req.path, violations));
+        }
+        let params = parsed.value;
         let phone_number_sid = match &params.from {
             Endpoint::Phone(n) => data.number_sid(n),
             _ => None,
@@ -96,7 +81,6 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             params.application_sid.and_then(|sid| data.applications.iter().find(|a| a.sid == sid.value()).cloned());
         (params, phone_number_sid, app)
     };
-    policy::restore_accepted(accepted, &mut params);
     params.record = policy::records(faults, params.record, form.get("Record"));
     let plan = plan(faults, &params, app.as_ref(), &form);
     let sid = Sid::random(SidKind::Call);
@@ -150,7 +134,7 @@ pub(super) fn fetch(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
 pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let form = req.form()?;
     req.strict_check(&form, UPDATE_PARAMETERS, &[])?;
-    let params = UpdateCallParams::parse(&form).map_err(|v| refuse(req.shared.faults, req.path, v))?;
+    let params = UpdateCallParams::parse(&form).into_result().map_err(|v| refuse(req.shared.faults, req.path, v))?;
     let shared = req.shared;
     let faults = shared.faults;
     let account = &req.account;

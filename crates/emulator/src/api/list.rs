@@ -6,7 +6,7 @@
 
 use super::Req;
 use super::page::{Envelope, page_params};
-use crate::error::ApiError;
+use crate::error::{ApiError, json_response};
 use crate::policy;
 use crate::resources;
 use crate::state::CallRecord;
@@ -176,6 +176,15 @@ impl Filters {
     }
 }
 
+/// `PageToken`, when sent: its text and the page it names.
+fn page_token(query: &Form) -> Result<Option<(&str, Token)>, ApiError> {
+    let Some(text) = query.get("PageToken").filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = || ApiError::bad_request(code::PAGE_TOKEN_INVALID, format!("Invalid PageToken {text:?}"));
+    Ok(Some((text, Token::parse(text).ok_or_else(invalid)?)))
+}
+
 /// `GET …/Calls.json`.
 pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
     let query = req.query_form()?;
@@ -186,14 +195,8 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
         (filters.to, filters.from, filters.status) = (None, None, None);
     }
     let (size, page) = page_params(&query)?;
-    let token_text = query.get("PageToken").filter(|t| !t.is_empty());
-    let token = match token_text {
-        None => None,
-        Some(t) => Some(
-            Token::parse(t)
-                .ok_or_else(|| ApiError::bad_request(code::PAGE_TOKEN_INVALID, format!("Invalid PageToken {t:?}")))?,
-        ),
-    };
+    let sent = page_token(&query)?;
+    let (token_text, token) = (sent.map(|(text, _)| text), sent.map(|(_, token)| token));
     let account = &req.account;
     let data = account.read();
     let seq_of = |sid: u128| {
@@ -258,7 +261,7 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
     };
     let calls: Vec<serde_json::Value> =
         records.iter().map(|r| resources::call_body(faults, &account.sid, r).into_value()).collect();
-    Ok(crate::error::json_response(StatusCode::OK, &envelope.render(calls)))
+    Ok(json_response(StatusCode::OK, &envelope.render(calls)))
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@ mod numbers;
 mod page;
 
 use crate::error::ApiError;
+use crate::fault::FaultSet;
+use crate::policy;
 use crate::state::{Account, Shared};
 use axum::Router;
 use axum::body::{Body, HttpBody};
@@ -20,6 +22,7 @@ use axum::http::{HeaderMap, Method, header};
 use axum::response::Response;
 use callspec_model::error::code;
 use callspec_model::form::FormError;
+use callspec_model::params::Violation;
 use callspec_model::{Form, Sid, SidKind};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -136,7 +139,7 @@ impl Req<'_> {
     /// The body as form parameters.
     pub(crate) fn form(&self) -> Result<Form, ApiError> {
         let form = Form::parse(&self.body).map_err(|e| form_error("request body", &e))?;
-        Ok(crate::policy::read_form(self.shared.faults, form))
+        Ok(policy::read_form(self.shared.faults, form))
     }
 
     /// The query string as parameters.
@@ -180,6 +183,18 @@ impl Req<'_> {
     }
 }
 
+/// Refuses a request the model found violations in: answers with the first, logs them all.
+fn refuse(faults: FaultSet, path: &str, mut violations: Vec<Violation>) -> ApiError {
+    policy::adjust_violations(faults, &mut violations);
+    for v in &violations {
+        tracing::info!(path, parameter = v.parameter, code = v.error.code, message = %v.error.message, "validation");
+    }
+    match violations.into_iter().next() {
+        Some(v) => ApiError::Twilio(v.error),
+        None => ApiError::bad_request(code::INVALID_PARAMETER, "invalid request"),
+    }
+}
+
 fn form_error(what: &str, e: &FormError) -> ApiError {
     ApiError::bad_request(code::INVALID_PARAMETER, format!("The {what} is not valid form data: {e}"))
 }
@@ -192,7 +207,7 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         Ok(r) => r,
         Err(e) => e.render(shared.faults),
     };
-    crate::policy::content_type(shared.faults, &mut response);
+    policy::content_type(shared.faults, &mut response);
     tracing::info!(
         method = %method,
         path = %path,
@@ -221,7 +236,10 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     let method = &parts.method;
     let allowed = route.allow().split(", ").any(|m| m == method.as_str());
     if !allowed {
-        return Err(crate::policy::method_not_allowed(shared.faults, route.allow(), path));
+        if policy::unsupported_method_not_found(shared.faults) {
+            return Err(ApiError::NotFound(path.to_owned()));
+        }
+        return Err(ApiError::MethodNotAllowed { allow: route.allow() });
     }
     let body = if *method == Method::POST {
         read_body(&parts.headers, body, shared.config.max_body_bytes).await?

@@ -1,7 +1,7 @@
 //! IncomingPhoneNumbers and Applications: create, list, fetch.
 
-use super::Req;
 use super::page;
+use super::{Req, refuse};
 use crate::error::{ApiError, json_response};
 use crate::resources;
 use crate::state::{Application, PhoneNumber, now_ms};
@@ -9,13 +9,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use callspec_model::endpoint::{formatted, is_e164};
 use callspec_model::error::code;
-use callspec_model::params::{HttpMethod, url_problem};
-use callspec_model::{Form, Sid, SidKind};
-
-/// Twilio's code for an invalid `PhoneNumber`.
-const PHONE_NUMBER_INVALID: u32 = 21421;
-/// Twilio's code for a `PhoneNumber` that is not available (here: owned by another account).
-const PHONE_NUMBER_UNAVAILABLE: u32 = 21422;
+use callspec_model::params::{APPLICATION_PARAMETERS, ApplicationParams};
+use callspec_model::{Sid, SidKind};
 
 /// Parameters `POST …/IncomingPhoneNumbers.json` accepts.
 const NUMBER_PARAMETERS: &[&str] = &[
@@ -45,26 +40,6 @@ const NUMBER_PARAMETERS: &[&str] = &[
     "VoiceReceiveMode",
 ];
 
-/// Parameters `POST …/Applications.json` accepts.
-const APPLICATION_PARAMETERS: &[&str] = &[
-    "FriendlyName",
-    "ApiVersion",
-    "VoiceUrl",
-    "VoiceMethod",
-    "VoiceFallbackUrl",
-    "VoiceFallbackMethod",
-    "StatusCallback",
-    "StatusCallbackMethod",
-    "VoiceCallerIdLookup",
-    "SmsUrl",
-    "SmsMethod",
-    "SmsFallbackUrl",
-    "SmsFallbackMethod",
-    "SmsStatusCallback",
-    "MessageStatusCallback",
-    "PublicApplicationConnectEnabled",
-];
-
 /// `POST …/IncomingPhoneNumbers.json`: buys `PhoneNumber` (E.164) unless an account owns it.
 pub(super) fn create_number(req: &Req<'_>) -> Result<Response, ApiError> {
     let form = req.form()?;
@@ -72,13 +47,14 @@ pub(super) fn create_number(req: &Req<'_>) -> Result<Response, ApiError> {
     let number = form.get("PhoneNumber").unwrap_or("").trim().to_owned();
     if !is_e164(&number) {
         return Err(ApiError::bad_request(
-            PHONE_NUMBER_INVALID,
+            code::PHONE_NUMBER_INVALID,
             format!("PhoneNumber {number:?} is not a valid E.164 phone number"),
         ));
     }
     let taken = req.shared.all_accounts().iter().any(|a| a.read().numbers.iter().any(|n| n.phone_number == number));
     if taken {
-        return Err(ApiError::bad_request(PHONE_NUMBER_UNAVAILABLE, format!("PhoneNumber {number} is not available")));
+        let message = format!("PhoneNumber {number} is not available");
+        return Err(ApiError::bad_request(code::PHONE_NUMBER_UNAVAILABLE, message));
     }
     let friendly_name =
         form.get("FriendlyName").filter(|n| !n.trim().is_empty()).map_or_else(|| formatted(&number), str::to_owned);
@@ -116,42 +92,12 @@ pub(super) fn fetch_number(req: &Req<'_>, pn: Sid) -> Result<Response, ApiError>
     Ok(json_response(StatusCode::OK, &resources::phone_number(&req.account.sid, n)))
 }
 
-fn optional_url(form: &Form, name: &str) -> Result<Option<String>, ApiError> {
-    match form.get(name).filter(|v| !v.trim().is_empty()) {
-        None => Ok(None),
-        Some(v) => match url_problem(v) {
-            None => Ok(Some(v.to_owned())),
-            Some(why) => {
-                Err(ApiError::bad_request(code::URL_INVALID, format!("{name} is not a valid URL: {v} ({why})")))
-            }
-        },
-    }
-}
-
-fn method(form: &Form, name: &str) -> Result<HttpMethod, ApiError> {
-    match form.get(name) {
-        None => Ok(HttpMethod::Post),
-        Some(v) => HttpMethod::parse(v).ok_or_else(|| {
-            ApiError::bad_request(code::METHOD_INVALID, format!("{name} must be GET or POST, not {v:?}"))
-        }),
-    }
-}
-
-/// `POST …/Applications.json`.
+/// `POST …/Applications.json`: the voice configuration validated by the model.
 pub(super) fn create_application(req: &Req<'_>) -> Result<Response, ApiError> {
     let form = req.form()?;
     req.strict_check(&form, APPLICATION_PARAMETERS, &[])?;
-    let app = Application {
-        sid: Sid::random(SidKind::Application).value(),
-        friendly_name: form.get("FriendlyName").unwrap_or("").to_owned(),
-        voice_url: optional_url(&form, "VoiceUrl")?,
-        voice_method: method(&form, "VoiceMethod")?,
-        voice_fallback_url: optional_url(&form, "VoiceFallbackUrl")?,
-        voice_fallback_method: method(&form, "VoiceFallbackMethod")?,
-        status_callback: optional_url(&form, "StatusCallback")?,
-        status_callback_method: method(&form, "StatusCallbackMethod")?,
-        created_ms: now_ms(),
-    };
+    let params = ApplicationParams::parse(&form).into_result().map_err(|v| refuse(req.shared.faults, req.path, v))?;
+    let app = Application::new(params, now_ms());
     let body = resources::application(&req.account.sid, &app);
     req.account.write().applications.push(app);
     Ok(json_response(StatusCode::CREATED, &body))

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 use wiremock::matchers::{any, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+mod applications;
+mod binary;
+mod refusals;
+
 const MAIN: (&str, &str) = (seed::MAIN_ACCOUNT_SID, seed::MAIN_AUTH_TOKEN);
 const TRIAL: (&str, &str) = (seed::TRIAL_ACCOUNT_SID, seed::TRIAL_AUTH_TOKEN);
 const FROM: &str = "+15017122661";
@@ -243,6 +247,50 @@ fn sid_of(call: &Value) -> String {
     call["sid"].as_str().expect("sid").to_owned()
 }
 
+/// The Call JSON of a call just created: all 26 fields, queued, nothing of its end yet.
+fn assert_new_call(created: &Value, sid: &str) {
+    assert_eq!(created.as_object().map(|o| o.len()), Some(26), "{created}");
+    assert_eq!(created["status"], "queued");
+    assert_eq!(created["direction"], "outbound-api");
+    assert_eq!(created["api_version"], "2010-04-01");
+    assert_eq!((created["to"].as_str(), created["from"].as_str()), (Some(TO), Some(FROM)));
+    assert_eq!(created["to_formatted"], "(415) 555-1212");
+    assert!(created["phone_number_sid"].as_str().is_some_and(|s| s.starts_with("PN")), "{created}");
+    assert!(created["queue_time"].as_str().is_some_and(|q| q.parse::<u64>().is_ok()));
+    assert_eq!(created["price_unit"], "USD");
+    for null in ["start_time", "end_time", "duration", "price", "parent_call_sid"] {
+        assert!(created[null].is_null(), "{null} should be null: {created}");
+    }
+    assert_eq!(created["uri"].as_str(), Some(call(MAIN.0, sid).as_str()));
+    assert_eq!(created["subresource_uris"].as_object().map(|o| o.len()), Some(9));
+}
+
+/// The four status callbacks of an answered, recorded call of the main account: in order,
+/// numbered from 0, signed, with the standard parameters and, at the end, the call's totals.
+fn assert_status_callbacks(status: &[Hit]) {
+    let observed: Vec<(&str, &str)> =
+        status.iter().map(|h| (h.param("CallStatus"), h.param("SequenceNumber"))).collect();
+    assert_eq!(observed, [("initiated", "0"), ("ringing", "1"), ("in-progress", "2"), ("completed", "3")]);
+    for hit in status {
+        assert_eq!(hit.method, "POST");
+        assert!(hit.signed_by(MAIN.1), "bad signature on {hit:?}");
+        assert!(!hit.signed_by(TRIAL.1));
+        assert_eq!(hit.param("CallbackSource"), "call-progress-events");
+        assert_eq!(hit.param("AccountSid"), MAIN.0);
+        assert_eq!((hit.param("From"), hit.param("To")), (FROM, TO));
+        assert_eq!((hit.param("Caller"), hit.param("Called")), (FROM, TO));
+        assert_eq!((hit.param("ApiVersion"), hit.param("Direction")), ("2010-04-01", "outbound-api"));
+        assert!(rfc2822::parse(hit.param("Timestamp")).is_ok());
+    }
+    let completed = &status[3];
+    assert!(completed.param("CallDuration").parse::<u64>().is_ok_and(|d| d >= 1));
+    assert_eq!(completed.param("Duration"), "1");
+    assert_eq!(completed.param("SipResponseCode"), "200");
+    assert!(completed.param("RecordingSid").starts_with("RE"));
+    assert!(completed.param("RecordingUrl").contains(completed.param("RecordingSid")));
+    assert!(status[0].get("CallDuration").is_none());
+}
+
 // ---------------------------------------------------------------- tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -268,43 +316,11 @@ async fn answered_call_reports_every_event_in_order_and_signed() {
         ])
         .await;
     let sid = sid_of(&created);
-    assert_eq!(created.as_object().map(|o| o.len()), Some(26), "{created}");
-    assert_eq!(created["status"], "queued");
-    assert_eq!(created["direction"], "outbound-api");
-    assert_eq!(created["api_version"], "2010-04-01");
-    assert_eq!((created["to"].as_str(), created["from"].as_str()), (Some(TO), Some(FROM)));
-    assert_eq!(created["to_formatted"], "(415) 555-1212");
-    assert!(created["phone_number_sid"].as_str().is_some_and(|s| s.starts_with("PN")), "{created}");
-    assert!(created["queue_time"].as_str().is_some_and(|q| q.parse::<u64>().is_ok()));
-    assert_eq!(created["price_unit"], "USD");
-    for null in ["start_time", "end_time", "duration", "price", "parent_call_sid"] {
-        assert!(created[null].is_null(), "{null} should be null: {created}");
-    }
-    assert_eq!(created["uri"].as_str(), Some(call(MAIN.0, &sid).as_str()));
-    assert_eq!(created["subresource_uris"].as_object().map(|o| o.len()), Some(9));
+    assert_new_call(&created, &sid);
 
     let status = rx.wait_for("/status", &sid, 4).await;
-    let observed: Vec<(&str, &str)> =
-        status.iter().map(|h| (h.param("CallStatus"), h.param("SequenceNumber"))).collect();
-    assert_eq!(observed, [("initiated", "0"), ("ringing", "1"), ("in-progress", "2"), ("completed", "3")]);
-    for hit in &status {
-        assert_eq!(hit.method, "POST");
-        assert!(hit.signed_by(MAIN.1), "bad signature on {hit:?}");
-        assert!(!hit.signed_by(TRIAL.1));
-        assert_eq!(hit.param("CallbackSource"), "call-progress-events");
-        assert_eq!(hit.param("AccountSid"), MAIN.0);
-        assert_eq!((hit.param("From"), hit.param("To")), (FROM, TO));
-        assert_eq!((hit.param("Caller"), hit.param("Called")), (FROM, TO));
-        assert_eq!((hit.param("ApiVersion"), hit.param("Direction")), ("2010-04-01", "outbound-api"));
-        assert!(rfc2822::parse(hit.param("Timestamp")).is_ok());
-    }
+    assert_status_callbacks(&status);
     let completed = &status[3];
-    assert!(completed.param("CallDuration").parse::<u64>().is_ok_and(|d| d >= 1));
-    assert_eq!(completed.param("Duration"), "1");
-    assert_eq!(completed.param("SipResponseCode"), "200");
-    assert!(completed.param("RecordingSid").starts_with("RE"));
-    assert!(completed.param("RecordingUrl").contains(completed.param("RecordingSid")));
-    assert!(status[0].get("CallDuration").is_none());
 
     let twiml = rx.wait_for("/twiml", &sid, 1).await;
     assert_eq!(twiml.len(), 1);
@@ -577,83 +593,6 @@ async fn auth_is_required_and_scoped_to_the_account_and_its_subaccounts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn garbage_in_gets_a_twilio_error_and_the_server_keeps_serving() {
-    let emu = emulator(5.0).await;
-    let api = Api::new(&emu);
-    let form = "application/x-www-form-urlencoded";
-    /// Method, path, body (content type and bytes), expected status and code.
-    type Case = (&'static str, String, Option<(&'static str, Vec<u8>)>, u16, i64);
-    let cases: Vec<Case> = vec![
-        ("POST", calls(MAIN.0), Some((form, b"To=%FF%FE&From=\xff".to_vec())), 400, 21200),
-        ("POST", calls(MAIN.0), Some((form, vec![b'a'; 1024 * 1024])), 413, 21200),
-        ("POST", calls(MAIN.0), Some(("application/json", br#"{"To":"+14155551212"}"#.to_vec())), 400, 21201),
-        ("POST", calls(MAIN.0), Some((form, b"&&==&=&%%%".to_vec())), 400, 21201),
-        ("GET", format!("/2010-04-01/Accounts/{}/Messages.json", MAIN.0), None, 404, 20404),
-        ("GET", format!("/2010-04-01/Accounts/{}/Calls", MAIN.0), None, 404, 20404),
-        ("GET", format!("/2010-04-01/Accounts/{}/Calls.xml", MAIN.0), None, 404, 20404),
-        ("GET", "/".to_owned(), None, 404, 20404),
-        ("PUT", calls(MAIN.0), None, 405, 20004),
-        ("DELETE", calls(MAIN.0), None, 405, 20004),
-        ("GET", format!("{}?PageSize=abc", calls(MAIN.0)), None, 400, 21200),
-        ("GET", format!("{}?StartTime=tomorrow", calls(MAIN.0)), None, 400, 21200),
-    ];
-    for (method, p, body, status, code) in cases {
-        let answer = api.raw(method, &p, Some(MAIN), body).await;
-        assert_eq!((answer.status, answer.code()), (status, code), "{method} {p}: {}", answer.json);
-        assert_eq!(answer.json["status"].as_u64(), Some(u64::from(status)));
-        assert!(answer.json["message"].is_string() && answer.json["more_info"].is_string());
-        assert!(answer.content_type.starts_with("application/json"));
-    }
-    let unknown = call(MAIN.0, "CA00000000000000000000000000000000");
-    let missing = api.get(&unknown).await;
-    assert_eq!((missing.status, missing.code()), (404, 20404));
-    assert_eq!(missing.str("message"), format!("The requested resource {unknown} was not found"));
-
-    let base = [("To", TO), ("From", FROM), ("Url", NOWHERE)];
-    let with = |k: &'static str, v: &'static str| -> Vec<(&'static str, &'static str)> {
-        base.iter().copied().filter(|(n, _)| *n != k).chain([(k, v)]).collect()
-    };
-    for (form, code) in [
-        (vec![("From", FROM), ("Url", NOWHERE)], 21201),
-        (with("To", "+15005550001"), 21217),
-        (with("To", "+15005550002"), 21214),
-        (with("To", "+15005550003"), 21215),
-        (with("To", "+15005550004"), 21216),
-        (with("From", "+15005550001"), 21212),
-        (with("Url", "https://bad_host.example.com/"), 21205),
-        (with("StatusCallbackEvent", "initiated,answered"), 21626),
-    ] {
-        let answer = api.post(&calls(MAIN.0), &form).await;
-        assert_eq!((answer.status, answer.code()), (400, code), "{form:?}: {}", answer.json);
-    }
-    let ok = api.post(&calls(MAIN.0), &with("Unknown", "ignored by default")).await;
-    assert_eq!(ok.status, 201, "the server still serves, and ignores unknown parameters: {}", ok.json);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strict_mode_refuses_unknown_parameters_json_bodies_and_comma_lists() {
-    let emu = emulator_with(Config { strict: true, ..Config::default() }).await;
-    let api = Api::new(&emu);
-    let base = [("To", TO), ("From", FROM), ("Url", NOWHERE)];
-    let unknown = api.post(&calls(MAIN.0), &[base[0], base[1], base[2], ("Foo", "1")]).await;
-    assert_eq!((unknown.status, unknown.code()), (400, 21200));
-    assert!(unknown.str("message").contains("Foo"));
-    let comma =
-        api.post(&calls(MAIN.0), &[base[0], base[1], base[2], ("StatusCallbackEvent", "initiated,answered")]).await;
-    assert_eq!(comma.status, 400);
-    assert!(comma.str("message").contains("StatusCallbackEvent"));
-    let json = api
-        .raw("POST", &calls(MAIN.0), Some(MAIN), Some(("application/json", br#"{"To":"+14155551212"}"#.to_vec())))
-        .await;
-    assert_eq!((json.status, json.code()), (400, 21200));
-    assert!(json.str("message").contains("Content-Type"));
-    let list = api.get(&format!("{}?Bogus=1", calls(MAIN.0))).await;
-    assert_eq!(list.status, 400);
-    assert!(list.str("message").contains("Bogus"));
-    assert_eq!(api.post(&calls(MAIN.0), &base).await.status, 201);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fallback_redirects_updates_and_delete() {
     let emu = emulator(5.0).await;
     let api = Api::new(&emu);
@@ -752,87 +691,4 @@ async fn unanswered_outcomes_end_busy_failed_and_no_answer() {
         assert!(fetched["price"].is_null());
         assert!(rx.about("/twiml", sid).is_empty(), "an unanswered call fetches no TwiML");
     }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn too_many_concurrent_requests_get_429() {
-    use tokio::io::AsyncWriteExt;
-    let emu = emulator_with(Config { max_concurrent_requests: Some(1), ..Config::default() }).await;
-    let api = Api::new(&emu);
-    // A request whose body never comes holds the only permit.
-    let mut stalled = tokio::net::TcpStream::connect(emu.local_addr()).await.expect("connect");
-    let auth = base64_basic(MAIN);
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nTo=",
-        calls(MAIN.0)
-    );
-    stalled.write_all(head.as_bytes()).await.expect("write");
-    let started = Instant::now();
-    loop {
-        let answer = api.get(&calls(MAIN.0)).await;
-        if answer.status == 429 {
-            assert_eq!(answer.code(), 20429);
-            assert_eq!(answer.json["status"], 429);
-            // The limit is per account: another account is not refused meanwhile.
-            assert_eq!(api.get_as(TRIAL, &calls(TRIAL.0)).await.status, 200);
-            break;
-        }
-        assert!(started.elapsed() < DEADLINE, "never refused: {}", answer.json);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    drop(stalled);
-    let started = Instant::now();
-    while api.get(&calls(MAIN.0)).await.status != 200 {
-        assert!(started.elapsed() < DEADLINE, "the permit was never released");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-fn base64_basic((user, password): (&str, &str)) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_application_replaces_url_and_status_callback() {
-    let emu = emulator(5.0).await;
-    let api = Api::new(&emu);
-    let rx = Receiver::start().await;
-    rx.serve("/app", 200, "<Response><Say>hi</Say></Response>").await;
-    let apps = format!("/2010-04-01/Accounts/{}/Applications.json", MAIN.0);
-    let app = api
-        .post(
-            &apps,
-            &[
-                ("FriendlyName", "voice app"),
-                ("VoiceUrl", &rx.url("/app")),
-                ("VoiceMethod", "GET"),
-                ("StatusCallback", &rx.url("/app-status")),
-            ],
-        )
-        .await;
-    assert_eq!(app.status, 201, "{}", app.json);
-    let ap = app.str("sid").to_owned();
-    assert!(ap.starts_with("AP"));
-    assert_eq!(api.get(&apps).await.json["applications"][0]["sid"].as_str(), Some(ap.as_str()));
-    let sid = sid_of(
-        &api.create(&[
-            ("To", TO),
-            ("From", FROM),
-            ("ApplicationSid", &ap),
-            ("Url", &rx.url("/ignored")),
-            ("StatusCallback", &rx.url("/ignored-status")),
-        ])
-        .await,
-    );
-    let fetched = rx.wait_for("/app", &sid, 1).await;
-    assert_eq!(fetched[0].method, "GET");
-    assert!(fetched[0].signed_by(MAIN.1));
-    let status = rx.wait_for("/app-status", &sid, 1).await;
-    assert_eq!(status[0].param("CallStatus"), "completed");
-    assert!(rx.hits().iter().all(|h| !h.path.starts_with("/ignored")), "Url and StatusCallback are ignored");
-    let foreign = api
-        .post(&calls(MAIN.0), &[("To", TO), ("From", FROM), ("ApplicationSid", "AP00000000000000000000000000000000")])
-        .await;
-    assert_eq!((foreign.status, foreign.code()), (400, 21218));
 }
