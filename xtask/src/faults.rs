@@ -4,13 +4,17 @@
 //! (`callspec --list-faults`), runs the whole suite once without a fault and once per fault
 //! (`callspec --fault NAME --report-dir target/faults/NAME --no-coverage`, several at a time:
 //! the suite mostly waits on timers), reads each `report.json` and checks that every fault makes
-//! at least one case FAIL that passes without it. Prints a table (fault, cases that caught it,
-//! the kinds of check that failed, the first few cases) and the kill ratio; writes the same table
-//! to `target/faults/summary.md`. A fault nothing catches fails: sharpen the suite, never the fault.
+//! at least one case FAIL that passes without it. What caught it is the `kind` of the failures in
+//! those cases (`status`, `schema`, `callback-param`, …; see `crates/conformance/src/outcome.rs`).
+//! A fault that makes the preflight refuse the target (exit 2, no report, no case run) is caught
+//! too, with the kind `preflight`: the suite noticed, and would test nothing on such a target.
+//! Prints a table (fault, cases that caught it, the kinds of check that failed, the first few
+//! cases) and the kill ratio; writes the same table to `target/faults/summary.md`. A fault
+//! nothing catches fails: sharpen the suite, never the fault.
 //!
-//! Snapshots stay off (`--no-snapshots`), so faults are caught by real checks. No dependencies:
-//! the reports are read with the small JSON reader below.
+//! Snapshots stay off (`--no-snapshots`), so faults are caught by real checks.
 
+use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,9 +42,11 @@ struct FaultInfo {
 struct RunResult {
     /// Case name → status (`PASS`, `FAIL`, ...).
     statuses: BTreeMap<String, String>,
-    /// Case name → the kinds of the checks that failed in it.
-    kinds: BTreeMap<String, Vec<&'static str>>,
-    /// Why the run produced no report, if it did not.
+    /// Case name → the kinds of the checks that failed in it (`kind` in report.json).
+    kinds: BTreeMap<String, Vec<String>>,
+    /// The preflight's refusal, when the run stopped there (exit 2, no report, no case run).
+    preflight: Option<String>,
+    /// Why the run produced no usable report, if it did not.
     problem: Option<String>,
     wall: Duration,
 }
@@ -81,6 +87,9 @@ pub(crate) fn run(root: &Path, cargo: &mut Command, args: &[String]) -> Result<(
     let baseline = results.get(&None).ok_or("faults: the fault-free run did not happen")?;
     if let Some(problem) = &baseline.problem {
         return Err(format!("faults: the fault-free run failed to report: {problem}"));
+    }
+    if let Some(refusal) = &baseline.preflight {
+        return Err(format!("faults: the preflight refused the fault-free emulator: {refusal}"));
     }
     let broken: Vec<&String> =
         baseline.statuses.iter().filter(|(_, s)| !matches!(s.as_str(), "PASS" | "SKIP")).map(|(n, _)| n).collect();
@@ -201,7 +210,11 @@ fn run_all(
                     let mut done = results.lock().unwrap_or_else(|p| p.into_inner());
                     let label = fault.as_deref().unwrap_or("(no fault)");
                     let fails = result.statuses.values().filter(|s| *s == "FAIL").count();
-                    let note = result.problem.as_deref().map(|p| format!(", {p}")).unwrap_or_default();
+                    let note = match (&result.preflight, &result.problem) {
+                        (Some(refusal), _) => format!(", preflight refused the target: {refusal}"),
+                        (None, Some(problem)) => format!(", {problem}"),
+                        (None, None) => String::new(),
+                    };
                     eprintln!(
                         "    [{:>2}/{total}] {label}: {fails} FAIL in {:.1} s{note}",
                         done.len() + 1,
@@ -272,82 +285,59 @@ fn run_one(bin: &Path, root: &Path, out_dir: &Path, fault: Option<&str>) -> RunR
         return result;
     };
     let report = dir.join("report.json");
-    match std::fs::read_to_string(&report).map_err(|e| e.to_string()).and_then(|t| json::parse(&t)) {
-        Ok(value) => read_report(&value, &mut result),
+    let text = match std::fs::read_to_string(&report) {
+        Ok(text) => text,
         Err(e) => {
-            result.problem = Some(format!("no readable report.json ({e}); exit {status}; see {}", dir.display()));
+            // Without a report, the run may still have noticed the fault: the preflight refuses a
+            // target that cannot be tested (exit 2, one sentence, no case run).
+            match preflight_refusal(&dir.join("output.log"), status.code()) {
+                Some(refusal) => result.preflight = Some(refusal),
+                None => result.problem = Some(format!("no report.json ({e}); exit {status}; see {}", dir.display())),
+            }
+            return result;
         }
-    }
-    if result.problem.is_none() && result.statuses.is_empty() {
+    };
+    if let Err(e) = serde_json::from_str(&text).map_err(|e| e.to_string()).and_then(|v| read_report(&v, &mut result)) {
+        result.problem = Some(format!("unreadable {}: {e}", report.display()));
+    } else if result.statuses.is_empty() {
         result.problem = Some("report.json lists no case".into());
     }
     result
 }
 
-fn read_report(report: &json::Value, result: &mut RunResult) {
-    for case in report.get("cases").and_then(json::Value::as_array).unwrap_or(&[]) {
-        let (Some(name), Some(status)) =
-            (case.get("name").and_then(json::Value::as_str), case.get("status").and_then(json::Value::as_str))
-        else {
-            continue;
-        };
-        let mut kinds: Vec<&'static str> = case
-            .get("failures")
-            .and_then(json::Value::as_array)
-            .unwrap_or(&[])
+/// The sentence of a preflight refusal: exit 2 and the runner's `callspec: the target at …`
+/// line (every preflight error starts so; see `crates/conformance/src/preflight.rs`).
+fn preflight_refusal(log: &Path, code: Option<i32>) -> Option<String> {
+    if code != Some(2) {
+        return None;
+    }
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("callspec: ").filter(|r| r.starts_with("the target at ")).map(str::to_owned))
+}
+
+/// Reads each case's status and the kinds of its failures (the runner's `kind`, kebab-case).
+fn read_report(report: &Value, result: &mut RunResult) -> Result<(), String> {
+    let cases = report.get("cases").and_then(Value::as_array).ok_or("no \"cases\" array")?;
+    for case in cases {
+        let name = case.get("name").and_then(Value::as_str).ok_or("a case without a \"name\"")?;
+        let status = case.get("status").and_then(Value::as_str).ok_or_else(|| format!("{name}: no \"status\""))?;
+        let failures = case.get("failures").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let mut kinds = failures
             .iter()
             .map(|f| {
-                let text = |k: &str| f.get(k).and_then(json::Value::as_str).unwrap_or("");
-                check_kind(text("message"), text("expected"))
+                f.get("kind")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{name}: a failure without a \"kind\""))
             })
-            .collect();
+            .collect::<Result<Vec<String>, String>>()?;
         kinds.sort_unstable();
         kinds.dedup();
         result.statuses.insert(name.to_owned(), status.to_owned());
         result.kinds.insert(name.to_owned(), kinds);
     }
-}
-
-/// The kind of check a failure comes from, read from the runner's messages.
-fn check_kind(message: &str, expected: &str) -> &'static str {
-    let has = |s: &str| message.contains(s);
-    if expected.starts_with("valid against schemas/") {
-        "schema"
-    } else if has("wrong status code") {
-        "status"
-    } else if has("wrong Twilio error code") || has("error body's status") || has("more_info must name") {
-        "error-body"
-    } else if has("value does not match") {
-        "json"
-    } else if has("condition not reached") {
-        "poll"
-    } else if has("wrong number of requests") {
-        "callback-count"
-    } else if has("requests out of order") {
-        "callback-order"
-    } else if has("parameter does not match") {
-        "callback-param"
-    } else if has("wrong HTTP method") || has("query string") || has("form-encoded") {
-        "callback-method"
-    } else if has("must be signed") || has("X-Twilio-Signature") {
-        "signature"
-    } else if has("requests too close") || has("requests too far") {
-        "spacing"
-    } else if has("values do not grow") || has("unreadable value") || has("wrong number of values") {
-        "sequence"
-    } else if has("paging") || has("next_page_uri") || has("item without id") || message.starts_with("page ") {
-        "paging"
-    } else if has("case deadline") {
-        "deadline"
-    } else if has("Content-Type") || has("not JSON") || has("body must be empty") {
-        "body"
-    } else if has("cannot capture") {
-        "capture"
-    } else if has("snapshot") {
-        "snapshot"
-    } else {
-        "other"
-    }
+    Ok(())
 }
 
 /// One line of the table.
@@ -358,7 +348,9 @@ struct Row {
     /// Cases that FAIL with the fault and pass without it.
     catchers: Vec<String>,
     /// Kind → number of catching cases with a failure of that kind.
-    kinds: BTreeMap<&'static str, usize>,
+    kinds: BTreeMap<String, usize>,
+    /// The preflight refused the faulty target: caught before any case ran.
+    preflight: Option<String>,
     problem: Option<String>,
 }
 
@@ -370,6 +362,7 @@ impl Row {
             breaks: fault.breaks.clone(),
             catchers: Vec::new(),
             kinds: BTreeMap::new(),
+            preflight: None,
             problem: None,
         };
         let Some(result) = result else {
@@ -377,11 +370,12 @@ impl Row {
             return row;
         };
         row.problem = result.problem.clone();
+        row.preflight = result.preflight.clone();
         for (case, status) in &result.statuses {
             if status == "FAIL" && baseline.statuses.get(case).is_some_and(|s| s == "PASS") {
                 row.catchers.push(case.clone());
                 for kind in result.kinds.get(case).into_iter().flatten() {
-                    *row.kinds.entry(kind).or_default() += 1;
+                    *row.kinds.entry(kind.clone()).or_default() += 1;
                 }
             }
         }
@@ -389,16 +383,27 @@ impl Row {
     }
 
     fn caught(&self) -> bool {
-        !self.catchers.is_empty()
+        !self.catchers.is_empty() || self.preflight.is_some()
+    }
+
+    /// The `caught` column: how many cases caught it, or `-` when the preflight did.
+    fn count_text(&self) -> String {
+        if self.preflight.is_some() { "-".to_owned() } else { self.catchers.len().to_string() }
     }
 
     fn kinds_text(&self) -> String {
-        let mut kinds: Vec<(&&str, &usize)> = self.kinds.iter().collect();
+        if self.preflight.is_some() {
+            return "preflight".to_owned();
+        }
+        let mut kinds: Vec<(&String, &usize)> = self.kinds.iter().collect();
         kinds.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         kinds.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
     }
 
     fn cases_text(&self) -> String {
+        if let Some(refusal) = &self.preflight {
+            return format!("(no case ran: the preflight refused the target: {refusal})");
+        }
         if self.catchers.is_empty() {
             return format!("NOT CAUGHT{}", self.problem.as_deref().map(|p| format!(" ({p})")).unwrap_or_default());
         }
@@ -423,7 +428,7 @@ fn table(rows: &[Row]) -> String {
             "{:<w_name$}  {:<w_area$}  {:>6}  {:<w_kinds$}  {}",
             row.name,
             row.area,
-            row.catchers.len(),
+            row.count_text(),
             kinds,
             row.cases_text()
         );
@@ -438,7 +443,9 @@ fn markdown(rows: &[Row]) -> String {
     for row in rows {
         let cases: Vec<String> = row.catchers.iter().take(SHOWN_CASES).map(|c| format!("`{c}`")).collect();
         let more = row.catchers.len().saturating_sub(SHOWN_CASES);
-        let cases = if row.catchers.is_empty() {
+        let cases = if let Some(refusal) = &row.preflight {
+            format!("no case ran: the preflight refused the target: {}", refusal.replace('|', "\\|"))
+        } else if row.catchers.is_empty() {
             "**not caught**".to_owned()
         } else if more > 0 {
             format!("{} (+{more})", cases.join(", "))
@@ -451,7 +458,7 @@ fn markdown(rows: &[Row]) -> String {
             row.name,
             row.area,
             row.breaks.replace('|', "\\|"),
-            row.catchers.len(),
+            row.count_text(),
             row.kinds_text(),
             cases
         );
@@ -459,257 +466,67 @@ fn markdown(rows: &[Row]) -> String {
     out
 }
 
-/// A small JSON reader: enough for `report.json` (no dependencies in xtask).
-mod json {
-    use std::collections::BTreeMap;
-
-    /// A JSON value.
-    #[derive(Debug, Clone, PartialEq)]
-    pub(crate) enum Value {
-        Null,
-        Bool(bool),
-        Number(f64),
-        String(String),
-        Array(Vec<Value>),
-        Object(BTreeMap<String, Value>),
-    }
-
-    impl Value {
-        /// The member `key` of an object.
-        pub(crate) fn get(&self, key: &str) -> Option<&Value> {
-            match self {
-                Value::Object(map) => map.get(key),
-                _ => None,
-            }
-        }
-
-        /// The text of a string.
-        pub(crate) fn as_str(&self) -> Option<&str> {
-            match self {
-                Value::String(s) => Some(s),
-                _ => None,
-            }
-        }
-
-        /// The items of an array.
-        pub(crate) fn as_array(&self) -> Option<&[Value]> {
-            match self {
-                Value::Array(items) => Some(items),
-                _ => None,
-            }
-        }
-    }
-
-    /// Parses a whole JSON document.
-    pub(crate) fn parse(text: &str) -> Result<Value, String> {
-        let mut p = Parser { bytes: text.as_bytes(), at: 0, depth: 0 };
-        let value = p.value()?;
-        p.ws();
-        if p.at != p.bytes.len() {
-            return Err(format!("trailing characters at byte {}", p.at));
-        }
-        Ok(value)
-    }
-
-    struct Parser<'a> {
-        bytes: &'a [u8],
-        at: usize,
-        depth: usize,
-    }
-
-    impl Parser<'_> {
-        fn err<T>(&self, what: &str) -> Result<T, String> {
-            Err(format!("{what} at byte {}", self.at))
-        }
-
-        fn ws(&mut self) {
-            while self.bytes.get(self.at).is_some_and(|b| b.is_ascii_whitespace()) {
-                self.at += 1;
-            }
-        }
-
-        fn eat(&mut self, b: u8) -> bool {
-            self.ws();
-            if self.bytes.get(self.at) == Some(&b) {
-                self.at += 1;
-                true
-            } else {
-                false
-            }
-        }
-
-        fn literal(&mut self, word: &str, value: Value) -> Result<Value, String> {
-            if self.bytes[self.at..].starts_with(word.as_bytes()) {
-                self.at += word.len();
-                Ok(value)
-            } else {
-                self.err("unexpected token")
-            }
-        }
-
-        fn value(&mut self) -> Result<Value, String> {
-            self.ws();
-            self.depth += 1;
-            if self.depth > 256 {
-                return self.err("nesting too deep");
-            }
-            let value = match self.bytes.get(self.at) {
-                Some(b'{') => self.object(),
-                Some(b'[') => self.array(),
-                Some(b'"') => self.string().map(Value::String),
-                Some(b't') => self.literal("true", Value::Bool(true)),
-                Some(b'f') => self.literal("false", Value::Bool(false)),
-                Some(b'n') => self.literal("null", Value::Null),
-                Some(b'-' | b'0'..=b'9') => self.number(),
-                _ => self.err("expected a value"),
-            };
-            self.depth -= 1;
-            value
-        }
-
-        fn object(&mut self) -> Result<Value, String> {
-            self.at += 1;
-            let mut map = BTreeMap::new();
-            if self.eat(b'}') {
-                return Ok(Value::Object(map));
-            }
-            loop {
-                self.ws();
-                if self.bytes.get(self.at) != Some(&b'"') {
-                    return self.err("expected a member name");
-                }
-                let key = self.string()?;
-                if !self.eat(b':') {
-                    return self.err("expected ':'");
-                }
-                let value = self.value()?;
-                map.insert(key, value);
-                if self.eat(b',') {
-                    continue;
-                }
-                if self.eat(b'}') {
-                    return Ok(Value::Object(map));
-                }
-                return self.err("expected ',' or '}'");
-            }
-        }
-
-        fn array(&mut self) -> Result<Value, String> {
-            self.at += 1;
-            let mut items = Vec::new();
-            if self.eat(b']') {
-                return Ok(Value::Array(items));
-            }
-            loop {
-                items.push(self.value()?);
-                if self.eat(b',') {
-                    continue;
-                }
-                if self.eat(b']') {
-                    return Ok(Value::Array(items));
-                }
-                return self.err("expected ',' or ']'");
-            }
-        }
-
-        fn hex4(&mut self) -> Result<u32, String> {
-            let digits = self.bytes.get(self.at..self.at + 4).ok_or("truncated \\u escape")?;
-            let text = std::str::from_utf8(digits).map_err(|_| "bad \\u escape".to_owned())?;
-            let n = u32::from_str_radix(text, 16).map_err(|_| format!("bad \\u escape at byte {}", self.at))?;
-            self.at += 4;
-            Ok(n)
-        }
-
-        fn string(&mut self) -> Result<String, String> {
-            self.at += 1;
-            let mut out = String::new();
-            loop {
-                let start = self.at;
-                while self.bytes.get(self.at).is_some_and(|b| *b != b'"' && *b != b'\\') {
-                    self.at += 1;
-                }
-                out.push_str(std::str::from_utf8(&self.bytes[start..self.at]).map_err(|e| e.to_string())?);
-                match self.bytes.get(self.at) {
-                    Some(b'"') => {
-                        self.at += 1;
-                        return Ok(out);
-                    }
-                    Some(b'\\') => {
-                        self.at += 1;
-                        let esc = *self.bytes.get(self.at).ok_or("truncated escape")?;
-                        self.at += 1;
-                        match esc {
-                            b'"' => out.push('"'),
-                            b'\\' => out.push('\\'),
-                            b'/' => out.push('/'),
-                            b'b' => out.push('\u{8}'),
-                            b'f' => out.push('\u{c}'),
-                            b'n' => out.push('\n'),
-                            b'r' => out.push('\r'),
-                            b't' => out.push('\t'),
-                            b'u' => {
-                                let mut code = self.hex4()?;
-                                if (0xd800..0xdc00).contains(&code) && self.bytes[self.at..].starts_with(b"\\u") {
-                                    self.at += 2;
-                                    let low = self.hex4()?;
-                                    code = 0x10000 + ((code - 0xd800) << 10) + (low.wrapping_sub(0xdc00) & 0x3ff);
-                                }
-                                out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
-                            }
-                            _ => return self.err("bad escape"),
-                        }
-                    }
-                    _ => return self.err("unterminated string"),
-                }
-            }
-        }
-
-        fn number(&mut self) -> Result<Value, String> {
-            let start = self.at;
-            while self.bytes.get(self.at).is_some_and(|b| b.is_ascii_digit() || b"+-.eE".contains(b)) {
-                self.at += 1;
-            }
-            let text = std::str::from_utf8(&self.bytes[start..self.at]).map_err(|e| e.to_string())?;
-            text.parse::<f64>().map(Value::Number).map_err(|_| format!("bad number {text:?} at byte {start}"))
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn reads_reports() {
-            let v = parse(
-                r#" {"cases": [{"name": "a::001_x", "status": "FAIL", "n": -1.5e2, "ok": true,
-                "failures": [{"message": "say \"hi\"\n\u00e9\ud83d\ude00", "x": null}]}], "e": {}, "f": []} "#,
-            )
-            .expect("valid");
-            let case = &v.get("cases").and_then(Value::as_array).expect("array")[0];
-            assert_eq!(case.get("status").and_then(Value::as_str), Some("FAIL"));
-            assert_eq!(case.get("n"), Some(&Value::Number(-150.0)));
-            let f = &case.get("failures").and_then(Value::as_array).expect("array")[0];
-            assert_eq!(f.get("message").and_then(Value::as_str), Some("say \"hi\"\né😀"));
-            for bad in ["", "{", "[1,]", "{\"a\"}", "\"x", "tru", "{} x", "[\"\\q\"]", "\"\\u12\""] {
-                assert!(parse(bad).is_err(), "{bad:?}");
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn check_kinds_follow_the_runner_messages() {
-        assert_eq!(check_kind("wrong status code", "HTTP 201"), "status");
-        assert_eq!(check_kind("\"code\" is a required property", "valid against schemas/error.schema.json"), "schema");
-        assert_eq!(check_kind("wrong Twilio error code", "21201"), "error-body");
-        assert_eq!(check_kind("wrong number of requests within 5000 ms", "1 request(s)"), "callback-count");
-        assert_eq!(check_kind("X-Twilio-Signature does not validate", "HMAC"), "signature");
-        assert_eq!(check_kind("page 2 is short", "50 items"), "paging");
-        assert_eq!(check_kind("something new", ""), "other");
+    fn reports_are_read_by_kind() {
+        let report = serde_json::json!({"cases": [
+            {"name": "a::001_x", "status": "FAIL", "failures": [
+                {"kind": "status", "message": "wrong status code"},
+                {"kind": "schema", "message": "\"code\" is a required property"},
+                {"kind": "status", "message": "wrong status code"}]},
+            {"name": "a::002_y", "status": "PASS", "failures": []},
+        ]});
+        let mut result = RunResult::default();
+        assert_eq!(read_report(&report, &mut result), Ok(()));
+        assert_eq!(result.statuses.get("a::001_x").map(String::as_str), Some("FAIL"));
+        assert_eq!(result.kinds.get("a::001_x"), Some(&vec!["schema".to_owned(), "status".to_owned()]));
+        assert_eq!(result.kinds.get("a::002_y"), Some(&Vec::new()));
+        let old = serde_json::json!({"cases": [{"name": "a", "status": "FAIL", "failures": [{"message": "m"}]}]});
+        assert!(read_report(&old, &mut RunResult::default()).is_err(), "a failure must carry its kind");
+        assert!(read_report(&serde_json::json!({}), &mut RunResult::default()).is_err());
+    }
+
+    #[test]
+    fn preflight_refusals() {
+        let dir = std::env::temp_dir().join(format!("xtask-faults-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let log = dir.join("output.log");
+        let sentence = "the target at http://x/Calls.json does not serve the Calls API there: HTTP 500 oops";
+        std::fs::write(&log, format!("callspec: {sentence}\ncallspec: configuration error; nothing was run\n"))
+            .expect("log");
+        assert_eq!(preflight_refusal(&log, Some(2)).as_deref(), Some(sentence));
+        assert_eq!(preflight_refusal(&log, Some(1)), None);
+        std::fs::write(&log, "error: invalid value 'x' for '--fault <NAME>'\n").expect("log");
+        assert_eq!(preflight_refusal(&log, Some(2)), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A run that stops at the preflight counts as caught; any other run without a report does not.
+    #[cfg(unix)]
+    #[test]
+    fn runs_without_a_report() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = std::env::temp_dir().join(format!("xtask-faults-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let fake = |name: &str, script: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{script}\n")).expect("script");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            path
+        };
+        let refused =
+            fake("refused", "echo 'callspec: the target at http://x/ cannot be reached: refused' >&2; exit 2");
+        let result = run_one(&refused, &dir, &dir, Some("some-fault"));
+        assert_eq!(result.preflight.as_deref(), Some("the target at http://x/ cannot be reached: refused"));
+        assert_eq!(result.problem, None);
+        let broken = fake("broken", "echo 'error: unexpected argument' >&2; exit 2");
+        let result = run_one(&broken, &dir, &dir, Some("other-fault"));
+        assert_eq!(result.preflight, None);
+        assert!(result.problem.is_some_and(|p| p.contains("no report.json")));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1,10 +1,20 @@
-//! `cargo xtask`: the project's automation (the cargo-xtask pattern), with no dependencies.
+//! `cargo xtask`: the project's automation (the cargo-xtask pattern). It only sequences: every
+//! check lives in the tool it runs (the suite's gates in the `callspec` runner).
 //!
-//! - `cargo xtask ci`: what CI runs: format check, clippy with warnings denied, every test
-//!   (the conformance suite included), the requirement coverage gate, the Python SDK check.
-//! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [LIBTEST ARGS]`
+//! - `cargo xtask ci`: what CI runs, in this order, stopping at the first failure:
+//!   1. `cargo fmt --all --check`;
+//!   2. `cargo clippy --workspace --all-targets -- -D warnings`;
+//!   3. `cargo test --workspace`: every test, the whole conformance suite included
+//!      (`crates/conformance/tests/suite.rs` against the embedded reference emulator, reports in
+//!      `target/conform`, the coverage table printed). That run compares every golden snapshot
+//!      (a difference FAILs its case), refuses orphaned snapshots, and with
+//!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
+//!   4. `cargo xtask faults`: every emulator fault must be caught;
+//!   5. the official twilio Python SDK, unmodified, against the emulator binary.
+//! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
-//! - `cargo xtask snapshots [--check]`: regenerate or check the golden snapshots.
+//! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
+//!   --update-snapshots`), or check them (`CI=true callspec`: nothing written, a difference FAILs).
 //! - `cargo xtask faults`: the suite once per emulator fault; every fault must be caught.
 //! - `cargo xtask bench emulator|suite`: the benchmarks (never part of `ci`).
 
@@ -42,37 +52,19 @@ fn ci() -> Result<(), String> {
     let mut clippy = cargo();
     clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
     step("cargo clippy -D warnings", clippy)?;
-    let report_dir = root().join("target/conform");
+    // The suite (`crates/conformance/tests/suite.rs`) runs whole here, so the runner itself also
+    // compares every golden snapshot (a difference FAILs its case), refuses orphaned snapshots
+    // and, told by CALLSPEC_REQUIRE_COVERAGE, a requirement without a case (exit 2 for both).
     let mut test = cargo();
-    test.args(["test", "--workspace"]).env("CALLSPEC_REPORT_DIR", &report_dir).env("CALLSPEC_COVERAGE", "1");
-    step("cargo test --workspace (the conformance suite included)", test)?;
-    coverage_gate(&report_dir.join("coverage.json"))?;
-    // The suite run above compared every case with its snapshot; orphans are checked here.
-    snapshots::check_orphans(&root())?;
+    test.args(["test", "--workspace"])
+        .env("CALLSPEC_REPORT_DIR", root().join("target/conform"))
+        .env("CALLSPEC_COVERAGE", "1")
+        .env("CALLSPEC_REQUIRE_COVERAGE", "1");
+    step("cargo test --workspace (the conformance suite included, with its coverage and snapshot gates)", test)?;
     faults::run(&root(), &mut cargo(), &[])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
     Ok(())
-}
-
-/// Fails when a requirement of the catalog has no case; reads the suite run's coverage.json.
-#[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
-fn coverage_gate(path: &Path) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("coverage gate: cannot read {}: {e}", path.display()))?;
-    // A line-level scan keeps xtask free of dependencies: each row carries "verdict": "...".
-    let uncovered: Vec<&str> = text
-        .split("\"id\":")
-        .skip(1)
-        .filter(|row| row.contains("\"verdict\": \"not_covered\""))
-        .filter_map(|row| row.split('"').nth(1))
-        .collect();
-    if uncovered.is_empty() {
-        eprintln!("==> xtask: coverage gate: every requirement has a case");
-        Ok(())
-    } else {
-        Err(format!("coverage gate: requirements without a case: {}", uncovered.join(", ")))
-    }
 }
 
 fn forward(package: &str, bin: &str, args: &[String]) -> Result<(), String> {
@@ -88,15 +80,24 @@ const HELP: &str = "\
 cargo xtask <COMMAND>
 
 COMMANDS:
-    ci                      format check, clippy -D warnings, all tests incl. the suite, coverage gate,
-                            the official twilio Python SDK against the emulator
+    ci                      what CI runs, in order, stopping at the first failure:
+                              1. cargo fmt --all --check
+                              2. cargo clippy --workspace --all-targets -- -D warnings
+                              3. cargo test --workspace: every test and the whole conformance suite
+                                 against the reference emulator (reports in target/conform), which
+                                 also fails on a snapshot that differs, an orphaned snapshot and a
+                                 requirement without a case
+                              4. faults (below): every emulator fault must be caught
+                              5. the official twilio Python SDK against the emulator
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
     faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL
+                            (or the preflight refuse the target)
     bench emulator|suite    measure the emulator (release: creates/s, latency, bytes per stored call)
                             or the suite's wall time (median of 5); never part of ci
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
-                            orphans; with --check, fail when any would change or is orphaned
+                            orphans (callspec --update-snapshots); with --check, write nothing and
+                            fail when any would change or is orphaned
 ";
 
 #[allow(clippy::print_stderr, clippy::print_stdout, reason = "a command line talks on stdout and stderr")]

@@ -1,51 +1,38 @@
 //! `cargo xtask snapshots [--check]`: regenerate every golden snapshot from the reference
-//! emulator, or check that none would change; orphaned snapshots (no case) are removed by the
-//! first and reported by the second.
+//! emulator, or check that none would change.
+//!
+//! Both run the whole suite against the embedded reference emulator; the runner owns the
+//! snapshots (which file belongs to which case, what is orphaned), xtask only sequences:
+//!
+//! - `cargo xtask snapshots`: `callspec --update-snapshots --no-coverage -q` rewrites every golden
+//!   that differs or is missing and removes orphaned ones (no case); xtask then removes the
+//!   `.snap.new` files earlier runs left for review, which the rewritten goldens supersede.
+//! - `cargo xtask snapshots --check`: `callspec --no-coverage -q` with `CI=true`, so the run
+//!   writes nothing: a snapshot that differs FAILs its case (exit 1), an orphaned one fails the
+//!   run (exit 2).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+/// Files under `dir` whose name ends with `suffix`.
+fn files(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            files(&path, ext, out);
-        } else if path.to_string_lossy().ends_with(ext) {
+            files(&path, suffix, out);
+        } else if path.to_string_lossy().ends_with(suffix) {
             out.push(path);
         }
     }
 }
 
-/// Snapshot files whose case no longer exists: `fixtures/snapshots/<area>/<NNN_slug>.snap`
-/// belongs to `fixtures/cases/<area>/<NNN-slug>.json`.
-pub(crate) fn orphans(root: &Path) -> Vec<PathBuf> {
-    let cases_dir = root.join("fixtures/cases");
-    let snaps_dir = root.join("fixtures/snapshots");
-    let mut cases = Vec::new();
-    files(&cases_dir, ".json", &mut cases);
-    let names: Vec<String> = cases
-        .iter()
-        .filter_map(|c| c.strip_prefix(&cases_dir).ok())
-        .map(|rel| rel.with_extension("").to_string_lossy().replace(['-', '.'], "_"))
-        .collect();
-    let mut snaps = Vec::new();
-    files(&snaps_dir, ".snap", &mut snaps);
-    snaps
-        .into_iter()
-        .filter(|s| {
-            let rel = s.strip_prefix(&snaps_dir).map(|r| r.with_extension("").to_string_lossy().into_owned());
-            rel.is_ok_and(|r| !names.contains(&r))
-        })
-        .collect()
-}
-
-/// Runs the suite against the embedded emulator with snapshots on.
-fn run_suite(cargo: &mut Command, update: &str) -> Result<(), String> {
+/// Runs the whole suite against the embedded emulator with snapshots on.
+fn run_suite(cargo: &mut Command, extra: &[&str]) -> Result<(), String> {
     let status = cargo
-        .args(["run", "--quiet", "-p", "callspec-conformance", "--bin", "callspec", "--", "--no-coverage", "-q"])
-        .env("INSTA_UPDATE", update)
-        .env("INSTA_FORCE_PASS", "0")
+        .args(["run", "--quiet", "-p", "callspec-conformance", "--bin", "callspec", "--"])
+        .args(extra)
+        .args(["--no-coverage", "-q"])
         .status()
         .map_err(|e| format!("cannot run the suite: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("the suite failed ({status})")) }
@@ -55,29 +42,17 @@ fn run_suite(cargo: &mut Command, update: &str) -> Result<(), String> {
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 pub(crate) fn run(root: &Path, cargo: &mut Command, check: bool) -> Result<(), String> {
     if check {
-        run_suite(cargo.env("CI", "true"), "no")?;
-        check_orphans(root)
-    } else {
-        run_suite(cargo, "always")?;
-        let mut pending = Vec::new();
-        files(&root.join("fixtures/snapshots"), ".snap.new", &mut pending);
-        for path in orphans(root).into_iter().chain(pending) {
-            std::fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
-            eprintln!("removed {}", path.strip_prefix(root).unwrap_or(&path).display());
-        }
-        eprintln!("snapshots regenerated from the reference emulator; review them with `git diff fixtures/snapshots`");
-        Ok(())
-    }
-}
-
-/// Fails when a snapshot has no case.
-#[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
-pub(crate) fn check_orphans(root: &Path) -> Result<(), String> {
-    let orphans = orphans(root);
-    if orphans.is_empty() {
-        eprintln!("==> xtask: every snapshot belongs to a case");
+        run_suite(cargo.env("CI", "true"), &[])?;
+        eprintln!("==> xtask: every snapshot matches its case and belongs to one");
         return Ok(());
     }
-    let list: Vec<String> = orphans.iter().map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string()).collect();
-    Err(format!("orphaned snapshots (no case; `cargo xtask snapshots` removes them): {}", list.join(", ")))
+    run_suite(cargo, &["--update-snapshots"])?;
+    let mut pending = Vec::new();
+    files(&root.join("fixtures/snapshots"), ".snap.new", &mut pending);
+    for path in pending {
+        std::fs::remove_file(&path).map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        eprintln!("removed {}", path.strip_prefix(root).unwrap_or(&path).display());
+    }
+    eprintln!("snapshots regenerated from the reference emulator; review them with `git diff fixtures/snapshots`");
+    Ok(())
 }
