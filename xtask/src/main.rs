@@ -32,6 +32,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod faults;
 mod python_sdk;
+mod schema_check;
 mod snapshots;
 
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
@@ -52,6 +53,7 @@ fn ci() -> Result<(), String> {
     faults::run(&root(), &mut cargo(), &[])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
+    schema_check::check(&root())?;
     Ok(())
 }
 
