@@ -10,7 +10,8 @@
 //!      (a difference FAILs its case), refuses orphaned snapshots, and with
 //!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
 //!   4. `cargo xtask faults`: every emulator fault must be caught;
-//!   5. the official twilio Python SDK, unmodified, against the emulator binary.
+//!   5. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   6. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -42,6 +43,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod faults;
 mod python_sdk;
+mod schema_check;
 mod snapshots;
 
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
@@ -64,6 +66,7 @@ fn ci() -> Result<(), String> {
     faults::run(&root(), &mut cargo(), &[])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
+    schema_check::check(&root())?;
     Ok(())
 }
 
@@ -89,6 +92,7 @@ COMMANDS:
                                  requirement without a case
                               4. faults (below): every emulator fault must be caught
                               5. the official twilio Python SDK against the emulator
+                              6. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
     faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL

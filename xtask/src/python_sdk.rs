@@ -2,7 +2,7 @@
 //! venv under `target/`, unmodified, and `xtask/python/sdk_check.py` drives it.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,22 +23,28 @@ impl Drop for Emulator {
     }
 }
 
-fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
+pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
     let status = cmd.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("{what}: failed ({status})")) }
 }
 
-/// Installs the SDK (once), starts the emulator binary, runs the check script.
-pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
+/// The venv's python under `target/py-sdk` (created when missing), with `requirement` installed.
+pub(crate) fn venv_python(root: &Path, requirement: &str) -> Result<PathBuf, String> {
     let venv = root.join("target/py-sdk");
     let python = venv.join("bin/python");
     if !python.exists() {
         run("python3 -m venv target/py-sdk", Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
     }
     run(
-        &format!("pip install {TWILIO_SDK}"),
-        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", TWILIO_SDK]),
+        &format!("pip install {requirement}"),
+        Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement]),
     )?;
+    Ok(python)
+}
+
+/// Installs the SDK (once), starts the emulator binary, runs the check script.
+pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
+    let python = venv_python(root, TWILIO_SDK)?;
     run("cargo build -p callspec-emulator", cargo.args(["build", "--quiet", "-p", "callspec-emulator"]))?;
 
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();

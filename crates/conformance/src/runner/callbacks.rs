@@ -253,7 +253,8 @@ impl Run<'_> {
         let requirement =
             super::checks::schema_requirement(schema).map(str::to_owned).or_else(|| self.requirement.clone());
         self.checked(requirement.as_deref());
-        let Ok(violations) = self.h.schemas.validate(schema, &params) else { return };
+        let Ok(mut violations) = self.h.schemas.validate(schema, &params) else { return };
+        violations.sort_by_key(|v| v.message.contains(" does not match \""));
         let mut seen = std::collections::BTreeSet::new();
         for v in violations.into_iter().filter(|v| seen.insert(violation_target(v, &params).0)).take(10) {
             let (pointer, found) = violation_target(&v, &params);

@@ -269,8 +269,10 @@ impl Run<'_> {
         self.checked(requirement.as_deref());
         let expected = format!("valid against schemas/{schema}.schema.json");
         match self.h.schemas.validate(schema, json) {
-            Ok(violations) => {
-                // A value can break a rule twice (its `pattern` and its `format`): one failure per place.
+            Ok(mut violations) => {
+                // A value can break a rule twice (its `pattern` and its `format`): one failure per
+                // place, the format's message first, as it names the rule.
+                violations.sort_by_key(|v| v.message.contains(" does not match \""));
                 let mut seen = std::collections::BTreeSet::new();
                 for v in violations.into_iter().filter(|v| seen.insert(violation_target(v, json).0)).take(10) {
                     let (pointer, found) = violation_target(&v, json);
