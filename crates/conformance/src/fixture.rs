@@ -451,6 +451,9 @@ pub struct Case {
     pub data: CaseFile,
     /// Whether a step creates calls (shared-account cases then run one at a time).
     pub creates_calls: bool,
+    /// How many create requests the case sends at most (repetitions counted): the calls it may
+    /// place on a real account.
+    pub creates: usize,
 }
 
 /// The trial name of a case file: `fixtures/cases/create/001-phone.json` → `create::001_phone`.
@@ -615,11 +618,23 @@ pub fn parse_case(
         Action::Saturate(r) => r.request.path.ends_with("/Calls.json"),
         _ => false,
     });
+    let creates = data
+        .steps
+        .iter()
+        .filter(|s| match &s.action {
+            Action::Request(r) => {
+                r.request.method.eq_ignore_ascii_case("POST") && r.request.path.ends_with("/Calls.json")
+            }
+            _ => false,
+        })
+        .map(|s| s.repeat.unwrap_or(1) as usize)
+        .sum();
     Ok(Case {
         name: name.to_owned(),
         area: area.to_owned(),
         file: shown.to_string_lossy().replace('\\', "/"),
         data,
         creates_calls,
+        creates,
     })
 }

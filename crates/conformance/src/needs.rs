@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 /// The need a template variable implies, if it is one a profile may lack.
 fn need_of_variable(name: &str) -> Option<&'static str> {
     Some(match name {
-        "BusyNumber" => "numbers.busy",
-        "NoAnswerNumber" => "numbers.no_answer",
-        "FailedNumber" => "numbers.failed",
+        "BusyNumber" => "callees.busy",
+        "NoAnswerNumber" => "callees.no_answer",
+        "FailedNumber" => "callees.failed",
         "ConcurrencyLimit" => "concurrency-limit",
         n if n.starts_with("OtherFrom") => "numbers.other_from",
         n if n.starts_with("Trial") => "trial",
@@ -56,6 +56,17 @@ fn scan(value: &serde_json::Value, at: &str, found: &mut BTreeMap<&'static str, 
     }
 }
 
+/// Whether a step does more than create calls: Twilio's test credentials allow only creates.
+fn reads(action: &Action) -> bool {
+    match action {
+        Action::Request(r) => {
+            !(r.request.method.eq_ignore_ascii_case("POST") && r.request.path.ends_with("/Calls.json"))
+        }
+        Action::Poll(_) | Action::Paginate(_) => true,
+        Action::Saturate(_) | Action::Callbacks(_) | Action::Sequence(_) => false,
+    }
+}
+
 /// Every need the case's content implies, each with the JSON pointer that implies it.
 pub fn implied(raw: &serde_json::Value, data: &CaseFile) -> BTreeMap<&'static str, String> {
     let mut found = BTreeMap::new();
@@ -78,6 +89,9 @@ pub fn implied(raw: &serde_json::Value, data: &CaseFile) -> BTreeMap<&'static st
             }
             Action::Sequence(_) => None,
         };
+        if reads(&step.action) {
+            found.entry("reads").or_insert_with(|| format!("/steps/{i} reads, updates or deletes"));
+        }
         if matches!(auth, Some(Auth::Trial | Auth::Foreign)) {
             found.entry("trial").or_insert_with(|| format!("/steps/{i} uses the trial account's credentials"));
         }

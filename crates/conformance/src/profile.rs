@@ -38,6 +38,9 @@ pub struct Profile {
     pub trial: Option<TrialAccount>,
     /// Numbers the cases use.
     pub numbers: Numbers,
+    /// Callees of each kind the target connects (busy, no answer, failed, scripted).
+    #[serde(default)]
+    pub callees: Callees,
     /// What the target supports.
     #[serde(default)]
     pub capabilities: Capabilities,
@@ -125,18 +128,36 @@ pub struct Numbers {
     pub other_from: Vec<String>,
     /// A callee that answers.
     pub answer: String,
-    /// A callee that is busy.
+    /// Deprecated place of [`Callees::busy`], still read.
     #[serde(default)]
     pub busy: Option<String>,
-    /// A callee that never answers.
+    /// Deprecated place of [`Callees::no_answer`], still read.
     #[serde(default)]
     pub no_answer: Option<String>,
-    /// A callee that cannot be reached.
+    /// Deprecated place of [`Callees::failed`], still read.
     #[serde(default)]
     pub failed: Option<String>,
     /// Prefix of numbers bought for fresh subaccounts; the harness appends random digits to reach 12 characters.
     #[serde(default)]
     pub fresh_prefix: Option<String>,
+}
+
+/// Callees the target connects as each kind; a kind left out skips the cases that need it.
+/// Later kinds (an answering machine, a fax) are more keys of the same table.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Callees {
+    /// A number that answers busy.
+    #[serde(default)]
+    pub busy: Option<String>,
+    /// A number that rings and is never answered.
+    #[serde(default)]
+    pub no_answer: Option<String>,
+    /// A number that cannot be reached.
+    #[serde(default)]
+    pub failed: Option<String>,
+    /// Every `client:` identity and `sip:` address answers (emulators only).
+    #[serde(default)]
+    pub scripted: bool,
 }
 
 /// What the target supports; cases that need more are skipped with the reason.
@@ -162,10 +183,14 @@ pub struct Capabilities {
     pub concurrency_limit: Option<u32>,
     /// Twilio's test-credential magic numbers answer their documented errors.
     #[serde(default)]
-    pub magic_numbers: bool,
+    pub test_credentials: bool,
+    /// The credentials can only create calls: cases that read, update or delete are skipped.
+    #[serde(default)]
+    pub create_only: bool,
 }
 
-/// Every name a case may list in `needs`: capabilities, the trial account, optional numbers.
+/// Every name a case may list in `needs`: capabilities, the trial account, optional numbers and
+/// callee kinds. `reads` (the case reads, updates or deletes) is implied by its steps.
 pub const NEEDS: &[&str] = &[
     "subaccounts",
     "applications",
@@ -174,11 +199,13 @@ pub const NEEDS: &[&str] = &[
     "cps",
     "concurrency-limit",
     "trial",
-    "magic-numbers",
-    "numbers.busy",
-    "numbers.no_answer",
-    "numbers.failed",
+    "test-credentials",
+    "reads",
     "numbers.other_from",
+    "callees.busy",
+    "callees.no_answer",
+    "callees.failed",
+    "callees.scripted",
 ];
 
 impl Capabilities {
@@ -196,21 +223,38 @@ impl Capabilities {
             "callbacks" => self.callbacks,
             "cps" => self.cps.is_some(),
             "concurrency-limit" => self.concurrency_limit.is_some(),
-            "magic-numbers" => self.magic_numbers,
+            "test-credentials" => self.test_credentials,
+            "reads" => return self.create_only.then(|| "the profile's credentials can only create calls".to_owned()),
             "trial" => return profile.trial.is_none().then(|| "profile has no [trial] account".to_owned()),
-            number => {
-                let n = &profile.numbers;
-                let present = match number {
-                    "numbers.busy" => n.busy.is_some(),
-                    "numbers.no_answer" => n.no_answer.is_some(),
-                    "numbers.failed" => n.failed.is_some(),
-                    "numbers.other_from" => !n.other_from.is_empty(),
+            "numbers.other_from" => {
+                return profile.numbers.other_from.is_empty().then(|| "profile has no numbers.other_from".to_owned());
+            }
+            callee => {
+                let present = match callee {
+                    "callees.busy" => profile.callee("busy").is_some(),
+                    "callees.no_answer" => profile.callee("no_answer").is_some(),
+                    "callees.failed" => profile.callee("failed").is_some(),
+                    "callees.scripted" => profile.callees.scripted,
                     _ => return Some(format!("unknown need {name:?}")),
                 };
-                return (!present).then(|| format!("profile has no {number}"));
+                return (!present).then(|| format!("profile has no {callee}"));
             }
         };
         (!declared).then(|| format!("profile does not declare capabilities.{}", name.replace('-', "_")))
+    }
+}
+
+impl Profile {
+    /// The number of a callee kind (`busy`, `no_answer`, `failed`), from `[callees]` or, as
+    /// before, from `[numbers]`.
+    pub fn callee(&self, kind: &str) -> Option<&str> {
+        let (new, old) = match kind {
+            "busy" => (&self.callees.busy, &self.numbers.busy),
+            "no_answer" => (&self.callees.no_answer, &self.numbers.no_answer),
+            "failed" => (&self.callees.failed, &self.numbers.failed),
+            _ => return None,
+        };
+        new.as_deref().or(old.as_deref())
     }
 }
 

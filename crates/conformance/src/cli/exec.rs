@@ -32,11 +32,17 @@ fn list(selected: &[(&Case, Option<String>)], printer: &mut Printer) -> ExitCode
         }
     }
     printer.out.line(format_args!(
-        "\n{} tests, 0 benchmarks ({} would run, {skipped} would skip on this profile)",
+        "\n{} tests, 0 benchmarks ({} would run, {skipped} would skip on this profile; up to {} create requests)",
         selected.len(),
-        selected.len() - skipped
+        selected.len() - skipped,
+        creates(selected)
     ));
     ExitCode::SUCCESS
+}
+
+/// How many create requests the runnable cases send: the most calls a run may place.
+fn creates(selected: &[(&Case, Option<String>)]) -> usize {
+    selected.iter().filter(|(_, skip)| skip.is_none()).map(|(c, _)| c.creates).sum()
 }
 
 /// Why a selection runs no case at all, checked before anything touches the target.
@@ -91,6 +97,15 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return config_error(e),
     };
+    if options.target.is_some() {
+        // Against a real account every call costs money: say how many a run may place.
+        printer.out.line(format_args!(
+            "callspec: {} case(s) will run against {}, sending up to {} create requests (each may place a call)",
+            selected.iter().filter(|(_, s)| s.is_none()).count(),
+            prepared.harness.base_url,
+            creates(&selected)
+        ));
+    }
     let threads = usize::from(args.test_threads.unwrap_or(64));
     let mut tally = Tally { filtered_out: loaded.cases.len() - selected.len(), ..Tally::default() };
     printer.start(selected.len());

@@ -95,9 +95,9 @@ impl Harness {
             v.set(&format!("OtherFrom{i}"), other.clone());
         }
         v.set("AnswerNumber", n.answer.clone());
-        for (name, value) in [("BusyNumber", &n.busy), ("NoAnswerNumber", &n.no_answer), ("FailedNumber", &n.failed)] {
-            if let Some(value) = value {
-                v.set(name, value.clone());
+        for (name, kind) in [("BusyNumber", "busy"), ("NoAnswerNumber", "no_answer"), ("FailedNumber", "failed")] {
+            if let Some(value) = self.profile.callee(kind) {
+                v.set(name, value);
             }
         }
         if let (Some(t), Some(acct)) = (&self.profile.trial, &self.trial) {

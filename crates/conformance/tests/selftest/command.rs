@@ -78,11 +78,11 @@ fn a_profile_without_callee_numbers_skips_with_reasons_and_no_error() {
     let out = callspec(&["--profile", profile.to_str().unwrap_or_default(), "--no-coverage", "lifecycle::00"]);
     let all = text(&out);
     assert_eq!(out.status.code(), Some(0), "{all}");
-    assert!(all.contains("test lifecycle::002_busy ... ignored, profile has no numbers.busy"), "{all}");
-    assert!(all.contains("ignored, profile has no numbers.no_answer"), "{all}");
+    assert!(all.contains("test lifecycle::002_busy ... ignored, profile has no callees.busy"), "{all}");
+    assert!(all.contains("ignored, profile has no callees.no_answer"), "{all}");
     assert!(!all.contains("... ERROR") && all.contains(" 0 ERROR"), "{all}");
     let listed = callspec(&["--profile", profile.to_str().unwrap_or_default(), "--list", "lifecycle::00"]);
-    assert!(text(&listed).contains("lifecycle::004_failed: test (would skip: profile has no numbers.failed)"));
+    assert!(text(&listed).contains("lifecycle::004_failed: test (would skip: profile has no callees.failed)"));
 }
 
 #[test]
@@ -137,4 +137,19 @@ fn a_closed_stdout_ends_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
+
+#[test]
+fn the_real_api_profiles_list_what_runs_and_what_a_run_costs() {
+    let profile = repo_root().join("fixtures/targets/twilio-test-credentials.toml");
+    let listed = callspec(&["--profile", profile.to_str().unwrap_or_default(), "--list"]);
+    let shown = text(&listed);
+    assert_eq!(listed.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("\ncreate::001_missing_to: test\n"), "a create-only case runs: {shown}");
+    assert!(shown.contains("resource::001_fetch: test (would skip: "), "{shown}");
+    assert!(shown.contains("the profile's credentials can only create calls"), "{shown}");
+    let live = repo_root().join("fixtures/targets/twilio-live.toml");
+    let listed = callspec(&["--profile", live.to_str().unwrap_or_default(), "--list"]);
+    assert!(text(&listed).contains("create requests)"), "a real account is told what a run costs: {}", text(&listed));
+    assert!(text(&listed).contains("profile has no callees.busy"), "{}", text(&listed));
 }

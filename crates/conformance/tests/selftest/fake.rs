@@ -90,7 +90,7 @@ pub(crate) fn case(requirement: &str, steps: Value) -> Value {
         "title": "a self-test case against a deliberately wrong target",
         "requirements": [requirement],
         "account": "main",
-        "needs": ["callbacks"],
+        "needs": ["callbacks", "reads"],
         "steps": steps,
     })
 }
