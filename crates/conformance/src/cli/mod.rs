@@ -215,7 +215,8 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     let sink = Sink::start(&bind, &public).await.map_err(|e| e.to_string())?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
-    let snapshots = profile.snapshots && !options.no_snapshots;
+    // The goldens are the reference emulator's: compared against another target only on request.
+    let snapshots = profile.snapshots.unwrap_or(options.target.is_none()) && !options.no_snapshots;
     let mut harness =
         Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
     if snapshots {
