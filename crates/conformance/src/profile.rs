@@ -63,7 +63,6 @@ pub struct Profile {
     pub snapshot_waivers: Vec<SnapshotWaiver>,
 }
 
-
 /// JSON pointers a target's snapshots may differ in, with the reason.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SnapshotWaiver {
