@@ -36,6 +36,19 @@ pub(crate) fn mask(mut text: String, secrets: &[String]) -> String {
     text
 }
 
+/// A curl repro that names the run's callback sink as `$CALLBACK_SINK`, set at its front: the sink
+/// (a temporary port) is gone after the run, so a reader points the variable at a URL that serves
+/// the case's TwiML before running the command.
+pub(super) fn with_sink_variable(command: String, sink: Option<&str>) -> String {
+    match sink {
+        // Inside curl's single-quoted arguments the variable is spliced in double quotes.
+        Some(sink) if !sink.is_empty() && command.contains(sink) => {
+            format!("CALLBACK_SINK='{sink}'; {}", command.replace(sink, "'\"$CALLBACK_SINK\"'"))
+        }
+        _ => command,
+    }
+}
+
 /// A JSON value as text: strings without their quotes.
 pub(super) fn value_text(v: &serde_json::Value) -> String {
     match v {
@@ -97,7 +110,7 @@ impl Run<'_> {
             expected: masked(expected),
             actual: masked(actual),
             message: masked(message),
-            curl: out.map(|o| curl(o, &secret_refs)),
+            curl: out.map(|o| with_sink_variable(curl(o, &secret_refs), self.vars.get("Sink"))),
             known: None,
         });
     }
@@ -327,5 +340,24 @@ impl Run<'_> {
         let label = self.label.clone();
         self.artifacts
             .push(serde_json::json!({"step": self.step + 1, kind: label, "status": resp.status, "body": body}));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_sink_variable;
+
+    #[test]
+    fn the_sink_in_a_repro_is_a_variable_set_in_front() {
+        let sink = "http://127.0.0.1:4000/c/r/case";
+        let c = with_sink_variable(
+            format!("curl -X POST 'http://t/Calls.json' --data-urlencode 'Url={sink}/voice.xml'"),
+            Some(sink),
+        );
+        assert_eq!(
+            c,
+            "CALLBACK_SINK='http://127.0.0.1:4000/c/r/case'; curl -X POST 'http://t/Calls.json' --data-urlencode 'Url='\"$CALLBACK_SINK\"'/voice.xml'"
+        );
+        assert_eq!(with_sink_variable("curl x".into(), Some(sink)), "curl x");
     }
 }
