@@ -797,3 +797,11 @@ fn shipped_profiles_load() {
     }
     assert!(seen >= 2, "expected the reference and the example profile, found {seen}");
 }
+
+#[test]
+fn a_profile_takes_whatever_account_sid_its_target_issues() {
+    let text = "name = \"own-sids\"\n[credentials]\naccount_sid = \"acct-0001\"\nauth_token = \"t\"\n[numbers]\nfrom = \"+15017122661\"\nanswer = \"+14155551212\"\n";
+    let profile = callspec_conformance::profile::Profile::parse(text, Path::new("own-sids.toml"), schemas())
+        .unwrap_or_else(|e| panic!("a target's own SID is its business:\n{e}"));
+    assert_eq!(profile.credentials.account_sid.as_deref(), Some("acct-0001"));
+}
