@@ -10,6 +10,7 @@ mod fake;
 mod fixture_format;
 mod golden;
 mod hostile;
+mod profiles;
 mod reports;
 mod schemas;
 mod verdicts;
