@@ -54,6 +54,13 @@ mod schema_check;
 mod snapshots;
 mod variance;
 
+/// The suite runs of one pool: the fault-free run first (the faults are judged against it), then
+/// the variance runs, then the fault runs.
+fn one_pool(mut fault_runs: Vec<pool::SuiteRun>, variance_runs: Vec<pool::SuiteRun>) -> Vec<pool::SuiteRun> {
+    let rest = fault_runs.split_off(fault_runs.len().min(1));
+    fault_runs.into_iter().chain(variance_runs).chain(rest).collect()
+}
+
 /// Steps 4 and 5 of `ci`: the fault runs and the variance runs in one job pool, then each judged
 /// (both tables print; either failing fails the step).
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
@@ -64,11 +71,7 @@ fn faults_and_variance() -> Result<(), String> {
     let bin = pool::build_callspec(&root, &mut cargo(), "faults")?;
     let faults = faults::plan(&root, &bin, &[])?;
     let variance = variance::plan(&root, variance::default_seeds())?;
-    let mut runs = faults.runs();
-    // The fault-free run first, then the variance runs, then one per fault.
-    let fault_runs = runs.split_off(1);
-    runs.extend(variance.runs());
-    runs.extend(fault_runs);
+    let runs = one_pool(faults.runs(), variance.runs());
     let (jobs, _) = pool::parse_jobs("ci", &[])?;
     eprintln!("==> xtask: {} suite runs, {jobs} at a time", runs.len());
     let started = Instant::now();
@@ -177,5 +180,20 @@ fn main() -> ExitCode {
             eprintln!("xtask: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pool_starts_with_the_fault_free_run_then_variance() {
+        let run = |label: &str| pool::SuiteRun { label: label.into(), dir: PathBuf::from(label), args: Vec::new() };
+        let faults = vec![run("no-fault"), run("create-200"), run("sid-31-hex")];
+        let labels: Vec<String> =
+            one_pool(faults, vec![run("variance 1"), run("variance 2")]).into_iter().map(|r| r.label).collect();
+        assert_eq!(labels, ["no-fault", "variance 1", "variance 2", "create-200", "sid-31-hex"]);
+        assert_eq!(one_pool(Vec::new(), vec![run("variance 1")]).len(), 1);
     }
 }
