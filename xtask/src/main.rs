@@ -10,18 +10,24 @@
 //!      (a difference FAILs its case), refuses orphaned snapshots, and with
 //!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
 //!   4. `cargo xtask faults`: every emulator fault must be caught;
-//!   5. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   6. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   5. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
+//!      mode under each of 5 seeds (the suite runs of 4 and 5 share one job pool; both judge
+//!      before the step fails);
+//!   6. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   7. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
 //!   --update-snapshots`), or check them (`CI=true callspec`: nothing written, a difference FAILs).
 //! - `cargo xtask faults`: the suite once per emulator fault; every fault must be caught.
+//! - `cargo xtask variance [--seeds N]`: the suite once per seed against the emulator in variance
+//!   mode (`callspec --variance SEED`); every case must PASS (or SKIP) under every seed.
 //! - `cargo xtask bench emulator|suite`: the benchmarks (never part of `ci`).
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::Instant;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
@@ -42,9 +48,42 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 
 mod bench;
 mod faults;
+mod pool;
 mod python_sdk;
 mod schema_check;
 mod snapshots;
+mod variance;
+
+/// The suite runs of one pool: the fault-free run first (the faults are judged against it), then
+/// the variance runs, then the fault runs.
+fn one_pool(mut fault_runs: Vec<pool::SuiteRun>, variance_runs: Vec<pool::SuiteRun>) -> Vec<pool::SuiteRun> {
+    let rest = fault_runs.split_off(fault_runs.len().min(1));
+    fault_runs.into_iter().chain(variance_runs).chain(rest).collect()
+}
+
+/// Steps 4 and 5 of `ci`: the fault runs and the variance runs in one job pool, then each judged
+/// (both tables print; either failing fails the step).
+#[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
+fn faults_and_variance() -> Result<(), String> {
+    let root = root();
+    eprintln!("\n==> xtask: fault injection (every emulator fault must make a case FAIL) and variance (every case");
+    eprintln!("    must PASS against the emulator in variance mode, under every seed), in one job pool");
+    let bin = pool::build_callspec(&root, &mut cargo(), "faults")?;
+    let faults = faults::plan(&root, &bin, &[])?;
+    let variance = variance::plan(&root, variance::default_seeds())?;
+    let runs = one_pool(faults.runs(), variance.runs());
+    let (jobs, _) = pool::parse_jobs("ci", &[])?;
+    eprintln!("==> xtask: {} suite runs, {jobs} at a time", runs.len());
+    let started = Instant::now();
+    let count = runs.len();
+    let results = pool::run_all(&bin, &root, runs, jobs);
+    let summary = faults::PoolSummary { runs: count, jobs, wall: started.elapsed() };
+    match (faults.judge(&results, &summary), variance.judge(&results, &summary)) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+        (Err(f), Err(v)) => Err(format!("{f}\n{v}")),
+    }
+}
 
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 fn ci() -> Result<(), String> {
@@ -63,7 +102,7 @@ fn ci() -> Result<(), String> {
         .env("CALLSPEC_COVERAGE", "1")
         .env("CALLSPEC_REQUIRE_COVERAGE", "1");
     step("cargo test --workspace (the conformance suite included, with its coverage and snapshot gates)", test)?;
-    faults::run(&root(), &mut cargo(), &[])?;
+    faults_and_variance()?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
     schema_check::check(&root())?;
@@ -91,12 +130,18 @@ COMMANDS:
                                  also fails on a snapshot that differs, an orphaned snapshot and a
                                  requirement without a case
                               4. faults (below): every emulator fault must be caught
-                              5. the official twilio Python SDK against the emulator
-                              6. the payload schemas under Python's jsonschema, patterns only
+                              5. variance (below), 5 seeds; its suite runs share one job pool with 4's
+                              6. the official twilio Python SDK against the emulator
+                              7. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
     faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL
                             (or the preflight refuse the target)
+    variance [--seeds N] [-j N] [SEED...]
+                            run the suite once per seed (default 1..5) against the emulator in
+                            variance mode (callspec --variance SEED: within Twilio's docs and observed
+                            behaviour, not the tidiest reading); every case must PASS (or SKIP) under
+                            every seed
     bench emulator|suite    measure the emulator (release: creates/s, latency, bytes per stored call)
                             or the suite's wall time (median of 5); never part of ci
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
@@ -117,6 +162,7 @@ fn main() -> ExitCode {
         "emulator" => forward("callspec-emulator", "callspec-emulator", rest),
         "bench" => bench::run(rest),
         "faults" => faults::run(&root(), &mut cargo(), rest),
+        "variance" => variance::run(&root(), &mut cargo(), rest),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
@@ -134,5 +180,20 @@ fn main() -> ExitCode {
             eprintln!("xtask: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pool_starts_with_the_fault_free_run_then_variance() {
+        let run = |label: &str| pool::SuiteRun { label: label.into(), dir: PathBuf::from(label), args: Vec::new() };
+        let faults = vec![run("no-fault"), run("create-200"), run("sid-31-hex")];
+        let labels: Vec<String> =
+            one_pool(faults, vec![run("variance 1"), run("variance 2")]).into_iter().map(|r| r.label).collect();
+        assert_eq!(labels, ["no-fault", "variance 1", "variance 2", "create-200", "sid-31-hex"]);
+        assert_eq!(one_pool(Vec::new(), vec![run("variance 1")]).len(), 1);
     }
 }

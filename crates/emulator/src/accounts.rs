@@ -4,6 +4,7 @@
 use crate::queue;
 use crate::seed;
 use crate::state::{Account, PhoneNumber, Shared, now_ms};
+use crate::variance;
 use callspec_model::{Sid, SidKind, rfc2822};
 use std::sync::Arc;
 
@@ -71,11 +72,14 @@ pub(crate) fn seed_accounts(shared: &Arc<Shared>) {
 }
 
 /// Creates a subaccount of `parent` with a random SID and auth token. It is a trial
-/// account when the parent is, and starts with the parent's verified caller IDs.
+/// account when the parent is, and starts with the parent's verified caller IDs. Its variance
+/// key comes from the name as given (so a generated name, which holds the time, does not count).
 pub(crate) fn create_subaccount(shared: &Arc<Shared>, parent: &Account, name: Option<String>) -> Arc<Account> {
     let sid = Sid::random(SidKind::Account);
+    let variance_key = variance::account_key(name.as_deref().unwrap_or_default());
     let name = name.unwrap_or_else(|| format!("SubAccount Created at {}", rfc2822::format_unix_ms(now_ms())));
-    let account = Account::new(sid, random_token(), name, Some(parent.sid), parent.trial);
+    let mut account = Account::new(sid, random_token(), name, Some(parent.sid), parent.trial);
+    account.variance_key = variance_key;
     account.write().verified_caller_ids = parent.read().verified_caller_ids.clone();
     add(shared, account)
 }

@@ -1,5 +1,6 @@
 //! A call's state transitions (dequeue, answer, finish), the callbacks each one fires, and
-//! the per-call outbox that delivers them in order.
+//! the per-call outbox that delivers them in order (in variance mode, a callback may let the
+//! next one overtake it: see [`start_outbox`]).
 //!
 //! Every transition runs under the account's write lock, so a transition and the callbacks it
 //! queues happen atomically: whichever of the lifecycle task and an API update ends a call
@@ -7,6 +8,7 @@
 
 use crate::policy;
 use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingStatus, Shared};
+use crate::variance::Variance;
 use crate::webhook::{Outgoing, Target, WebhookKind};
 use callspec_model::call::{API_VERSION, DIRECTION_OUTBOUND_API};
 use callspec_model::callback::{
@@ -18,10 +20,15 @@ use callspec_model::recording::{MIN_SECONDS as MIN_RECORDING_SECONDS, media_url}
 use callspec_model::status::StatusCallbackEvent;
 use callspec_model::{CallStatus, Sid, SidKind, billing, rfc2822};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// The standard parameters of a request about this call, with `CallStatus`.
-pub(crate) fn voice_params(account: &Account, rec: &CallRecord, status: CallStatus) -> VoiceRequestParams {
+/// How long a callback that variance lets be overtaken waits for the next one of its call.
+const OVERTAKE_WINDOW: Duration = Duration::from_millis(100);
+
+/// The standard parameters of a request about this call, with `CallStatus` (and, as variance
+/// decides, where the caller and callee are).
+fn voice_params(variance: Variance, account: &Account, rec: &CallRecord, status: CallStatus) -> VoiceRequestParams {
     VoiceRequestParams {
         call_sid: rec.sid().to_string(),
         account_sid: account.sid.to_string(),
@@ -33,18 +40,30 @@ pub(crate) fn voice_params(account: &Account, rec: &CallRecord, status: CallStat
         parent_call_sid: None,
         error_code: None,
         error_url: None,
+        from_geo: variance.geography(rec.variance_key, &rec.from),
+        to_geo: variance.geography(rec.variance_key, &rec.to),
     }
 }
 
-/// Starts a call's outbox: a task that delivers its callbacks one at a time, in order.
-/// The task ends when the returned sender is dropped and the queue is empty, or at shutdown.
+/// Starts a call's outbox: a task that delivers its callbacks one at a time, in order, except
+/// that an [`Outgoing::overtakable`] one (variance mode) waits up to [`OVERTAKE_WINDOW`] for the
+/// next, which then goes first. The task ends when the returned sender is dropped and the queue
+/// is empty, or at shutdown.
 fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<Outgoing> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let client = shared.webhooks.clone();
     shared.spawn(async move {
         while let Some(out) = rx.recv().await {
-            // Failures are logged by `send` and do not affect the call.
-            let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
+            let mut batch = vec![out];
+            if batch[0].overtakable
+                && let Ok(Some(next)) = tokio::time::timeout(OVERTAKE_WINDOW, rx.recv()).await
+            {
+                batch.insert(0, next);
+            }
+            for out in batch {
+                // Failures are logged by `send` and do not affect the call.
+                let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
+            }
         }
     });
     tx
@@ -76,7 +95,8 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
     let sequence = live.sequence;
     let terminal = event == StatusCallbackEvent::Completed;
     let recording = rec.recording.as_deref().filter(|_| terminal);
-    let mut call = voice_params(account, rec, event.call_status(rec.status));
+    let variance = shared.variance;
+    let mut call = voice_params(variance, account, rec, event.call_status(rec.status));
     if policy::rewrites_callback_status(faults) {
         call.call_status = policy::callback_call_status(faults, event, rec.status).to_owned();
     }
@@ -85,7 +105,11 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
         timestamp: policy::callback_timestamp(faults, now),
         callback_source: CALLBACK_SOURCE.to_owned(),
         sequence_number: policy::sequence_number(faults, sequence),
-        duration: (terminal && answered).then(|| policy::callback_duration(faults, rec.duration_s.unwrap_or(0))),
+        duration: match (terminal, answered) {
+            (true, true) => Some(policy::callback_duration(faults, rec.duration_s.unwrap_or(0))),
+            (true, false) => variance.unanswered_duration(rec.variance_key, rec.status),
+            (false, _) => None,
+        },
         call_duration: (terminal && policy::reports_call_duration(faults, answered))
             .then(|| rec.duration_s.unwrap_or(0)),
         sip_response_code: terminal.then(|| sip_response_code(rec.status)),
@@ -97,6 +121,7 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
         kind: WebhookKind::StatusCallback,
         target,
         params: policy::status_callback_form(faults, params.to_form()),
+        overtakable: variance.overtaken(rec.variance_key, sequence),
     };
     if let Some(live) = rec.live.as_deref_mut() {
         live.sequence += 1;
@@ -134,7 +159,7 @@ fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, even
         recording_track: recording.track.to_string(),
         error_code: (event == RecordingEvent::Absent).then_some(code::RECORDING_TOO_SHORT),
     };
-    let out = Outgoing { kind: WebhookKind::RecordingCallback, target, params: params.to_form() };
+    let out = Outgoing { kind: WebhookKind::RecordingCallback, target, params: params.to_form(), overtakable: false };
     if let Some(live) = rec.live.as_deref_mut() {
         push(shared, account, live, out);
     }
@@ -199,7 +224,8 @@ pub(crate) fn answer(shared: &Shared, account: &Account, rec: &mut CallRecord, n
         }));
         emit_recording(shared, account, rec, RecordingEvent::InProgress);
     }
-    Some(Answered { instructions: plan.instructions, params: voice_params(account, rec, CallStatus::InProgress) })
+    let params = voice_params(shared.variance, account, rec, CallStatus::InProgress);
+    Some(Answered { instructions: plan.instructions, params })
 }
 
 /// The fallback target of a live call, as it stands now (updates may change it).

@@ -1,4 +1,5 @@
-//! The emulator's settings: listen address, queue rate, ring time, strictness, limits, faults.
+//! The emulator's settings: listen address, queue rate, ring time, strictness, limits, faults,
+//! variance.
 
 use crate::fault::Fault;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -24,6 +25,11 @@ pub struct Config {
     /// Deliberate deviations from Twilio's behaviour, a testing aid for the conformance suite
     /// (default none). See [`Fault`].
     pub faults: Vec<Fault>,
+    /// Variance mode's seed (default none): within what Twilio documents or is observed to do,
+    /// behave like the real API rather than like the tidiest reading (null dates at create,
+    /// callbacks out of order, a jittered dequeue, …), deterministically per seed. A testing aid
+    /// for the conformance suite; see `variance` in the crate docs.
+    pub variance: Option<u64>,
 }
 
 impl Default for Config {
@@ -37,6 +43,7 @@ impl Default for Config {
             webhook_timeout: Duration::from_secs(15),
             max_body_bytes: 64 * 1024,
             faults: Vec::new(),
+            variance: None,
         }
     }
 }

@@ -12,7 +12,9 @@
 //!    reader): data and parsers.
 //! 1. `config` (the settings); `callee` (what each number does when dialed).
 //! 2. `policy`: the decisions a [`Fault`] flips, one function each. Twilio's behaviour itself
-//!    (values, rules, defaults, event sets) comes from `callspec_model`.
+//!    (values, rules, defaults, event sets) comes from `callspec_model`. `variance`: the
+//!    decisions variance mode ([`Config::variance`]) varies within what Twilio documents or is
+//!    observed to do, deterministic per seed; consulted beside `policy`.
 //! 3. `error` (API errors as Twilio bodies); `webhook` (signed requests to user URLs).
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
@@ -37,6 +39,7 @@ mod resources;
 pub mod seed;
 mod state;
 mod twiml;
+mod variance;
 mod webhook;
 
 pub use config::Config;
@@ -68,6 +71,12 @@ pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
     if !faults.is_empty() {
         let names: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
         tracing::warn!(faults = %names.join(","), "fault injection on: this emulator breaks Twilio's behaviour on purpose");
+    }
+    if let Some(seed) = config.variance {
+        tracing::info!(
+            seed,
+            "variance mode on: behaving like the real API within what Twilio documents or is observed to do"
+        );
     }
     let webhooks = webhook::WebhookClient::new(config.webhook_timeout, faults)?;
     let (stop_tasks, tasks_stopped) = watch::channel(false);
@@ -133,6 +142,7 @@ mod layering {
         ("config", 1, include_str!("config.rs")),
         ("callee", 1, include_str!("callee.rs")),
         ("policy", 2, include_str!("policy.rs")),
+        ("variance", 2, include_str!("variance.rs")),
         ("error", 3, include_str!("error.rs")),
         ("webhook", 3, include_str!("webhook.rs")),
         ("state", 4, include_str!("state.rs")),

@@ -54,6 +54,11 @@ struct Args {
     /// Print every fault's name, catalog area and what it breaks, then exit.
     #[arg(long)]
     list_faults: bool,
+    /// Testing aid: within what Twilio documents or is observed to do, behave like the real API
+    /// rather than like the tidiest reading (null dates at create, `""` SIDs on fetch, callbacks
+    /// out of order, a jittered dequeue, …), deterministically per SEED.
+    #[arg(long, value_name = "SEED")]
+    twilio_variance: Option<u64>,
 }
 
 /// Writes `lines` to `out`, one per line. A reader that went away (`BrokenPipe`) stops the
@@ -127,6 +132,7 @@ async fn main() -> io::Result<()> {
         webhook_timeout: Duration::from_millis(args.webhook_timeout_ms),
         max_body_bytes: args.max_body_bytes,
         faults: args.faults,
+        variance: args.twilio_variance,
     };
     let emulator = callspec_emulator::spawn(config).await?;
     banner(&emulator.base_url())?;

@@ -3,6 +3,8 @@
 //! Queued calls cost a `u128` in the queue and their stored record; no task or timer exists
 //! per queued call. The drainer takes the front call when its slot comes, then sets the next
 //! slot one period after the actual dequeue, so successive dequeues are at least a period apart.
+//! In variance mode each gap varies around the period instead (`variance::Variance::dequeue_gap`:
+//! every two gaps average it), since Twilio's CPS holds on average only.
 
 use crate::callflow;
 use crate::lifecycle;
@@ -64,7 +66,9 @@ pub(crate) async fn drain(shared: Arc<Shared>, account: Arc<Account>) {
                 }
             }
             if started.is_some() {
-                data.next_slot = Some(now + shared.period);
+                let gap = shared.variance.dequeue_gap(shared.period, account.variance_key, data.dequeues);
+                data.dequeues += 1;
+                data.next_slot = Some(now + gap);
             }
             started
         };

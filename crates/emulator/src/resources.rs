@@ -1,10 +1,12 @@
-//! JSON rendering of stored resources: calls (as `model::Call`), recordings, phone numbers,
-//! applications and accounts, plus the page envelope of the simple lists.
+//! JSON rendering of stored resources: calls (as `model::Call`, as the faults and variance in
+//! effect shape it), recordings, phone numbers, applications and accounts, plus the page
+//! envelope of the simple lists.
 
 use crate::error::json_response;
 use crate::fault::FaultSet;
 use crate::policy;
-use crate::state::{Account, Application, CallRecord, PhoneNumber, Recording, RecordingStatus};
+use crate::state::{Account, Application, CallRecord, PhoneNumber, Recording, RecordingStatus, Shared};
+use crate::variance::Variance;
 use axum::http::StatusCode;
 use axum::response::Response;
 use callspec_model::billing::{self, PRICE_UNIT};
@@ -77,15 +79,52 @@ impl CallBody {
     }
 }
 
-/// A stored call as answered: [`call`], reshaped by the faults that change its shape.
-pub(crate) fn call_body(faults: FaultSet, account: &Sid, rec: &CallRecord) -> CallBody {
-    let call = call(faults, account, rec);
-    if !policy::reshapes_call(faults) {
+/// Which answer a Call JSON is part of: variance mode treats a create's 201 body and a fetch
+/// apart from the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The 201 body of a create.
+    Create,
+    /// `GET …/Calls/{Sid}.json`.
+    Fetch,
+    /// An update's answer, a list item.
+    Other,
+}
+
+/// A stored call as answered in `view`: [`call`], with the values variance mode varies, reshaped
+/// by the faults that change its shape and by the fields variance adds.
+pub(crate) fn call_body(shared: &Shared, view: View, account: &Sid, rec: &CallRecord) -> CallBody {
+    let (faults, variance) = (shared.faults, shared.variance);
+    let mut call = call(faults, account, rec);
+    vary(variance, view, rec.variance_key, &mut call);
+    if !policy::reshapes_call(faults) && !variance.adds_fields(rec.variance_key) {
         return CallBody::Typed(call);
     }
     let mut value = serde_json::to_value(call).unwrap_or_default();
     policy::reshape_call(faults, &mut value);
+    variance.add_fields(rec.variance_key, &mut value);
     CallBody::Reshaped(value)
+}
+
+/// The values of the Call JSON variance mode varies for the call keyed `key`, in `view`: null
+/// dates and `queue_time` `"0"` at create, `""` for an empty `trunk_sid` and `caller_name` on a
+/// fetch.
+fn vary(variance: Variance, view: View, key: u64, call: &mut Call) {
+    match view {
+        View::Create => {
+            if variance.null_dates_at_create(key) {
+                (call.date_created, call.date_updated) = (None, None);
+            }
+            if variance.queue_time_zero_at_create(key) {
+                call.queue_time = Some("0".to_owned());
+            }
+        }
+        View::Fetch if variance.empty_strings_on_fetch(key) => {
+            call.trunk_sid.get_or_insert_with(String::new);
+            call.caller_name.get_or_insert_with(String::new);
+        }
+        View::Fetch | View::Other => {}
+    }
 }
 
 /// A call's recording as the Recording resource.

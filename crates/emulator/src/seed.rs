@@ -1,4 +1,6 @@
-//! The accounts, numbers and callee table every emulator starts with.
+//! The accounts, numbers and callee table every emulator starts with, and where its numbers are.
+
+use callspec_model::callback::Geo;
 
 /// The main (full) account.
 pub const MAIN_ACCOUNT_SID: &str = "ACc0ffee00000000000000000000000001";
@@ -30,4 +32,43 @@ pub fn callee_table() -> String {
          {CALLEE_FAILED}  failed at once\n  \
          anything else (phone, sip:, client:)  answers after the ring time"
     )
+}
+
+/// Where the emulator says a number is, as far as it knows: North American numbers of a few
+/// area codes (415 San Francisco, 501 Little Rock, toll-free 866 with a country only); nothing
+/// for any other number, `sip:` or `client:`. Only variance mode sends it, as the geographic
+/// webhook parameters (`CalledCity`, `FromCountry`, …) Twilio sends when it knows them.
+pub fn geography(endpoint: &str) -> Geo {
+    let Some(national) = endpoint.strip_prefix("+1").filter(|n| n.len() == 10 && n.bytes().all(|b| b.is_ascii_digit()))
+    else {
+        return Geo::default();
+    };
+    let place = |city: &str, state: &str, zip: &str| Geo {
+        city: Some(city.to_owned()),
+        state: Some(state.to_owned()),
+        zip: Some(zip.to_owned()),
+        country: Some("US".to_owned()),
+    };
+    match national.get(..3) {
+        Some("415") => place("SAN FRANCISCO", "CA", "94103"),
+        Some("501") => place("LITTLE ROCK", "AR", "72201"),
+        Some("866") => Geo { country: Some("US".to_owned()), ..Geo::default() },
+        _ => Geo::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geography_of_known_area_codes_only() {
+        assert_eq!(geography("+14155551212").city.as_deref(), Some("SAN FRANCISCO"));
+        assert_eq!(geography("+15017122661").state.as_deref(), Some("AR"));
+        let toll_free = geography("+18668675310");
+        assert_eq!((toll_free.country.as_deref(), toll_free.city), (Some("US"), None));
+        for nowhere in ["+15005559002", "+442071838750", "sip:alice@example.com", "client:joey", "+1415"] {
+            assert!(geography(nowhere).is_empty(), "{nowhere}");
+        }
+    }
 }

@@ -9,6 +9,7 @@
 use crate::config::Config;
 use crate::fault::FaultSet;
 use crate::policy;
+use crate::variance::{self, Variance};
 use crate::webhook::{Outgoing, Target, WebhookClient};
 use callspec_model::params::{AccountDirectory, ApplicationParams, HttpMethod, Instructions, RecordingChannels};
 use callspec_model::recording::RecordingEventSet;
@@ -34,7 +35,10 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     /// The faults of `config`, as a bit set (empty unless testing the suite).
     pub(crate) faults: FaultSet,
-    /// The time between two dequeues of one account (`Config::dequeue_period`), computed once.
+    /// The variance seed of `config`, if any (testing the suite's tolerance).
+    pub(crate) variance: Variance,
+    /// The time between two dequeues of one account (`Config::dequeue_period`), computed once;
+    /// on average, when variance jitters it.
     pub(crate) period: Duration,
     /// Accounts by SID value.
     accounts: RwLock<HashMap<u128, Arc<Account>>>,
@@ -52,6 +56,7 @@ impl Shared {
         let faults = FaultSet::new(&config.faults);
         Shared {
             faults,
+            variance: Variance::new(config.variance),
             period: policy::dequeue_period(faults, &config),
             limiters: policy::concurrency_limit(faults, &config).map(|_| std::sync::Mutex::new(HashMap::new())),
             config,
@@ -117,15 +122,19 @@ pub(crate) struct Account {
     pub(crate) trial: bool,
     /// Creation time, ms.
     pub(crate) created_ms: i64,
+    /// The account's key for variance decisions (`variance::account_key`).
+    pub(crate) variance_key: u64,
     data: RwLock<AccountData>,
     /// Woken when a call joins the queue.
     pub(crate) queue_ready: Notify,
 }
 
 impl Account {
-    /// A new account with no numbers, applications or calls.
+    /// A new account with no numbers, applications or calls; its variance key comes from its
+    /// `friendly_name`.
     pub(crate) fn new(sid: Sid, auth_token: String, friendly_name: String, owner: Option<Sid>, trial: bool) -> Account {
         Account {
+            variance_key: variance::account_key(&friendly_name),
             sid,
             auth_token: auth_token.into(),
             friendly_name,
@@ -167,6 +176,8 @@ pub(crate) struct AccountData {
     pub(crate) queue: VecDeque<u128>,
     /// Earliest time the next call may leave the queue.
     pub(crate) next_slot: Option<Instant>,
+    /// Calls taken off the queue so far (variance keys each dequeue gap by it).
+    pub(crate) dequeues: u64,
 }
 
 impl AccountData {
@@ -376,6 +387,8 @@ impl Recording {
 pub(crate) struct CallRecord {
     /// CA SID value.
     pub(crate) sid: u128,
+    /// The call's key for variance decisions (`variance::call_key`).
+    pub(crate) variance_key: u64,
     /// `To` as sent.
     pub(crate) to: Box<str>,
     /// `From` as sent.
@@ -417,6 +430,7 @@ impl CallRecord {
     pub(crate) fn snapshot(&self) -> CallRecord {
         CallRecord {
             sid: self.sid,
+            variance_key: self.variance_key,
             to: self.to.clone(),
             from: self.from.clone(),
             status: self.status,

@@ -60,6 +60,9 @@ pub(crate) struct Outgoing {
     pub(crate) target: Target,
     /// Its parameters.
     pub(crate) params: Form,
+    /// Whether the call's next callback may overtake it (variance mode: callbacks are separate
+    /// requests and may arrive out of order).
+    pub(crate) overtakable: bool,
 }
 
 /// Why a request to a user URL failed.

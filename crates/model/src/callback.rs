@@ -28,6 +28,44 @@ pub struct VoiceRequestParams {
     pub error_code: Option<String>,
     /// `ErrorUrl` on a fallback request: the URL that failed.
     pub error_url: Option<String>,
+    /// Where the caller is, when known: sent as `Caller*` and `From*`.
+    pub from_geo: Geo,
+    /// Where the callee is, when known: sent as `Called*` and `To*`.
+    pub to_geo: Geo,
+}
+
+/// Where a party of a call is, as far as known: Twilio sends each part "when available" as
+/// `CallerCity`, `FromCity`, `CalledCity`, `ToCity` and so on
+/// (`docs/reference/calls-api-facts.md#status-callback-parameters`, `#twiml-request`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Geo {
+    /// `…City`, e.g. `SAN FRANCISCO`.
+    pub city: Option<String>,
+    /// `…State`, e.g. `CA`.
+    pub state: Option<String>,
+    /// `…Zip`, e.g. `94103`.
+    pub zip: Option<String>,
+    /// `…Country`, ISO 3166-1 alpha-2, e.g. `US`.
+    pub country: Option<String>,
+}
+
+impl Geo {
+    /// Whether nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.city.is_none() && self.state.is_none() && self.zip.is_none() && self.country.is_none()
+    }
+
+    /// Pushes the known parts under each prefix, e.g. `CallerCity` and `FromCity`.
+    fn push_to(&self, form: &mut Form, prefixes: [&str; 2]) {
+        let parts = [("City", &self.city), ("State", &self.state), ("Zip", &self.zip), ("Country", &self.country)];
+        for prefix in prefixes {
+            for (suffix, value) in parts {
+                if let Some(v) = value {
+                    form.push(format!("{prefix}{suffix}"), v.as_str());
+                }
+            }
+        }
+    }
 }
 
 impl VoiceRequestParams {
@@ -52,6 +90,8 @@ impl VoiceRequestParams {
         if let Some(v) = &self.error_url {
             f.push("ErrorUrl", v.as_str());
         }
+        self.from_geo.push_to(&mut f, ["Caller", "From"]);
+        self.to_geo.push_to(&mut f, ["Called", "To"]);
         f
     }
 }
@@ -169,5 +209,50 @@ impl RecordingCallbackParams {
             f.push("ErrorCode", v.to_string());
         }
         f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(from_geo: Geo, to_geo: Geo) -> VoiceRequestParams {
+        VoiceRequestParams {
+            call_sid: "CA1".into(),
+            account_sid: "AC1".into(),
+            from: "+15017122661".into(),
+            to: "+14155551212".into(),
+            call_status: "in-progress".into(),
+            api_version: "2010-04-01".into(),
+            direction: "outbound-api".into(),
+            parent_call_sid: None,
+            error_code: None,
+            error_url: None,
+            from_geo,
+            to_geo,
+        }
+    }
+
+    #[test]
+    fn geographic_parameters_are_sent_when_known() {
+        let plain = params(Geo::default(), Geo::default()).to_form();
+        assert!(plain.pairs().iter().all(|(name, _)| !name.ends_with("City") && !name.ends_with("Country")));
+        let to = Geo { city: Some("SAN FRANCISCO".into()), country: Some("US".into()), ..Geo::default() };
+        let from = Geo { country: Some("US".into()), ..Geo::default() };
+        assert!(Geo::default().is_empty() && !from.is_empty());
+        let form = params(from, to).to_form();
+        for (name, value) in [
+            ("CalledCity", "SAN FRANCISCO"),
+            ("ToCity", "SAN FRANCISCO"),
+            ("CalledCountry", "US"),
+            ("ToCountry", "US"),
+            ("CallerCountry", "US"),
+            ("FromCountry", "US"),
+        ] {
+            assert_eq!(form.get(name), Some(value), "{name}");
+        }
+        for unknown in ["CalledState", "CalledZip", "CallerCity", "FromCity", "FromState", "FromZip"] {
+            assert_eq!(form.get(unknown), None, "{unknown}");
+        }
     }
 }

@@ -77,6 +77,12 @@ pub struct RunArgs {
     /// Print every fault's name, catalog area and what it breaks, then exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Testing aid: start the embedded emulator in variance mode with this seed: within what
+    /// Twilio documents or is observed to do, it behaves like the real API rather than like the
+    /// tidiest reading (null dates at create, callbacks out of order, a jittered dequeue, …),
+    /// to check that the suite accepts what is right. Snapshots are off. Not with --target.
+    #[arg(long, value_name = "SEED", conflicts_with_all = ["target", "update_snapshots"])]
+    pub variance: Option<u64>,
     /// Run the cases whose name contains any FILTER (all cases when none is given).
     #[arg(value_name = "FILTER")]
     pub filters: Vec<String>,

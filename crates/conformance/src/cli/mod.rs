@@ -61,6 +61,9 @@ pub struct Options {
     /// Faults for the embedded reference emulator (a testing aid: proves the suite catches a
     /// broken implementation). Refused together with `target`.
     pub faults: Vec<callspec_emulator::Fault>,
+    /// The embedded emulator's variance seed (a testing aid: proves the suite accepts what the
+    /// real API does within Twilio's docs). Refused together with `target`; snapshots are off.
+    pub variance: Option<u64>,
 }
 
 impl Options {
@@ -80,6 +83,7 @@ impl Options {
             exact: a.exact,
             skip: a.skip.clone(),
             faults: a.faults.clone(),
+            variance: a.variance,
         }
     }
 
@@ -190,6 +194,11 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     if options.target.is_some() && !options.faults.is_empty() {
         return Err("--fault configures the embedded reference emulator; it cannot be used with --target".into());
     }
+    if options.variance.is_some() && (options.target.is_some() || options.update_snapshots) {
+        return Err("--variance configures the embedded reference emulator and turns snapshots off; it cannot be \
+                    used with --target or --update-snapshots"
+            .into());
+    }
     let (base_url, embedded) = match &options.target {
         Some(url) => (url.clone(), None),
         None => {
@@ -197,6 +206,7 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
                 cps: profile.capabilities.cps.unwrap_or(1.0),
                 max_concurrent_requests: profile.capabilities.concurrency_limit.map(|n| n as usize),
                 faults: options.faults.clone(),
+                variance: options.variance,
                 ..callspec_emulator::Config::default()
             };
             let emulator = callspec_emulator::spawn(config)
@@ -215,8 +225,10 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     let sink = Sink::start(&bind, &public).await.map_err(|e| e.to_string())?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
-    // The goldens are the reference emulator's: compared against another target only on request.
-    let snapshots = profile.snapshots.unwrap_or(options.target.is_none()) && !options.no_snapshots;
+    // The goldens are the reference emulator's: compared against another target only on request,
+    // and never under variance, which makes the emulator's bodies differ from them on purpose.
+    let snapshots =
+        profile.snapshots.unwrap_or(options.target.is_none()) && !options.no_snapshots && options.variance.is_none();
     let mut harness =
         Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
     if snapshots {

@@ -109,11 +109,35 @@ fn a_written_baseline_gates_green_and_a_fix_reports_the_stale_entry() {
 }
 
 #[test]
+fn variance_starts_the_embedded_emulator_without_snapshots_and_never_with_a_target() {
+    // Under seed 2 the call of create::003 carries fields its golden snapshot lacks
+    // (`callspec_variance_field`): the case passes because variance turns snapshots off.
+    let run = callspec(&["--variance", "2", "--no-coverage", "-q", "create::003_e164_to"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run));
+    let profile = repo_root().join("fixtures/targets/reference-emulator.toml");
+    let target = ["--target", "http://127.0.0.1:9", "--profile", profile.to_str().unwrap_or_default()];
+    for other in [&target[..], &["--update-snapshots"]] {
+        let refused = callspec(&[&["--variance", "2"][..], other].concat());
+        assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+        assert!(text(&refused).contains("'--variance <SEED>' cannot be used with"), "{}", text(&refused));
+    }
+}
+
+#[test]
 fn help_is_complete_and_an_unknown_flag_is_a_usage_error() {
     let help = callspec(&["--help"]);
     let shown = text(&help);
-    for flag in ["--target", "--profile", "--report-dir", "--write-baseline", "--require-coverage", "--list", "--exact"]
-    {
+    for flag in [
+        "--target",
+        "--profile",
+        "--report-dir",
+        "--write-baseline",
+        "--require-coverage",
+        "--list",
+        "--exact",
+        "--fault",
+        "--variance",
+    ] {
         assert!(shown.contains(flag), "--help lists {flag}: {shown}");
     }
     let bad = callspec(&["--no-such-flag"]);

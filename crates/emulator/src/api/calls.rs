@@ -8,8 +8,9 @@ use crate::error::{ApiError, json_response};
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::queue;
-use crate::resources;
+use crate::resources::{self, View};
 use crate::state::{Application, CallRecord, Control, Directory, Live, Plan, RecordingPlan, now_ms};
+use crate::variance;
 use crate::webhook::Target;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -91,6 +92,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
         data.next_seq += 1;
         let mut rec = CallRecord {
             sid: sid.value(),
+            variance_key: variance::call_key(account.variance_key, seq),
             to: params.to.as_str().into(),
             from: params.from.as_str().into(),
             status: CallStatus::Queued,
@@ -107,7 +109,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
         };
         rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
-        let body = resources::call_body(faults, &account.sid, &rec);
+        let body = resources::call_body(req.shared, View::Create, &account.sid, &rec);
         data.index.insert(sid.value(), seq);
         data.calls.insert(seq, rec);
         body
@@ -120,7 +122,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
 pub(super) fn fetch(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let data = req.account.read();
     let rec = data.call(&ca).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
-    let body = resources::call_body(req.shared.faults, &req.account.sid, rec);
+    let body = resources::call_body(req.shared, View::Fetch, &req.account.sid, rec);
     drop(data);
     Ok(body.respond(StatusCode::OK))
 }
@@ -142,7 +144,7 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     let rec = data.call_mut(ca.value()).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
     if rec.status.is_terminal() {
         if policy::updates_ended_call(faults) {
-            let body = resources::call_body(faults, &account.sid, rec);
+            let body = resources::call_body(shared, View::Other, &account.sid, rec);
             drop(data);
             return Ok(body.respond(StatusCode::OK));
         }
@@ -189,7 +191,7 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
             false
         }
     };
-    let body = resources::call_body(faults, &account.sid, rec);
+    let body = resources::call_body(shared, View::Other, &account.sid, rec);
     if ended && was_queued {
         queue::remove(&mut data, ca.value());
     }

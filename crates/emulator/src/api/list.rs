@@ -8,7 +8,7 @@ use super::Req;
 use super::page::{Envelope, page_params};
 use crate::error::{ApiError, json_response};
 use crate::policy;
-use crate::resources;
+use crate::resources::{self, View};
 use crate::state::CallRecord;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -260,7 +260,7 @@ pub(super) fn list(req: &Req<'_>) -> Result<Response, ApiError> {
         previous_token: token_for("PB", records.first()),
     };
     let calls: Vec<serde_json::Value> =
-        records.iter().map(|r| resources::call_body(faults, &account.sid, r).into_value()).collect();
+        records.iter().map(|r| resources::call_body(req.shared, View::Other, &account.sid, r).into_value()).collect();
     Ok(json_response(StatusCode::OK, &envelope.render(calls)))
 }
 

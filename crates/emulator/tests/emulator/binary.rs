@@ -1,4 +1,5 @@
-//! The `callspec-emulator` command: `--list-faults`, and a standard output closed early.
+//! The `callspec-emulator` command: `--list-faults`, a standard output closed early, and
+//! `--twilio-variance SEED`.
 
 use callspec_emulator::Fault;
 use std::io::{BufRead, BufReader, Read};
@@ -53,4 +54,28 @@ fn list_faults_ends_quietly_when_the_reader_is_gone_before_it_prints() {
     let (status, stderr) = finish(child);
     assert!(status.success(), "{status}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn twilio_variance_takes_a_seed() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_callspec-emulator")).args(args).output().expect("the binary runs")
+    };
+    let help = run(&["--help"]);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--twilio-variance <SEED>"), "{help:?}");
+    let bad = run(&["--twilio-variance", "minus-one"]);
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--twilio-variance <SEED>"), "{bad:?}");
+    // With a seed it starts and serves: the banner's first line comes, then the process is ended.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callspec-emulator"))
+        .args(["--twilio-variance", "7", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout piped")).read_line(&mut first).expect("a line");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.starts_with("callspec emulator listening on http://127.0.0.1:"), "{first}");
 }

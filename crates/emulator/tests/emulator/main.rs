@@ -17,6 +17,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 mod applications;
 mod binary;
 mod refusals;
+mod variance;
 
 const MAIN: (&str, &str) = (seed::MAIN_ACCOUNT_SID, seed::MAIN_AUTH_TOKEN);
 const TRIAL: (&str, &str) = (seed::TRIAL_ACCOUNT_SID, seed::TRIAL_AUTH_TOKEN);
