@@ -130,6 +130,10 @@ def call_checks(validators):
                                              "start_time": None, "end_time": None}),
         ("every nullable SID set", {**call, "parent_call_sid": CA, "group_sid": GP, "trunk_sid": TK}),
         ("a date on 29 Feb 2016", with_value(call, "date_created", "Mon, 29 Feb 2016 23:59:59 +0000")),
+        # Real creates answered null dates; a real fetch trunk_sid "", real lists phone_number_sid "".
+        ("date_created and date_updated null", {**call, "date_created": None, "date_updated": None}),
+        ("trunk_sid and phone_number_sid empty", {**call, "trunk_sid": "", "phone_number_sid": ""}),
+        ("api_version of an inbound call", with_value(call, "api_version", "2008-08-01")),
     ]
     for label, body in good:
         expect_valid(validators, "call", label, body)
@@ -138,12 +142,16 @@ def call_checks(validators):
                   ("group_sid", GP), ("trunk_sid", TK)]
     for field, sid in sid_fields:
         other = "RE" if sid[:2] != "RE" else "CA"
-        expect_rejected(validators, "call", f"{field} with 31 hex digits", with_value(call, field, sid[:33]), f"/{field}")
-        expect_rejected(validators, "call", f"{field} with 33 hex digits", with_value(call, field, sid + "0"), f"/{field}")
+        # The SIDs that may also be "" fail their anyOf.
+        kinds = ("pattern", "anyOf")
+        expect_rejected(validators, "call", f"{field} with 31 hex digits", with_value(call, field, sid[:33]),
+                        f"/{field}", kinds)
+        expect_rejected(validators, "call", f"{field} with 33 hex digits", with_value(call, field, sid + "0"),
+                        f"/{field}", kinds)
         expect_rejected(validators, "call", f"{field} with the prefix {other}",
-                        with_value(call, field, other + sid[2:]), f"/{field}")
+                        with_value(call, field, other + sid[2:]), f"/{field}", kinds)
         expect_rejected(validators, "call", f"{field} with a trailing newline",
-                        with_value(call, field, sid + "\n"), f"/{field}", ("pattern", "maxLength"))
+                        with_value(call, field, sid + "\n"), f"/{field}", ("pattern", "maxLength", "anyOf"))
     expect_rejected(validators, "call", "sid not hex", with_value(call, "sid", "CA" + "g" * 32), "/sid")
     expect_rejected(validators, "call", "sid null", with_value(call, "sid", None), "/sid", ("type",))
 
@@ -162,8 +170,9 @@ def call_checks(validators):
     for label, date in bad_dates:
         expect_rejected(validators, "call", f"date_created with {label}", with_value(call, "date_created", date),
                         "/date_created", ("pattern", "maxLength"))
-    expect_rejected(validators, "call", "date_created null", with_value(call, "date_created", None),
+    expect_rejected(validators, "call", "date_created a number", with_value(call, "date_created", 1283286988),
                     "/date_created", ("type",))
+    expect_rejected(validators, "call", "group_sid empty", with_value(call, "group_sid", ""), "/group_sid")
 
     for field in ("sid", "account_sid", "date_created", "to", "queue_time", "subresource_uris"):
         expect_rejected(validators, "call", f"{field} missing", without(call, field), "", ("required",))
@@ -242,8 +251,14 @@ def status_callback_checks(validators):
         good,
         [("CallSid", CA), ("AccountSid", AC), ("ParentCallSid", CA), ("RecordingSid", RE)],
         ["Timestamp"],
-        ["CallSid", "AccountSid", "Timestamp", "CallStatus", "SequenceNumber"],
+        ["CallSid", "AccountSid", "CallStatus", "Direction"],
     )
+    # The progress-event parameters come as a set, or not at all (the default completed callback).
+    for field in ("CallbackSource", "SequenceNumber", "Timestamp"):
+        expect_rejected(validators, "status-callback", f"{field} alone missing", without(good, field), "",
+                        ("dependentRequired",))
+    bare = {k: v for k, v in good.items() if k not in ("CallbackSource", "SequenceNumber", "Timestamp")}
+    expect_valid(validators, "status-callback", "a callback without the progress-event parameters", bare)
 
 
 def recording_callback_checks(validators):
@@ -267,6 +282,17 @@ def recording_callback_checks(validators):
         ["RecordingStartTime"],
         ["AccountSid", "CallSid", "RecordingSid", "RecordingStatus"],
     )
+    # The file's parameters are due on completed only.
+    for field in ("RecordingUrl", "RecordingDuration", "RecordingChannels", "RecordingSource"):
+        expect_rejected(validators, "recording-callback", f"completed without {field}", without(good, field), "",
+                        ("required",))
+    bare = {k: v for k, v in good.items()
+            if k not in ("RecordingUrl", "RecordingDuration", "RecordingChannels", "RecordingSource")}
+    for status in ("in-progress", "absent"):
+        expect_valid(validators, "recording-callback", f"{status} without the file's parameters",
+                     {**bare, "RecordingStatus": status})
+    expect_rejected(validators, "recording-callback", "completed with RecordingDuration -1",
+                    with_value(good, "RecordingDuration", "-1"), "/RecordingDuration")
 
 
 def error_checks(validators):

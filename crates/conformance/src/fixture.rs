@@ -266,6 +266,11 @@ pub struct Expect {
     /// Whether the body must be empty (e.g. 204).
     #[serde(default)]
     pub empty_body: Option<bool>,
+    /// Answers Twilio documents or is seen to give besides each other (400 / 21220 or 404 / 20404):
+    /// the first alternative whose `status` or `status_in` names the response's status is checked
+    /// too; a status no alternative names is a wrong status.
+    #[serde(default)]
+    pub either: Vec<Expect>,
 }
 
 /// A check on the value at a JSON pointer; exactly one rule.
@@ -305,8 +310,13 @@ pub struct PollStep {
     /// The request to repeat.
     #[serde(flatten)]
     pub request: RequestSpec,
-    /// Stop when all of these hold.
+    /// Stop when all of these hold (on a JSON body).
+    #[serde(default)]
     pub until: Vec<Matcher>,
+    /// Stop only on one of these HTTP statuses (and `until`, if given): a DELETE repeated until it
+    /// answers 204, a fetch until the deleted call answers 404.
+    #[serde(default)]
+    pub until_status: Option<Vec<u16>>,
     /// Give up after this many milliseconds (times the profile's multiplier): FAIL.
     pub within_ms: u64,
     /// Pause between attempts, default 100 ms.
@@ -380,9 +390,24 @@ pub struct Spacing {
     /// At most this many milliseconds apart (times the multiplier).
     #[serde(default)]
     pub max_ms: Option<u64>,
-    /// Allowance for delivery jitter subtracted from `min_ms`.
+    /// Allowance for delivery jitter subtracted from `min_ms` (and from the span `min_average_ms` asks for).
     #[serde(default)]
     pub tolerance_ms: Option<u64>,
+    /// On average at least this many milliseconds apart: the first and the last request are at least
+    /// (count − 1) × this apart, less the tolerance. A number, or a template such as
+    /// `{DequeueIntervalMs}` rendering to one.
+    #[serde(default)]
+    pub min_average_ms: Option<Millis>,
+}
+
+/// A number of milliseconds, given as a number or as a template that renders to one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Millis {
+    /// A literal.
+    Number(u64),
+    /// A template such as `{DequeueIntervalMs}`.
+    Template(String),
 }
 
 /// A sequence step: checks a captured list.

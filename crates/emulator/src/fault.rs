@@ -146,7 +146,7 @@ faults! {
     StatusCallbackMethodIgnored = "status-callback-method-ignored", StatusCallbacks;
     /// S-CB-1: every event is sent when no `StatusCallbackEvent` was selected.
     AllEventsByDefault = "all-events-by-default", StatusCallbacks;
-    /// S-EV-2: `ringing` is sent before `initiated`.
+    /// S-EV-2: `ringing` is fired before `initiated` (and numbered so by `SequenceNumber`).
     EventsOutOfOrder = "events-out-of-order", StatusCallbacks;
     /// S-EV-2: `SequenceNumber` counts from 1 instead of 0.
     SequenceFrom1 = "sequence-from-1", StatusCallbacks;
@@ -194,10 +194,8 @@ faults! {
     CpsIgnored = "cps-ignored", Rate;
     /// Q-RATE-2: queued calls leave the queue at 2 calls per second instead of 1.
     TwoCallsPerSecond = "two-calls-per-second", Rate;
-    /// Q-RATE-3: `queue_time` is always `"0"`.
-    QueueTimeZero = "queue-time-zero", Rate;
-    /// Q-RATE-3: `queue_time` is in seconds instead of milliseconds.
-    QueueTimeInSeconds = "queue-time-in-seconds", Rate;
+    /// Q-RATE-3: `queue_time` is in seconds with a decimal fraction (`"1.500"`) instead of whole milliseconds.
+    QueueTimeDecimalSeconds = "queue-time-decimal-seconds", Rate;
     /// Q-RATE-4: no concurrency limit: 429 / 20429 is never answered.
     NoConcurrencyLimit = "no-concurrency-limit", Rate;
     /// D-SCHEMA-1: the Call JSON has no `queue_time`.

@@ -378,15 +378,9 @@ pub(crate) fn concurrency_limit(faults: FaultSet, config: &Config) -> Option<usi
     if faults.has(Fault::NoConcurrencyLimit) { None } else { config.max_concurrent_requests }
 }
 
-/// `queue_time` shown: milliseconds.
-pub(crate) const fn queue_time_ms(faults: FaultSet, ms: u64) -> u64 {
-    if faults.has(Fault::QueueTimeZero) {
-        0
-    } else if faults.has(Fault::QueueTimeInSeconds) {
-        ms / 1000
-    } else {
-        ms
-    }
+/// `queue_time` shown: whole milliseconds, as a string of digits.
+pub(crate) fn queue_time(faults: FaultSet, ms: u64) -> String {
+    if faults.has(Fault::QueueTimeDecimalSeconds) { format!("{}.{:03}", ms / 1000, ms % 1000) } else { ms.to_string() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,7 +533,10 @@ mod tests {
         assert_eq!((busy_status(none), cancel_status(none)), (CallStatus::Busy, CallStatus::Canceled));
         assert!(hangs_up(none) && redirects(none) && uses_fallback(none) && queued_cancel_is_silent(none));
         assert!(!updates_ended_call(none) && !deletes_live_call(none) && !counts_unsent_events(none));
-        assert_eq!((queue_time_ms(none, 1500), resource_duration(none, 3), recording_duration(none, 3)), (1500, 3, 3));
+        assert_eq!(
+            (queue_time(none, 1500).as_str(), resource_duration(none, 3), recording_duration(none, 3)),
+            ("1500", 3, 3)
+        );
         assert_eq!(ring_timeout(none, 2), Duration::from_secs(2));
         assert_eq!(status_events(none, &[]), StatusEventSet::from_selected(&[]));
         assert_eq!(recording_events(none, &[]), RecordingEventSet::from_selected(&[]));
@@ -634,7 +631,8 @@ mod tests {
         );
         assert_eq!(resource_call_sid(one(Fault::Sid31Hex), "CA0123".to_owned()), "CA012");
         assert_eq!(resource_date(one(Fault::Iso8601Dates), 1_283_286_988_000), "2010-08-31T20:36:28Z");
-        assert_eq!(queue_time_ms(one(Fault::QueueTimeInSeconds), 1999), 1);
+        assert_eq!(queue_time(one(Fault::QueueTimeDecimalSeconds), 1999), "1.999");
+        assert_eq!(queue_time(one(Fault::QueueTimeDecimalSeconds), 0), "0.000");
         let mut call = serde_json::json!({"duration": "12", "queue_time": "5"});
         reshape_call(FaultSet::new(&[Fault::DurationAsNumber, Fault::QueueTimeMissing]), &mut call);
         assert_eq!(call, serde_json::json!({"duration": 12}));

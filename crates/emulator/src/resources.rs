@@ -48,7 +48,7 @@ pub(crate) fn call(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Call {
         to_formatted: Some(policy::formatted(faults, &rec.to)),
         trunk_sid: None,
         uri: Some(call_uri(account, &sid)),
-        queue_time: Some(policy::queue_time_ms(faults, rec.queue_time_ms).to_string()),
+        queue_time: Some(policy::queue_time(faults, rec.queue_time_ms)),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::checks::violation_target;
 use super::{Run, StepStop, scaled};
-use crate::fixture::{CallbacksStep, ParamRule, Spacing};
+use crate::fixture::{CallbacksStep, Millis, ParamRule, Spacing};
 use crate::matcher::{RuleError, check_param};
 use crate::outcome::FailureKind;
 use crate::sink::Recorded;
@@ -144,7 +144,7 @@ impl Run<'_> {
             }
         }
         if let Some(spacing) = &c.spacing {
-            self.check_spacing(spacing, &seen);
+            self.check_spacing(spacing, &seen, index)?;
         }
         self.capture_params(c, &seen, count_ok);
         Ok(())
@@ -295,29 +295,21 @@ impl Run<'_> {
         self.fail_as(Some(requirement.to_owned()), FailureKind::Signature, what, None);
     }
 
-    /// Arrival times of consecutive requests against `min_ms` (less a scaled tolerance) and `max_ms`.
-    fn check_spacing(&mut self, spacing: &Spacing, seen: &[Recorded]) {
+    /// Arrival times of consecutive requests against `min_ms` (less a scaled tolerance) and `max_ms`;
+    /// the span from the first to the last arrival against `min_average_ms`.
+    fn check_spacing(&mut self, spacing: &Spacing, seen: &[Recorded], index: Option<usize>) -> Result<(), StepStop> {
+        // Delivery jitter grows on slow machines: the tolerance scales, the minimum does not.
+        let tolerance = scaled(self.h, spacing.tolerance_ms.unwrap_or(0)).as_millis() as u64;
         for (i, pair) in seen.windows(2).enumerate() {
             let between = Some(format!("requests #{}→#{}", i + 1, i + 2));
             let gap_ms = pair[1].at.duration_since(pair[0].at).as_millis() as u64;
-            if let Some(min) = spacing.min_ms {
-                // Delivery jitter grows on slow machines: the tolerance scales, the minimum does not.
-                let tolerance = scaled(self.h, spacing.tolerance_ms.unwrap_or(0)).as_millis() as u64;
-                if gap_ms < min.saturating_sub(tolerance) {
-                    let expected = format!(
-                        "at least {min} ms between requests (tolerance {} ms)",
-                        spacing.tolerance_ms.unwrap_or(0)
-                    );
-                    let actual = format!("{gap_ms} ms: {}", summary(pair));
-                    self.fail(
-                        FailureKind::Timing,
-                        between.clone(),
-                        expected,
-                        actual,
-                        "requests too close together",
-                        None,
-                    );
-                }
+            if let Some(min) = spacing.min_ms
+                && gap_ms < min.saturating_sub(tolerance)
+            {
+                let expected =
+                    format!("at least {min} ms between requests (tolerance {} ms)", spacing.tolerance_ms.unwrap_or(0));
+                let actual = format!("{gap_ms} ms: {}", summary(pair));
+                self.fail(FailureKind::Timing, between.clone(), expected, actual, "requests too close together", None);
             }
             if let Some(max) = spacing.max_ms {
                 let ceiling = scaled(self.h, max).as_millis() as u64;
@@ -328,6 +320,34 @@ impl Run<'_> {
                 }
             }
         }
+        let Some(average) = &spacing.min_average_ms else { return Ok(()) };
+        let average = match average {
+            Millis::Number(n) => *n,
+            Millis::Template(t) => {
+                let text = self.vars.render(t, index).map_err(|e| self.template_stop(e))?;
+                text.trim().parse::<u64>().map_err(|e| {
+                    let why = format!("min_average_ms {t:?} renders to {text:?}, not a number of milliseconds: {e}");
+                    StepStop::Fault(super::HarnessFault::Fixture(why))
+                })?
+            }
+        };
+        let (Some(first), Some(last)) = (seen.iter().map(|r| r.at).min(), seen.iter().map(|r| r.at).max()) else {
+            return Ok(());
+        };
+        let gaps = seen.len().saturating_sub(1) as u64;
+        let span_ms = last.duration_since(first).as_millis() as u64;
+        let wanted = average.saturating_mul(gaps);
+        if gaps > 0 && span_ms < wanted.saturating_sub(tolerance) {
+            let expected = format!(
+                "{} requests at least {average} ms apart on average: a span of at least {wanted} ms (tolerance {} ms)",
+                seen.len(),
+                spacing.tolerance_ms.unwrap_or(0)
+            );
+            let actual = format!("{span_ms} ms from the first to the last: {}", summary(seen));
+            let message = "requests closer together than the average allows";
+            self.fail(FailureKind::Timing, Some("first→last request".into()), expected, actual, message, None);
+        }
+        Ok(())
     }
 
     /// Keeps parameters of the last request; with the wrong count, the values would be the wrong

@@ -21,6 +21,11 @@ pub(super) fn schema_requirement(schema: &str) -> Option<&'static str> {
     })
 }
 
+/// The HTTP statuses an expectation names (`status` and `status_in`); empty when it names none.
+fn allowed_statuses(expect: &Expect) -> Vec<u16> {
+    expect.status.into_iter().chain(expect.status_in.iter().flatten().copied()).collect()
+}
+
 /// The requirement that JSON bodies are JSON, served as `application/json`.
 const JSON_REQUIREMENT: &str = "T-JSON-1";
 /// The requirement on the fields of an error body.
@@ -174,7 +179,8 @@ impl Run<'_> {
 
     /// Checks a response against an expectation; returns the parsed JSON body when the status
     /// is the expected one and the body is JSON. A wrong status makes the body checks noise (an
-    /// error body is not a Call), so they are left out.
+    /// error body is not a Call), so they are left out. With `either`, the alternative naming the
+    /// response's status is checked as well.
     pub(super) fn check_expect(
         &mut self,
         expect: &Expect,
@@ -183,7 +189,30 @@ impl Run<'_> {
         index: Option<usize>,
     ) -> Result<Option<serde_json::Value>, StepStop> {
         self.checked(None);
-        let allowed: Vec<u16> = expect.status.into_iter().chain(expect.status_in.iter().flatten().copied()).collect();
+        let alternative = match expect.either.as_slice() {
+            [] => None,
+            alternatives => match alternatives.iter().find(|a| allowed_statuses(a).contains(&resp.status)) {
+                Some(chosen) => Some(chosen),
+                None => {
+                    let wanted: Vec<String> = alternatives
+                        .iter()
+                        .map(|a| {
+                            let statuses = allowed_statuses(a);
+                            match a.error_code {
+                                Some(code) => format!("HTTP {statuses:?} with code {code}"),
+                                None => format!("HTTP {statuses:?}"),
+                            }
+                        })
+                        .collect();
+                    let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
+                    let actual = format!("HTTP {} {body}", resp.status);
+                    let message = "wrong status code (none of the documented alternatives)";
+                    self.fail(FailureKind::Status, None, wanted.join(" or "), actual, message, Some(out));
+                    return Ok(None);
+                }
+            },
+        };
+        let allowed = allowed_statuses(expect);
         if !allowed.is_empty() && !allowed.contains(&resp.status) {
             let wanted = match allowed.as_slice() {
                 [one] => format!("HTTP {one}"),
@@ -199,18 +228,24 @@ impl Run<'_> {
             self.fail(FailureKind::Status, None, "an empty body", body, "the body must be empty", Some(out));
         }
         let wants_json = expect.schema.is_some() || !expect.json.is_empty() || expect.error_code.is_some();
-        if !wants_json {
-            return Ok(resp.json().ok());
+        let json = if wants_json {
+            let Some(json) = self.check_json(resp, out) else { return Ok(None) };
+            if let Some(code) = expect.error_code {
+                self.check_error_body(code, resp.status, &json, out);
+            }
+            if let Some(schema) = &expect.schema {
+                self.check_schema(schema, &json, out, "");
+            }
+            self.check_matchers(&expect.json, &json, out, index)?;
+            Some(json)
+        } else {
+            None
+        };
+        match alternative {
+            Some(chosen) => Ok(self.check_expect(chosen, resp, out, index)?.or(json)),
+            None if wants_json => Ok(json),
+            None => Ok(resp.json().ok()),
         }
-        let Some(json) = self.check_json(resp, out) else { return Ok(None) };
-        if let Some(code) = expect.error_code {
-            self.check_error_body(code, resp.status, &json, out);
-        }
-        if let Some(schema) = &expect.schema {
-            self.check_schema(schema, &json, out, "");
-        }
-        self.check_matchers(&expect.json, &json, out, index)?;
-        Ok(Some(json))
     }
 
     /// The body as JSON, served as `application/json`; each failure is charged to T-JSON-1.

@@ -1,5 +1,6 @@
-//! The `poll` step: repeat a request until its `until` matchers hold, within a deadline, then
-//! check the final response and keep its captures.
+//! The `poll` step: repeat a request until its `until` matchers hold (and, with `until_status`, it
+//! answers one of those statuses), within a deadline, then check the final response and keep its
+//! captures.
 
 use super::{HarnessFault, Run, StepStop, scaled};
 use crate::client::{ClientError, Incoming};
@@ -32,10 +33,13 @@ impl Run<'_> {
             match self.h.client.send(&out).await {
                 Ok(resp) => {
                     let json = resp.json().ok();
-                    let holds = match &json {
-                        Some(j) => self.holds(&p.until, j, index)?,
-                        None => false,
-                    };
+                    let status_holds = p.until_status.as_ref().is_none_or(|s| s.contains(&resp.status));
+                    let holds = status_holds
+                        && match &json {
+                            _ if p.until.is_empty() => true,
+                            Some(j) => self.holds(&p.until, j, index)?,
+                            None => false,
+                        };
                     last = Some((resp, json));
                     if holds {
                         break;
@@ -45,9 +49,12 @@ impl Run<'_> {
             }
             if Instant::now() + interval > deadline {
                 self.checked(None);
-                let (kind, actual) = describe_last(&p.until, &last, last_error.as_ref());
-                let expected =
+                let (kind, actual) = describe_last(p, &last, last_error.as_ref());
+                let mut expected =
                     p.until.iter().map(|m| format!("{} {}", m.pointer, describe_rule(&m.rule))).collect::<Vec<_>>();
+                if let Some(statuses) = &p.until_status {
+                    expected.insert(0, format!("HTTP status in {statuses:?}"));
+                }
                 let message = format!("condition not reached within {} ms", within.as_millis());
                 self.fail(kind, None, expected.join(", "), actual, message, Some(&out));
                 self.captures_missing(&p.capture, &format!("step {} never reached its condition", self.step + 1));
@@ -86,17 +93,22 @@ impl Run<'_> {
 
 /// What the poll last saw, and the kind of failure it makes: a target that never answered is a
 /// transport failure, one that answered but never reached the condition a poll failure.
-fn describe_last(until: &[Matcher], last: &LastAnswer, error: Option<&ClientError>) -> (FailureKind, String) {
+fn describe_last(p: &PollStep, last: &LastAnswer, error: Option<&ClientError>) -> (FailureKind, String) {
     match last {
-        Some((_, Some(j))) => (
-            FailureKind::Poll,
-            until
-                .iter()
-                .map(|m| format!("{} = {}", m.pointer, show(j.pointer(&m.pointer))))
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        Some((resp, None)) => (FailureKind::Poll, format!("HTTP {} with a non-JSON body", resp.status)),
+        Some((resp, json)) => {
+            let mut parts = Vec::new();
+            if p.until_status.is_some() {
+                parts.push(format!("HTTP {}", resp.status));
+            }
+            match json {
+                Some(j) => {
+                    parts.extend(p.until.iter().map(|m| format!("{} = {}", m.pointer, show(j.pointer(&m.pointer)))))
+                }
+                None if !p.until.is_empty() => parts.push(format!("HTTP {} with a non-JSON body", resp.status)),
+                None => {}
+            }
+            (FailureKind::Poll, parts.join(", "))
+        }
         None => {
             (FailureKind::Transport, format!("no response: {}", error.map(ToString::to_string).unwrap_or_default()))
         }

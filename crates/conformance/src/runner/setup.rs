@@ -109,6 +109,11 @@ impl Harness {
         if let Some(limit) = self.profile.capabilities.concurrency_limit {
             v.set("ConcurrencyLimit", limit.to_string());
         }
+        // The dequeue rate the profile declares, and the average time between dequeues it implies.
+        if let Some(cps) = self.profile.capabilities.cps.filter(|c| c.is_finite() && *c > 0.0) {
+            v.set("Cps", cps.to_string());
+            v.set("DequeueIntervalMs", ((1000.0 / cps).round() as u64).to_string());
+        }
         let now = time::OffsetDateTime::now_utc().date();
         v.set("Today", now.to_string());
         v.set("Yesterday", now.previous_day().map(|d| d.to_string()).unwrap_or_default());

@@ -262,7 +262,8 @@ fn every_key_case() -> Value {
     let callbacks = json!({
         "path": "/events", "where": { "CallStatus": "completed" }, "count": 1, "within_ms": 100, "quiet_ms": 5,
         "method": "GET", "schema": "status-callback", "each": each,
-        "sequence": [{ "SequenceNumber": "0" }], "spacing": { "min_ms": 1, "max_ms": 2, "tolerance_ms": 3 },
+        "sequence": [{ "SequenceNumber": "0" }],
+        "spacing": { "min_ms": 1, "max_ms": 2, "tolerance_ms": 3, "min_average_ms": "{DequeueIntervalMs}" },
         "signed": false, "capture": { "Z": "CallSid" }
     });
     json!({
@@ -273,10 +274,12 @@ fn every_key_case() -> Value {
         "steps": [
             { "name": "n", "requirement": "T-FORM-2", "repeat": 2, "request": with_request(json!({
                 "expect": { "status": 400, "status_in": [400, 404], "error_code": 21201, "schema": "error",
-                            "json": rule_samples(Some("/status")), "empty_body": true },
+                            "json": rule_samples(Some("/status")), "empty_body": true,
+                            "either": [{ "status": 400, "error_code": 21220 }, { "status_in": [404] }] },
                 "capture": { "X": "/sid" } })) },
             { "poll": with_request(json!({
-                "until": [{ "pointer": "/status", "equals": "completed" }], "within_ms": 100, "interval_ms": 10,
+                "until": [{ "pointer": "/status", "equals": "completed" }], "until_status": [200], "within_ms": 100,
+                "interval_ms": 10,
                 "expect": { "status": 200 }, "capture": { "Y": "/x" } })) },
             { "callbacks": callbacks },
             { "sequence": { "values": "Y", "as": "rfc2822", "min_step": 1, "count": 2 } },

@@ -216,6 +216,105 @@ async fn paging_that_repeats_items_fails() {
     .await;
 }
 
+/// An error body as Twilio writes it.
+fn error_body(status: u16, code: u32) -> Value {
+    json!({
+        "code": code,
+        "message": "refused",
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}"),
+        "status": status,
+    })
+}
+
+/// An update of an ended call that accepts 400 / 21220 or 404 / 20404.
+fn update_ended_case() -> Value {
+    case(
+        "L-REDIRECT-1",
+        json!([{
+            "request": {
+                "method": "POST",
+                "path": format!("/2010-04-01/Accounts/{{AccountSid}}/Calls/{CA}.json"),
+                "form": [["Url", "{Sink}/next.xml"]],
+                "expect": { "either": [{ "status": 400, "error_code": 21220 }, { "status": 404, "error_code": 20404 }] },
+            }
+        }]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_alternative_passes() {
+    for (status, code) in [(400, 21220), (404, 20404)] {
+        let target = canned_json(status, &error_body(status, code)).await;
+        let result = check(target, update_ended_case(), Status::Pass, &[]).await;
+        assert!(result.failures.is_empty(), "{status} / {code}: {:#?}", result.failures);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_checks_the_alternative_its_status_names() {
+    // 400 picks the 21220 alternative, so a 400 carrying 20404 is the wrong code.
+    let target = canned_json(400, &error_body(400, 20404)).await;
+    let result = check(target, update_ended_case(), Status::Fail, &["/code", "21220", "20404"]).await;
+    assert_eq!(result.failures.len(), 1, "{:#?}", result.failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn either_with_a_status_no_alternative_names_fails() {
+    let target = canned_json(200, &valid_call()).await;
+    check(
+        target,
+        update_ended_case(),
+        Status::Fail,
+        &[
+            "none of the documented alternatives",
+            "HTTP [400] with code 21220 or HTTP [404] with code 20404",
+            "HTTP 200",
+        ],
+    )
+    .await;
+}
+
+/// A DELETE repeated until it answers 204.
+fn delete_until_204() -> Value {
+    case(
+        "D-DELETE-1",
+        json!([{
+            "poll": {
+                "method": "DELETE",
+                "path": format!("/2010-04-01/Accounts/{{AccountSid}}/Calls/{CA}.json"),
+                "until_status": [204],
+                "within_ms": 3000,
+                "interval_ms": 50,
+                "expect": { "status": 204, "empty_body": true },
+            }
+        }]),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_until_status_waits_for_the_status() {
+    // The call is not deletable for two attempts, then it is.
+    let server = MockServer::builder().start().await;
+    let refused =
+        ResponseTemplate::new(400).set_body_raw(error_body(400, 21220).to_string().into_bytes(), "application/json");
+    server.register(Mock::given(method("DELETE")).respond_with(refused).up_to_n_times(2).with_priority(1)).await;
+    server.register(Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(204)).with_priority(2)).await;
+    let result = check(Target::server(server), delete_until_204(), Status::Pass, &[]).await;
+    assert!(result.failures.is_empty(), "{:#?}", result.failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_until_a_status_that_never_comes_fails() {
+    let target = canned_json(400, &error_body(400, 21220)).await;
+    check(
+        target,
+        delete_until_204(),
+        Status::Fail,
+        &["condition not reached within 3000 ms", "HTTP status in [204]", "HTTP 400"],
+    )
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5-8: status callbacks
 // ---------------------------------------------------------------------------------------------
@@ -378,6 +477,66 @@ async fn dequeue_faster_than_the_cps_fails_naming_the_gap() {
             .unwrap_or_else(|| panic!("the actual value starts with the gap in ms: {:?}", f.actual));
         assert!((100..950).contains(&gap), "a gap of about 200 ms: {gap} ms ({:?})", f.actual);
     }
+}
+
+/// Three creates whose initiated callbacks the fake sends `pace` apart, and a step wanting them
+/// `min_average_ms` apart on average (tolerance 50 ms).
+async fn average_spacing(pace_ms: u64, min_average_ms: Value, extra: Extra<'_>, expected: Status, needles: &[&str]) {
+    let mut fake = CallTarget::new(&["initiated"], Signing::Correct);
+    fake.pace = Duration::from_millis(pace_ms);
+    let target = fake.start().await;
+    let steps = json!([
+        {
+            "repeat": 3,
+            "request": {
+                "method": "POST",
+                "path": CALLS,
+                "form": [
+                    ["To", "+14155551212"], ["From", "+15017122661"], ["Url", "{Sink}/voice.xml"],
+                    ["StatusCallback", "{Sink}/events"], ["StatusCallbackEvent", "initiated"],
+                ],
+                "expect": { "status": 201 },
+            }
+        },
+        {
+            "callbacks": {
+                "path": "/events",
+                "count": 3,
+                "within_ms": 4000,
+                "spacing": { "min_average_ms": min_average_ms, "tolerance_ms": 50 },
+            }
+        },
+    ]);
+    check_with(extra, target, case("Q-RATE-2", steps), expected, needles).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dequeue_faster_than_the_cps_on_average_fails_naming_the_span() {
+    // 200 ms apart where 1000 ms on average are due: a span of about 400 ms, not 2000 ms.
+    average_spacing(
+        200,
+        json!(1000),
+        Extra::default(),
+        Status::Fail,
+        &[
+            "requests closer together than the average allows",
+            "3 requests at least 1000 ms apart on average: a span of at least 2000 ms (tolerance 50 ms)",
+            "ms from the first to the last",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn average_spacing_from_the_profiles_cps_passes() {
+    // cps = 4 makes {DequeueIntervalMs} 250: callbacks 300 ms apart span 600 ms, at least 500.
+    let extra = Extra { top: "", tail: "cps = 4.0" };
+    average_spacing(300, json!("{DequeueIntervalMs}"), extra, Status::Pass, &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn average_spacing_of_a_profile_without_cps_is_a_harness_error() {
+    average_spacing(300, json!("{DequeueIntervalMs}"), Extra::default(), Status::Error, &["DequeueIntervalMs"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
