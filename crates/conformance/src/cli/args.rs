@@ -2,14 +2,16 @@
 //!
 //! ```text
 //! callspec [run] [OPTIONS] [FILTER]...   run the suite (the default command)
+//! callspec init --target URL [OPTIONS]   probe a target and write a starter profile
 //! ```
 //!
 //! Running the suite is the default, so `callspec --target URL --profile FILE` needs no
-//! subcommand; later commands (`init`, `emulator`, `sdk`) are added as subcommands beside `run`.
+//! subcommand; `init` is a subcommand beside `run`, and later ones (`emulator`, `sdk`) will be.
 //! Several name filters select the cases matching any of them; the libtest flags that make
 //! sense for a suite (`--exact`, `--skip`, `--list`, `--test-threads`, `--format`, `-q`) keep
 //! their libtest meaning.
 
+use super::init::InitArgs;
 use super::print::Format;
 use std::path::PathBuf;
 
@@ -35,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the suite (the default command).
     Run(RunArgs),
+    /// Probe a target and write a commented starter profile of what it can do.
+    Init(InitArgs),
 }
 
 /// What to run against, which cases, and what to write.

@@ -12,6 +12,7 @@
 pub mod args;
 mod exec;
 mod finish;
+pub mod init;
 pub mod print;
 
 pub use args::{Cli, Command, RunArgs};
@@ -168,6 +169,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Run(a)) => a,
+        Some(Command::Init(a)) => return init::run(a),
         None => cli.run,
     };
     exec::run(args)
