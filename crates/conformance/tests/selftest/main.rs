@@ -12,6 +12,7 @@ mod golden;
 mod hostile;
 mod profiles;
 mod reports;
+mod schema_patterns;
 mod schemas;
 mod verdicts;
 mod wrong_targets;
