@@ -84,21 +84,29 @@ pub struct Client {
     http: reqwest::Client,
     timeout: Duration,
     max_body: usize,
+    /// Requests sent so far, by every clone: a target with a quota wants to know.
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Client {
+    /// How many requests this client and its clones have sent.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// A client with a per-request timeout and a body cap.
     pub fn new(timeout: Duration, max_body: usize) -> Result<Client, BuildError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Client { http, timeout, max_body })
+        Ok(Client { http, timeout, max_body, sent: Default::default() })
     }
 
     /// Sends a request; a transport failure (refused, reset, timeout, oversized body) is an `Err`
     /// describing it, which the runner reports as the target's failure.
     pub async fn send(&self, out: &Outgoing) -> Result<Incoming, ClientError> {
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         let method = reqwest::Method::from_bytes(out.method.as_bytes())
             .map_err(|_| ClientError::BadMethod(out.method.clone()))?;

@@ -358,6 +358,8 @@ pub struct RunRecord {
     pub wall_time: Duration,
     /// The target.
     pub target: TargetInfo,
+    /// HTTP requests sent to the target (preflight, setup and cases; not the sink's answers).
+    pub requests_sent: u64,
     /// One result per case, sorted by name.
     pub cases: Vec<CaseResult>,
     /// The requirement catalog.

@@ -477,11 +477,13 @@ pub fn summary_line(record: &RunRecord) -> String {
     let counts: Vec<String> =
         order.iter().map(|&s| format!("{} {s}", record.cases.iter().filter(|c| c.status == s).count())).collect();
     format!(
-        "callspec: {n} case{} against {} in {}: {}",
+        "callspec: {n} case{} against {} in {}: {}; {} request{} sent",
         if n == 1 { "" } else { "s" },
         record.target.name,
         seconds(record.wall_time),
-        counts.join(", ")
+        counts.join(", "),
+        record.requests_sent,
+        if record.requests_sent == 1 { "" } else { "s" }
     )
 }
 

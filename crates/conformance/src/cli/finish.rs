@@ -34,6 +34,7 @@ fn record(
             base_url: prepared.harness.base_url.clone(),
             embedded: options.target.is_none(),
         },
+        requests_sent: prepared.harness.client.requests_sent(),
         cases,
         requirements: loaded.catalog.infos(),
     }

@@ -79,6 +79,7 @@ fn record() -> RunRecord {
             base_url: "http://127.0.0.1:4010".to_owned(),
             embedded: true,
         },
+        requests_sent: 42,
         cases: vec![pass, fail, xfail, xpass, skip, error],
         requirements: vec![
             requirement("X-PASS-1", "AREA ONE"),
@@ -255,7 +256,7 @@ fn summary_line_counts_every_status() {
     let line = report::summary_line(&record());
     assert_eq!(
         line,
-        "callspec: 6 cases against reference-emulator in 14.2 s: 1 PASS, 1 XFAIL, 1 FAIL, 1 XPASS, 1 SKIP, 1 ERROR"
+        "callspec: 6 cases against reference-emulator in 14.2 s: 1 PASS, 1 XFAIL, 1 FAIL, 1 XPASS, 1 SKIP, 1 ERROR; 42 requests sent"
     );
 }
 
