@@ -94,27 +94,6 @@ pub enum FailureKind {
 }
 
 impl FailureKind {
-    /// Every kind, in report order.
-    pub const ALL: [FailureKind; 17] = [
-        FailureKind::Transport,
-        FailureKind::Status,
-        FailureKind::ErrorCode,
-        FailureKind::Json,
-        FailureKind::Schema,
-        FailureKind::Matcher,
-        FailureKind::Capture,
-        FailureKind::Poll,
-        FailureKind::CallbackCount,
-        FailureKind::CallbackParam,
-        FailureKind::CallbackOrder,
-        FailureKind::Signature,
-        FailureKind::Timing,
-        FailureKind::Sequence,
-        FailureKind::Paging,
-        FailureKind::Snapshot,
-        FailureKind::Deadline,
-    ];
-
     /// The kebab-case name used in reports, profiles and baselines.
     pub const fn name(self) -> &'static str {
         match self {

@@ -207,11 +207,6 @@ pub const NEEDS: &[&str] = &[
 ];
 
 impl Capabilities {
-    /// Whether the named need (as in a case's `needs`) is met by the profile.
-    pub fn has(&self, name: &str, profile: &Profile) -> bool {
-        self.missing(name, profile).is_none()
-    }
-
     /// Why a need is not met, in words for the SKIP reason; `None` when it is.
     pub fn missing(&self, name: &str, profile: &Profile) -> Option<String> {
         let declared = match name {
@@ -391,11 +386,23 @@ struct BaselineFile {
 /// Reads a baseline file, checked against `schemas/baseline.schema.json`.
 pub fn load_baseline(path: &Path, schemas: &SchemaSet) -> Result<Vec<KnownFailure>, LoadErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io, e.to_string()))?;
+    let file: BaselineFile = validated_toml(&text, path, "baseline", schemas)?;
+    Ok(file.known_failures.into_iter().map(|k| KnownFailure { from_baseline: true, ..k }).collect())
+}
+
+/// TOML text checked against `schemas/<schema>.schema.json` (every violation reported, by
+/// pointer), then read into `T`.
+fn validated_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+    schema: &str,
+    schemas: &SchemaSet,
+) -> Result<T, LoadErrors> {
     let value: toml::Value =
-        toml::from_str(&text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
+        toml::from_str(text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
     let json = toml_to_json(value);
     let violations =
-        schemas.validate("baseline", &json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+        schemas.validate(schema, &json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
     if !violations.is_empty() {
         return Err(LoadErrors(
             violations
@@ -404,9 +411,7 @@ pub fn load_baseline(path: &Path, schemas: &SchemaSet) -> Result<Vec<KnownFailur
                 .collect(),
         ));
     }
-    let file: BaselineFile =
-        serde_json::from_value(json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
-    Ok(file.known_failures.into_iter().map(|k| KnownFailure { from_baseline: true, ..k }).collect())
+    serde_json::from_value(json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()).into())
 }
 
 fn toml_to_json(value: toml::Value) -> serde_json::Value {
@@ -446,24 +451,7 @@ impl Profile {
 
     /// Parses and validates profile text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
-        let value: toml::Value =
-            toml::from_str(text).map_err(|e| LoadError::new(path, LoadErrorKind::Toml, e.to_string()))?;
-        let json = toml_to_json(value);
-        let violations = schemas
-            .validate("profile", &json)
-            .map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
-        if !violations.is_empty() {
-            return Err(LoadErrors(
-                violations
-                    .into_iter()
-                    .map(|v| {
-                        LoadError::new(path, LoadErrorKind::Schema, v.message.clone()).at(v.instance_pointer.clone())
-                    })
-                    .collect(),
-            ));
-        }
-        let profile: Profile =
-            serde_json::from_value(json).map_err(|e| LoadError::new(path, LoadErrorKind::Schema, e.to_string()))?;
+        let profile: Profile = validated_toml(text, path, "profile", schemas)?;
         let mut errors = Vec::new();
         for (i, k) in profile.known_failures.iter().enumerate() {
             if k.reason.trim().is_empty() {

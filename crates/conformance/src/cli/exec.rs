@@ -19,6 +19,18 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
         .map_err(|e| config_error(format!("cannot start the async runtime: {e}")))
 }
 
+/// A started run: the runtime, the prepared harness (preflight passed), and when it began.
+type Started = (tokio::runtime::Runtime, Prepared, Instant, time::OffsetDateTime);
+
+/// Starts the runtime and prepares the run (emulator, sink, preflight); an exit code on failure.
+fn start(options: &Options, loaded: &Loaded) -> Result<Started, ExitCode> {
+    let rt = runtime()?;
+    let started = Instant::now();
+    let started_at = time::OffsetDateTime::now_utc();
+    let prepared = rt.block_on(prepare(options, loaded)).map_err(config_error)?;
+    Ok((rt, prepared, started, started_at))
+}
+
 /// `--list`: the selected cases in libtest's format, the ones the profile would skip marked.
 fn list(selected: &[(&Case, Option<String>)], printer: &mut Printer) -> ExitCode {
     let mut skipped = 0;
@@ -61,7 +73,6 @@ fn nothing_to_run(options: &Options, selected: &[(&Case, Option<String>)]) -> Op
 }
 
 /// The `callspec` binary's run.
-#[allow(clippy::print_stdout, reason = "--list-faults prints to stdout through the quiet writer")]
 pub(super) fn run(args: RunArgs) -> ExitCode {
     let mut printer = Printer::new(args.format, args.quiet);
     if args.list_faults {
@@ -87,15 +98,9 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
     if let Some(why) = nothing_to_run(&options, &selected) {
         return config_error(format!("callspec: {why}; a gate that tests nothing must not pass"));
     }
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let (rt, mut prepared, started, started_at) = match start(&options, &loaded) {
+        Ok(started) => started,
         Err(code) => return code,
-    };
-    let started = Instant::now();
-    let started_at = time::OffsetDateTime::now_utc();
-    let mut prepared = match rt.block_on(prepare(&options, &loaded)) {
-        Ok(p) => p,
-        Err(e) => return config_error(e),
     };
     if options.target.is_some() {
         // Against a real account every call costs money: say how many a run may place.
@@ -184,15 +189,9 @@ pub(super) fn run_libtest(options: Options, mut args: Arguments) -> ExitCode {
             .collect();
         return libtest_mimic::run(&args, trials).exit_code();
     }
-    let rt = match runtime() {
-        Ok(rt) => rt,
+    let (rt, mut prepared, started, started_at) = match start(&options, &loaded) {
+        Ok(started) => started,
         Err(code) => return code,
-    };
-    let started = Instant::now();
-    let started_at = time::OffsetDateTime::now_utc();
-    let mut prepared = match rt.block_on(prepare(&options, &loaded)) {
-        Ok(p) => p,
-        Err(e) => return config_error(e),
     };
     let results: Arc<Mutex<BTreeMap<String, CaseResult>>> = Arc::new(Mutex::new(BTreeMap::new()));
     let trials: Vec<Trial> =
