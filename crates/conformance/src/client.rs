@@ -86,6 +86,8 @@ pub struct Client {
     max_body: usize,
     /// Requests sent so far, by every clone: a target with a quota wants to know.
     sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The profile's request budget (`max_requests_per_second`), shared by every clone.
+    budget: Option<std::sync::Arc<crate::pace::Pacer>>,
 }
 
 impl Client {
@@ -100,12 +102,27 @@ impl Client {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Client { http, timeout, max_body, sent: Default::default() })
+        Ok(Client { http, timeout, max_body, sent: Default::default(), budget: None })
+    }
+
+    /// Sends at most `per_second` requests a second from here on (a target with a quota); each
+    /// request waits for its slot before its own timeout starts.
+    pub fn with_budget(mut self, per_second: f64) -> Client {
+        self.budget = crate::pace::Pacer::new(per_second).map(std::sync::Arc::new);
+        self
+    }
+
+    /// How long requests have waited for the request budget so far.
+    pub fn budget_waited(&self) -> Duration {
+        self.budget.as_ref().map_or(Duration::ZERO, |b| b.waited())
     }
 
     /// Sends a request; a transport failure (refused, reset, timeout, oversized body) is an `Err`
     /// describing it, which the runner reports as the target's failure.
     pub async fn send(&self, out: &Outgoing) -> Result<Incoming, ClientError> {
+        if let Some(budget) = &self.budget {
+            budget.wait().await;
+        }
         self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         let method = reqwest::Method::from_bytes(out.method.as_bytes())

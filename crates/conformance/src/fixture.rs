@@ -32,6 +32,10 @@ pub struct CaseFile {
     /// Which account the case acts as.
     #[serde(default)]
     pub account: AccountChoice,
+    /// The case counts on having its account's call queue to itself (calls it creates stay queued
+    /// behind each other, or it measures the dequeue rate): on a shared account it runs alone.
+    #[serde(default)]
+    pub exclusive: bool,
     /// Responses the callback sink serves under the case's prefix, keyed by path (`/twiml`).
     #[serde(default)]
     pub sink: BTreeMap<String, SinkRoute>,
@@ -319,7 +323,8 @@ pub struct PollStep {
     pub until_status: Option<Vec<u16>>,
     /// Give up after this many milliseconds (times the profile's multiplier): FAIL.
     pub within_ms: u64,
-    /// Pause between attempts, default 100 ms.
+    /// Pause between attempts. Default: 100 ms, doubling after each attempt up to 1 s, which
+    /// spares a target's request quota; a poll for a state a call passes through sets it.
     #[serde(default)]
     pub interval_ms: Option<u64>,
     /// Checks on the final response.
@@ -474,11 +479,24 @@ pub struct Case {
     pub file: String,
     /// The parsed file.
     pub data: CaseFile,
-    /// Whether a step creates calls (shared-account cases then run one at a time).
+    /// Whether a step creates calls (on a shared account, their creates are paced at the CPS).
     pub creates_calls: bool,
+    /// Whether the case needs its account's call queue to itself: it says so (`exclusive`), needs
+    /// the CPS or the concurrency limit, or saturates the account.
+    pub alone: bool,
     /// How many create requests the case sends at most (repetitions counted): the calls it may
     /// place on a real account.
     pub creates: usize,
+}
+
+/// A status a call passes through (not one it stays in) that a poll's `until` waits for.
+fn transient_state(until: &[Matcher]) -> Option<&str> {
+    until.iter().filter(|m| m.pointer == "/status").find_map(|m| match &m.rule {
+        Rule::Equals(Value::String(s)) if matches!(s.as_str(), "queued" | "initiated" | "ringing" | "in-progress") => {
+            Some(s.as_str())
+        }
+        _ => None,
+    })
 }
 
 /// The trial name of a case file: `fixtures/cases/create/001-phone.json` → `create::001_phone`.
@@ -612,6 +630,22 @@ pub fn parse_case(
                     .at(format!("/steps/{i}/requirement")),
             );
         }
+        if let Action::Poll(p) = &step.action
+            && p.interval_ms.is_none()
+            && let Some(state) = transient_state(&p.until)
+        {
+            errors.push(
+                LoadError::new(
+                    shown,
+                    LoadErrorKind::Invalid,
+                    format!(
+                        "a poll until status {state:?} needs `interval_ms`: the default back-off (100 ms doubling \
+                         to 1 s) may step over a state a call passes through"
+                    ),
+                )
+                .at(format!("/steps/{i}/poll")),
+            );
+        }
         if let Action::Callbacks(c) = &step.action {
             if !c.sequence.is_empty() && c.sequence.len() != c.count as usize {
                 errors.push(
@@ -643,6 +677,9 @@ pub fn parse_case(
         Action::Saturate(r) => r.request.path.ends_with("/Calls.json"),
         _ => false,
     });
+    let alone = data.exclusive
+        || data.needs.iter().any(|n| n == "cps" || n == "concurrency-limit")
+        || data.steps.iter().any(|s| matches!(s.action, Action::Saturate(_)));
     let creates = data
         .steps
         .iter()
@@ -660,6 +697,7 @@ pub fn parse_case(
         file: shown.to_string_lossy().replace('\\', "/"),
         data,
         creates_calls,
+        alone,
         creates,
     })
 }

@@ -7,6 +7,7 @@
 //! - [`baseline`]: writing a target's known failures from a run.
 //! - [`sink`]: the callback sink that serves TwiML and records the target's requests.
 //! - [`client`]: requests to the target with deadlines, size caps and curl repros.
+//! - [`pace`]: spacing creates at a declared CPS and requests under a budget; poll back-off.
 //! - [`matcher`], [`template`], [`schema`]: the checks' building blocks.
 //! - [`snapshot`]: golden snapshots, normalized by meaning, compared by JSON pointer.
 //! - [`report`]: report.json, JUnit, summary.md and the coverage tables.
@@ -23,6 +24,7 @@ pub mod fixture;
 pub mod matcher;
 pub mod needs;
 pub mod outcome;
+pub mod pace;
 pub mod preflight;
 pub mod profile;
 pub mod report;

@@ -339,6 +339,9 @@ pub struct RunRecord {
     pub target: TargetInfo,
     /// HTTP requests sent to the target (preflight, setup and cases; not the sink's answers).
     pub requests_sent: u64,
+    /// Time requests waited for the profile's request budget (`max_requests_per_second`).
+    #[serde(serialize_with = "millis", rename = "budget_wait_ms")]
+    pub budget_wait: Duration,
     /// One result per case, sorted by name.
     pub cases: Vec<CaseResult>,
     /// The requirement catalog.

@@ -30,6 +30,10 @@ pub struct Profile {
     /// Timeout of one HTTP request, before the multiplier. Default 10 s.
     #[serde(default)]
     pub request_timeout_ms: Option<u64>,
+    /// At most this many requests a second to the target, from every case together (a target
+    /// with a quota). Default: no limit.
+    #[serde(default)]
+    pub max_requests_per_second: Option<f64>,
     /// The main account.
     #[serde(default)]
     pub credentials: Credentials,
@@ -53,9 +57,9 @@ pub struct Profile {
     /// The baseline file holding more known failures, relative to the profile.
     #[serde(default)]
     pub baseline: Option<String>,
-    /// Compare each passing case with the reference emulator's golden snapshot. Default: only when
-    /// the target is the embedded reference emulator; the goldens record one Twilio-possible
-    /// behaviour, so another target opts in (with waivers for what it may word differently).
+    /// Compare each passing case with the reference emulator's golden snapshot. Default: no; the
+    /// reference emulator's profile says yes. The goldens record one Twilio-possible behaviour under
+    /// that profile, so another target or profile opts in (with waivers for what it may word differently).
     #[serde(default)]
     pub snapshots: Option<bool>,
     /// Snapshot values this target may differ in, by JSON pointer inside each artifact.

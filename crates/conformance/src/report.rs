@@ -476,8 +476,12 @@ pub fn summary_line(record: &RunRecord) -> String {
     let order = [Status::Pass, Status::XFail, Status::Fail, Status::XPass, Status::Skip, Status::Error];
     let counts: Vec<String> =
         order.iter().map(|&s| format!("{} {s}", record.cases.iter().filter(|c| c.status == s).count())).collect();
+    let budget = match record.budget_wait.is_zero() {
+        true => String::new(),
+        false => format!(" ({} waiting for the request budget)", seconds(record.budget_wait)),
+    };
     format!(
-        "callspec: {n} case{} against {} in {}: {}; {} request{} sent",
+        "callspec: {n} case{} against {} in {}: {}; {} request{} sent{budget}",
         if n == 1 { "" } else { "s" },
         record.target.name,
         seconds(record.wall_time),

@@ -2,7 +2,8 @@
 //!
 //! A case's variables are the profile's numbers and accounts, the sink URL, and what
 //! earlier steps captured. `{Name[i]}` indexes a list with the repetition counter `i` and
-//! `{Name[2]}` with a literal; `{{` and `}}` are literal braces.
+//! `{Name[2]}` with a literal; `{{` and `}}` are literal braces. `{Name|formatted}` is a phone
+//! number as Twilio displays it in `to_formatted` / `from_formatted` (see [`formatted`]).
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,9 @@ pub enum TemplateError {
     /// `{i}` outside a repeated step.
     #[error("{{{0}}} used outside a repeated step")]
     NotRepeated(String),
+    /// `{Name|filter}` with a filter that does not exist.
+    #[error("unknown filter in {{{0}}} (the only filter is `formatted`)")]
+    UnknownFilter(String),
     /// `{Name[x]}` with an index that is neither a number nor `i`.
     #[error("bad index in {{{0}}}")]
     BadIndex(String),
@@ -143,6 +147,13 @@ impl Vars {
     }
 
     fn lookup(&self, expr: &str, index: Option<usize>) -> Result<String, TemplateError> {
+        if let Some((inner, filter)) = expr.split_once('|') {
+            let value = self.lookup(inner, index)?;
+            return match filter {
+                "formatted" => Ok(formatted(&value)),
+                _ => Err(TemplateError::UnknownFilter(expr.to_owned())),
+            };
+        }
         if expr == "i" {
             return index.map(|i| i.to_string()).ok_or_else(|| TemplateError::NotRepeated(expr.to_owned()));
         }
@@ -187,6 +198,20 @@ impl Vars {
     }
 }
 
+/// A number as Twilio shows it in `to_formatted` and `from_formatted`: a North American (NANP)
+/// E.164 number as `(415) 555-1212`, anything else verbatim (the Call resource's field table,
+/// <https://www.twilio.com/docs/voice/api/call-resource>; docs/reference/calls-api-facts.md).
+///
+/// Written here, apart from the model crate the reference emulator formats with, so that the
+/// suite's expectation never comes from the code it tests.
+pub fn formatted(number: &str) -> String {
+    let digits = number.strip_prefix("+1").filter(|d| d.len() == 10 && d.bytes().all(|b| b.is_ascii_digit()));
+    match digits {
+        Some(d) => format!("({}) {}-{}", &d[..3], &d[3..6], &d[6..]),
+        None => number.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +230,23 @@ mod tests {
         assert!(vars.render("{Nope}", None).is_err());
         assert!(vars.render("{CallSid[5]}", None).is_err());
         assert!(vars.render("{i}", None).is_err());
+    }
+
+    #[test]
+    fn formats_north_american_numbers_as_the_docs_show_them() {
+        // The docs' own pairs (Making Calls; the Call resource's field table).
+        assert_eq!(formatted("+14155551212"), "(415) 555-1212");
+        assert_eq!(formatted("+15017122661"), "(501) 712-2661");
+        assert_eq!(formatted("+14158675309"), "(415) 867-5309");
+        // Others verbatim: E.164 outside the NANP, SIP, client, caller names, malformed numbers.
+        for verbatim in ["+442071838750", "sip:kate@example.com", "client:charlie", "Jack", "+1415555", "+1415555121x"]
+        {
+            assert_eq!(formatted(verbatim), verbatim);
+        }
+        let mut vars = Vars::default();
+        vars.set("From", "+18668675310");
+        assert_eq!(vars.render("{From|formatted}", None), Ok("(866) 867-5310".into()));
+        assert_eq!(vars.render("{From|upper}", None), Err(TemplateError::UnknownFilter("From|upper".into())));
+        assert_eq!(vars.render("{Nope|formatted}", None), Err(TemplateError::UnknownVariable("Nope".into())));
     }
 }

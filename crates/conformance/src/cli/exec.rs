@@ -135,7 +135,10 @@ async fn execute(
     let mut results = BTreeMap::new();
     let gate = Arc::new(tokio::sync::Semaphore::new(threads));
     let mut running = tokio::task::JoinSet::new();
-    for (case, skip) in selected {
+    // Cases that need a shared account's queue to themselves start last, so they wait once for
+    // the shared cases instead of stalling them in the middle of the run.
+    let (shared, alone): (Vec<_>, Vec<_>) = selected.iter().partition(|(case, _)| !case.alone);
+    for (case, skip) in shared.into_iter().chain(alone) {
         if let Some(reason) = skip {
             let r = skipped(case, reason.clone());
             printer.result(&r);

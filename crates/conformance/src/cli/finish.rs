@@ -35,6 +35,7 @@ fn record(
             embedded: options.target.is_none(),
         },
         requests_sent: prepared.harness.client.requests_sent(),
+        budget_wait: prepared.harness.client.budget_waited(),
         cases,
         requirements: loaded.catalog.infos(),
     }

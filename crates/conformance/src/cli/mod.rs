@@ -220,17 +220,20 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     let timeout = Duration::from_millis(
         (profile.request_timeout_ms.unwrap_or(10_000) as f64 * profile.timeout_multiplier) as u64,
     );
-    let client = Client::new(timeout, 1 << 20).map_err(|e| e.to_string())?;
+    let mut client = Client::new(timeout, 1 << 20).map_err(|e| e.to_string())?;
+    if let Some(budget) = profile.max_requests_per_second {
+        client = client.with_budget(budget);
+    }
     let preflight = crate::preflight::check(&client, &base_url, &main).await.map_err(|e| format!("callspec: {e}"))?;
     let bind = profile.sink.bind.clone().unwrap_or_else(|| "127.0.0.1:0".into());
     let public = profile.sink.public_base_url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
     let sink = Sink::start(&bind, &public).await.map_err(|e| e.to_string())?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
-    // The goldens are the reference emulator's: compared against another target only on request,
-    // and never under variance, which makes the emulator's bodies differ from them on purpose.
-    let snapshots =
-        profile.snapshots.unwrap_or(options.target.is_none()) && !options.no_snapshots && options.variance.is_none();
+    // The goldens are the reference emulator's under its own profile (which says `snapshots = true`):
+    // compared under another profile only on request, and never under variance, which makes the
+    // emulator's bodies differ from them on purpose.
+    let snapshots = profile.snapshots.unwrap_or(false) && !options.no_snapshots && options.variance.is_none();
     let mut harness =
         Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
     if snapshots {

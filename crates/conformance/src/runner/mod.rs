@@ -57,9 +57,39 @@ pub struct Harness {
     pub today: String,
     /// Snapshot settings; off unless set with [`Harness::with_snapshots`].
     pub snapshots: Option<SnapshotSettings>,
-    /// One turn at a time per shared account (main, trial) for cases that create calls.
-    shared_main: tokio::sync::Mutex<()>,
-    shared_trial: tokio::sync::Mutex<()>,
+    /// The shared accounts (main, trial): who may create calls on them, and when.
+    shared_main: SharedAccount,
+    shared_trial: SharedAccount,
+}
+
+/// A shared account's call queue: cases that create calls share it, paced at the declared CPS,
+/// while a case that needs the queue to itself ([`Case::alone`]) runs alone.
+#[derive(Debug)]
+struct SharedAccount {
+    queue: tokio::sync::RwLock<()>,
+    /// Spaces the shared cases' creates at the account's CPS, so no case's call waits in the
+    /// queue behind another case's.
+    creates: Option<crate::pace::Pacer>,
+}
+
+/// Twilio's default rate, one call per second per account: what a target that declares no CPS
+/// may still queue at (docs/reference/calls-api-facts.md#queueing-and-rate-limits), so pacing at
+/// it never turns a Twilio-like queue into a missed deadline.
+const DEFAULT_CPS: f64 = 1.0;
+
+impl SharedAccount {
+    fn new(cps: Option<f64>) -> SharedAccount {
+        let pacer = crate::pace::Pacer::new(cps.unwrap_or(DEFAULT_CPS));
+        SharedAccount { queue: tokio::sync::RwLock::new(()), creates: pacer }
+    }
+}
+
+/// A case's hold on a shared account's queue, released when the case ends: shared with other
+/// cases (its creates then wait for a CPS slot), or the queue to itself.
+struct Turn<'h> {
+    _shared: Option<tokio::sync::RwLockReadGuard<'h, ()>>,
+    _alone: Option<tokio::sync::RwLockWriteGuard<'h, ()>>,
+    pacer: Option<&'h crate::pace::Pacer>,
 }
 
 /// The accounts a run acts as.
@@ -125,6 +155,8 @@ struct CaseLog {
     not_run: Vec<NotRun>,
     /// Requirements whose checks ran.
     checked: BTreeSet<String>,
+    /// Time the case's creates waited for CPS slots: not the target's time, so it extends the deadline.
+    paced: Duration,
     /// The step running now and its label, so a deadline names it.
     step: usize,
     label: String,
@@ -153,6 +185,8 @@ struct Run<'h> {
     missing: BTreeMap<String, String>,
     /// The target stopped answering: the rest of the case cannot say anything.
     transport_failed: bool,
+    /// Where the case shares its account's queue: the CPS slots its creates wait for.
+    pacer: Option<&'h crate::pace::Pacer>,
 }
 
 fn scaled(h: &Harness, ms: u64) -> Duration {
@@ -171,6 +205,7 @@ impl Harness {
         today: String,
     ) -> Harness {
         let Accounts { main, trial } = accounts;
+        let cps = profile.capabilities.cps;
         Harness {
             profile,
             schemas,
@@ -181,8 +216,8 @@ impl Harness {
             trial,
             today,
             snapshots: None,
-            shared_main: tokio::sync::Mutex::new(()),
-            shared_trial: tokio::sync::Mutex::new(()),
+            shared_main: SharedAccount::new(cps),
+            shared_trial: SharedAccount::new(cps),
         }
     }
 
@@ -204,16 +239,13 @@ impl Harness {
         let deadline = scaled(self, d.deadline_ms.or(self.profile.case_deadline_ms).unwrap_or(30_000));
         let isolated = self.isolated(case);
         let queued = Instant::now();
-        // Shared-account cases that create calls run one at a time so the account's CPS stays theirs.
-        let _turn = match (isolated, d.account, case.creates_calls) {
-            (false, AccountChoice::Trial, true) => Some(self.shared_trial.lock().await),
-            (false, _, true) => Some(self.shared_main.lock().await),
-            _ => None,
-        };
+        let turn = self.take_turn(case, isolated).await;
         result.queue_wait = queued.elapsed();
         let started = Instant::now();
         let log: SharedLog = Arc::new(Mutex::new(CaseLog { label: "account setup".into(), ..CaseLog::default() }));
-        let outcome = tokio::time::timeout(deadline, self.run_steps(case, isolated, log.clone())).await;
+        let pacer = turn.as_ref().and_then(|t| t.pacer);
+        let outcome = within_deadline(deadline, &log, self.run_steps(case, isolated, pacer, log.clone())).await;
+        drop(turn);
         self.sink.close(&case.name);
         let mut log = std::mem::take(&mut *lock(&log));
         match outcome {
@@ -239,9 +271,28 @@ impl Harness {
             }
             Ok(Ok(())) => {}
         }
+        let paced = log.paced;
         verdict::conclude(self, case, log, &mut result);
-        result.duration = started.elapsed();
+        result.duration = started.elapsed().saturating_sub(paced);
+        result.queue_wait += paced;
         result
+    }
+
+    /// A call-creating case's hold on its shared account: shared with the other cases (their
+    /// creates paced at the declared CPS), or alone when the case needs the queue to itself.
+    /// Cases on a fresh subaccount of their own, and cases that create no calls, need no hold.
+    async fn take_turn(&self, case: &Case, isolated: bool) -> Option<Turn<'_>> {
+        if isolated || !case.creates_calls {
+            return None;
+        }
+        let shared = match case.data.account {
+            AccountChoice::Trial => &self.shared_trial,
+            _ => &self.shared_main,
+        };
+        Some(match case.alone {
+            true => Turn { _shared: None, _alone: Some(shared.queue.write().await), pacer: None },
+            false => Turn { _shared: Some(shared.queue.read().await), _alone: None, pacer: shared.creates.as_ref() },
+        })
     }
 
     /// Every secret a message might contain: the auth tokens of the run's accounts.
@@ -254,7 +305,13 @@ impl Harness {
         s
     }
 
-    async fn run_steps(&self, case: &Case, isolated: bool, log: SharedLog) -> Result<(), HarnessFault> {
+    async fn run_steps(
+        &self,
+        case: &Case,
+        isolated: bool,
+        pacer: Option<&crate::pace::Pacer>,
+        log: SharedLog,
+    ) -> Result<(), HarnessFault> {
         let (account, from) = self.setup_account(case, isolated).await?;
         let mut vars = self.base_vars(&account, &from);
         let sink_url = self.sink.open(&case.name, BTreeMap::new());
@@ -272,6 +329,7 @@ impl Harness {
             artifacts: Artifacts::default(),
             missing: BTreeMap::new(),
             transport_failed: false,
+            pacer,
         };
         for (i, step) in case.data.steps.iter().enumerate() {
             if run.transport_failed {
@@ -302,6 +360,27 @@ impl Harness {
             run.compare_snapshot(settings, isolated);
         }
         Ok(())
+    }
+}
+
+/// Runs `steps` under the case deadline, extended by the time its creates waited for CPS slots
+/// (recorded in the log as they wait): a shared account's pacing is the harness's doing, never the
+/// target's lateness. `Err` when the deadline passed first.
+async fn within_deadline<T>(
+    deadline: Duration,
+    log: &SharedLog,
+    steps: impl Future<Output = T>,
+) -> Result<T, tokio::time::error::Elapsed> {
+    let started = tokio::time::Instant::now();
+    tokio::pin!(steps);
+    loop {
+        let paced = lock(log).paced;
+        match tokio::time::timeout_at(started + deadline + paced, &mut steps).await {
+            Ok(done) => return Ok(done),
+            // More pacing was recorded while waiting: the deadline moved.
+            Err(_) if lock(log).paced > paced => continue,
+            Err(elapsed) => return Err(elapsed),
+        }
     }
 }
 

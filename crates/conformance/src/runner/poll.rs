@@ -7,6 +7,7 @@ use crate::client::{ClientError, Incoming};
 use crate::fixture::{Matcher, PollStep};
 use crate::matcher::{RuleError, check_rule, describe_rule, show};
 use crate::outcome::FailureKind;
+use crate::pace::Backoff;
 use std::time::{Duration, Instant};
 
 /// The last answer a poll saw.
@@ -26,7 +27,11 @@ impl Run<'_> {
         };
         let within = scaled(self.h, p.within_ms);
         let deadline = Instant::now() + within;
-        let interval = Duration::from_millis(p.interval_ms.unwrap_or(100));
+        // A fixed pause where the case sets one; else back off, sparing the target's quota.
+        let mut pauses = match p.interval_ms {
+            Some(ms) => Backoff::new(Duration::from_millis(ms), Duration::from_millis(ms)),
+            None => Backoff::new(Duration::from_millis(100), Duration::from_secs(1)),
+        };
         let mut last: LastAnswer = None;
         let mut last_error: Option<ClientError> = None;
         loop {
@@ -47,7 +52,10 @@ impl Run<'_> {
                 }
                 Err(e) => last_error = Some(e),
             }
-            if Instant::now() + interval > deadline {
+            let pause = pauses.next_wait();
+            // The last attempt is made at the deadline rather than skipped for a long pause.
+            let pause = pause.min(deadline.saturating_duration_since(Instant::now()));
+            if pause.is_zero() {
                 self.checked(None);
                 let (kind, actual) = describe_last(p, &last, last_error.as_ref());
                 let mut expected =
@@ -60,7 +68,7 @@ impl Run<'_> {
                 self.captures_missing(&p.capture, &format!("step {} never reached its condition", self.step + 1));
                 return Ok(());
             }
-            tokio::time::sleep(interval).await;
+            tokio::time::sleep(pause).await;
         }
         if let Some((resp, json)) = &last {
             self.record_response(index, "poll", resp);

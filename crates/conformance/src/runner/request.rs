@@ -4,8 +4,21 @@
 use super::setup::form_body;
 use super::{HarnessFault, Run, StepStop};
 use crate::client::Outgoing;
-use crate::fixture::{Auth, RequestSpec, RequestStep};
+use crate::fixture::{Auth, Expect, RequestSpec, RequestStep};
 use crate::outcome::FailureKind;
+
+/// Whether a request creates a call: the creates a shared account's CPS paces.
+fn creates_a_call(spec: &RequestSpec) -> bool {
+    spec.method.eq_ignore_ascii_case("POST") && spec.path.ends_with("/Calls.json")
+}
+
+/// Whether an answer may be a created call: a create the target refuses (400, 401…) queues
+/// nothing, so it needs no CPS slot.
+fn may_succeed(expect: &Expect) -> bool {
+    let named = |e: &Expect| e.status.is_some() || e.status_in.is_some();
+    let created = |e: &Expect| e.status == Some(201) || e.status_in.as_ref().is_some_and(|s| s.contains(&201));
+    !named(expect) && expect.either.is_empty() || created(expect) || expect.either.iter().any(created)
+}
 
 impl Run<'_> {
     /// Whose credentials a request carries.
@@ -75,6 +88,15 @@ impl Run<'_> {
     ) -> Result<(), StepStop> {
         let out = self.build(&r.request, index)?;
         self.label = self.label_for(&out, name);
+        if let Some(pacer) = self.pacer
+            && creates_a_call(&r.request)
+            && may_succeed(&r.expect)
+        {
+            let wait = pacer.book();
+            // Recorded before the wait, so the case deadline moves while it lasts.
+            super::lock(&self.log).paced += wait;
+            tokio::time::sleep(wait).await;
+        }
         let resp = match self.h.client.send(&out).await {
             Ok(resp) => resp,
             Err(e) => {

@@ -11,6 +11,13 @@ use crate::template::Vars;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The From of most of the guide's examples (https://www.twilio.com/docs/voice/make-calls).
+const DOCS_FROM: &str = "+15017122661";
+/// The From of the guide's SendDigits and StatusCallback examples.
+const DOCS_OTHER_FROM: &str = "+18668675310";
+/// The To of the guide's examples.
+const DOCS_TO: &str = "+14155551212";
+
 /// A form body with its content type.
 pub(super) fn form_body(pairs: &[(String, String)]) -> (String, Vec<u8>) {
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter()).finish();
@@ -95,6 +102,7 @@ impl Harness {
             v.set(&format!("OtherFrom{i}"), other.clone());
         }
         v.set("AnswerNumber", n.answer.clone());
+        self.docs_numbers(&mut v, account, from);
         for (name, kind) in [("BusyNumber", "busy"), ("NoAnswerNumber", "no_answer"), ("FailedNumber", "failed")] {
             if let Some(value) = self.profile.callee(kind) {
                 v.set(name, value);
@@ -123,6 +131,22 @@ impl Harness {
             self.profile.sink.unreachable_url.clone().unwrap_or_else(|| "http://127.0.0.1:9/unreachable".into()),
         );
         v
+    }
+
+    /// `{DocsFrom}`, `{DocsOtherFrom}`, `{DocsTo}`: the numbers of Twilio's Making Calls guide where
+    /// the case may use them, else the case's own. A From is the docs' only when the case acts as
+    /// the main account and the profile lists the number among that account's (`numbers.from`,
+    /// `numbers.other_from`); the To only when it is the profile's `numbers.answer`. So no verdict
+    /// depends on owning a number the profile does not list.
+    fn docs_numbers(&self, v: &mut Vars, account: &Account, from: &str) {
+        let n = &self.profile.numbers;
+        let owned = |docs: &str| {
+            (account.sid == self.main.sid && (n.from == docs || n.other_from.iter().any(|o| o == docs)))
+                .then(|| docs.to_owned())
+        };
+        v.set("DocsFrom", owned(DOCS_FROM).unwrap_or_else(|| from.to_owned()));
+        v.set("DocsOtherFrom", owned(DOCS_OTHER_FROM).unwrap_or_else(|| from.to_owned()));
+        v.set("DocsTo", if n.answer == DOCS_TO { DOCS_TO.to_owned() } else { n.answer.clone() });
     }
 
     /// The sink's canned responses for a case, rendered with the variables known so far.

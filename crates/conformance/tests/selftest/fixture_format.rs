@@ -132,6 +132,27 @@ fn the_loader_refuses_other_parameter_layouts_by_name() {
 }
 
 #[test]
+fn a_poll_for_a_passing_state_must_set_its_interval() {
+    let poll = |until: &str, interval: Option<u64>| {
+        let mut poll = json!({ "path": "/2010-04-01/Accounts/{AccountSid}/Calls.json", "within_ms": 5000,
+                               "until": [{ "pointer": "/status", "equals": until }] });
+        if let Some(ms) = interval {
+            poll["interval_ms"] = json!(ms);
+        }
+        json!({ "title": "poll", "requirements": ["D-FETCH-1"], "needs": ["reads"], "steps": [{ "poll": poll }] })
+    };
+    for passing in ["queued", "initiated", "ringing", "in-progress"] {
+        let errors = load(poll(passing, None)).expect_err("the back-off may step over it");
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let (kind, at, message) = &errors[0];
+        assert_eq!((*kind, at.as_deref()), (LoadErrorKind::Invalid, Some("/steps/0/poll")));
+        assert!(message.contains(&format!("until status \"{passing}\" needs `interval_ms`")), "{message}");
+        load(poll(passing, Some(100))).expect("with its own interval it loads");
+    }
+    load(poll("completed", None)).expect("a final state may be polled with the back-off");
+}
+
+#[test]
 fn every_case_file_the_schema_accepts_deserializes() {
     for (path, case) in case_files() {
         let found = violations(&case);
@@ -268,7 +289,7 @@ fn every_key_case() -> Value {
     });
     json!({
         "$schema": "../../../schemas/fixture.schema.json", "title": "every key", "description": "d",
-        "requirements": ["T-FORM-1"], "tags": ["selftest"], "needs": ["callbacks"], "account": "trial",
+        "requirements": ["T-FORM-1"], "tags": ["selftest"], "needs": ["callbacks"], "account": "trial", "exclusive": true,
         "sink": { "/twiml": { "status": 500, "body": "<Response/>", "content_type": "text/plain", "delay_ms": 5 } },
         "deadline_ms": 5000,
         "steps": [

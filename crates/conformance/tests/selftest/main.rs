@@ -2,7 +2,8 @@
 //! and its schema, the JSON Schemas, the reports, golden snapshots, the runner against
 //! deliberately wrong targets (each check kind must FAIL with a useful message, with its own
 //! requirement and kind; hostile targets end in FAIL or ERROR, never a panic or a hang), verdicts
-//! at check granularity, and the `callspec` binary as a CI gate.
+//! at check granularity, pacing (CPS slots, poll back-off, the request budget), and the `callspec`
+//! binary as a CI gate.
 
 mod citations;
 mod command;
@@ -10,6 +11,7 @@ mod fake;
 mod fixture_format;
 mod golden;
 mod hostile;
+mod pacing;
 mod profiles;
 mod reports;
 mod schema_patterns;

@@ -80,6 +80,7 @@ fn record() -> RunRecord {
             embedded: true,
         },
         requests_sent: 42,
+        budget_wait: Duration::ZERO,
         cases: vec![pass, fail, xfail, xpass, skip, error],
         requirements: vec![
             requirement("X-PASS-1", "AREA ONE"),
