@@ -1,4 +1,4 @@
-//! `cargo xtask bench emulator|suite [FLAGS]`: the measured benchmarks (never part of `cargo xtask ci`).
+//! `cargo xtask bench emulator|suite|pacing [FLAGS]`: the measured benchmarks (never part of `cargo xtask ci`).
 //!
 //! - `bench emulator [BENCH FLAGS]`: builds the emulator binary and `crates/emulator/examples/bench.rs`
 //!   in release, then runs the bench, which starts the release `callspec-emulator` as a child process
@@ -9,7 +9,9 @@
 //!   (default 5) and prints each run's wall time (`wall_time_ms` of its report.json), the case
 //!   count and the median.
 //!
-//! Both print the load average before each measurement: the machine is shared, and a figure taken
+//! - `bench pacing`: the suite on one shared account (`bench_pacing`).
+//!
+//! All print the load average before each measurement: the machine is shared, and a figure taken
 //! under load says so.
 
 use std::path::{Path, PathBuf};
@@ -22,7 +24,8 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
     match args.split_first() {
         Some((what, rest)) if what == "emulator" => emulator(&root, rest),
         Some((what, rest)) if what == "suite" => suite(&root, rest),
-        _ => Err("usage: cargo xtask bench emulator [BENCH FLAGS] | suite [--runs N] [--release]".into()),
+        Some((what, [])) if what == "pacing" => crate::bench_pacing::run(&root, &target_dir(&root)),
+        _ => Err("usage: cargo xtask bench emulator [BENCH FLAGS] | suite [--runs N] [--release] | pacing".into()),
     }
 }
 
@@ -35,14 +38,14 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// The 1-, 5- and 15-minute load averages.
-fn loadavg() -> String {
+pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
 }
 
 /// `nproc` and the CPU model, for the record.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpus = std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_else(|_| "?".into());
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -54,7 +57,7 @@ fn machine() -> String {
     format!("{cpus} CPUs, {model}")
 }
 
-fn build(args: &[&str]) -> Result<(), String> {
+pub(crate) fn build(args: &[&str]) -> Result<(), String> {
     let mut cargo = crate::cargo();
     cargo.args(args);
     crate::step(&format!("cargo {}", args.join(" ")), cargo)

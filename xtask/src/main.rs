@@ -11,8 +11,9 @@
 //!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
 //!   4. `cargo xtask faults`: every emulator fault must be caught;
 //!   5. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
-//!      mode under each of 5 seeds (the suite runs of 4 and 5 share one job pool; both judge
-//!      before the step fails);
+//!      mode under each of 5 seeds, and `cargo xtask poor`: no case may FAIL or ERROR under a
+//!      profile that declares less than the emulator can do (the suite runs of 4 and 5 share one
+//!      job pool; all judge before the step fails);
 //!   6. the official twilio Python SDK, unmodified, against the emulator binary;
 //!   7. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
@@ -22,7 +23,8 @@
 //! - `cargo xtask faults`: the suite once per emulator fault; every fault must be caught.
 //! - `cargo xtask variance [--seeds N]`: the suite once per seed against the emulator in variance
 //!   mode (`callspec --variance SEED`); every case must PASS (or SKIP) under every seed.
-//! - `cargo xtask bench emulator|suite`: the benchmarks (never part of `ci`).
+//! - `cargo xtask poor`: the suite under the poor profiles; no FAIL, no ERROR, every SKIP with its reason.
+//! - `cargo xtask bench emulator|suite|pacing`: the benchmarks (never part of `ci`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -47,8 +49,10 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 }
 
 mod bench;
+mod bench_pacing;
 mod faults;
 mod pool;
+mod poor;
 mod python_sdk;
 mod schema_check;
 mod snapshots;
@@ -71,18 +75,21 @@ fn faults_and_variance() -> Result<(), String> {
     let bin = pool::build_callspec(&root, &mut cargo(), "faults")?;
     let faults = faults::plan(&root, &bin, &[])?;
     let variance = variance::plan(&root, variance::default_seeds())?;
-    let runs = one_pool(faults.runs(), variance.runs());
+    let poor = poor::plan(&root)?;
+    let mut runs = one_pool(faults.runs(), variance.runs());
+    // The poor-profile runs pace every create at 1 CPS on one account, so they are the longest:
+    // they start first.
+    runs.splice(0..0, poor.runs());
     let (jobs, _) = pool::parse_jobs("ci", &[])?;
     eprintln!("==> xtask: {} suite runs, {jobs} at a time", runs.len());
     let started = Instant::now();
     let count = runs.len();
     let results = pool::run_all(&bin, &root, runs, jobs);
     let summary = faults::PoolSummary { runs: count, jobs, wall: started.elapsed() };
-    match (faults.judge(&results, &summary), variance.judge(&results, &summary)) {
-        (Ok(()), Ok(())) => Ok(()),
-        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
-        (Err(f), Err(v)) => Err(format!("{f}\n{v}")),
-    }
+    let verdicts =
+        [faults.judge(&results, &summary), variance.judge(&results, &summary), poor.judge(&results, &summary)];
+    let errors: Vec<String> = verdicts.into_iter().filter_map(Result::err).collect();
+    if errors.is_empty() { Ok(()) } else { Err(errors.join("\n")) }
 }
 
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
@@ -130,7 +137,8 @@ COMMANDS:
                                  also fails on a snapshot that differs, an orphaned snapshot and a
                                  requirement without a case
                               4. faults (below): every emulator fault must be caught
-                              5. variance (below), 5 seeds; its suite runs share one job pool with 4's
+                              5. variance (below), 5 seeds, and poor (below); their suite runs share
+                                 one job pool with 4's
                               6. the official twilio Python SDK against the emulator
                               7. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
@@ -142,8 +150,13 @@ COMMANDS:
                             variance mode (callspec --variance SEED: within Twilio's docs and observed
                             behaviour, not the tidiest reading); every case must PASS (or SKIP) under
                             every seed
-    bench emulator|suite    measure the emulator (release: creates/s, latency, bytes per stored call)
-                            or the suite's wall time (median of 5); never part of ci
+    poor                    run the suite under profiles that declare less than the emulator can do
+                            (fixtures/targets/reference-emulator-poor.toml); no case may FAIL or
+                            ERROR, every SKIP must give its reason
+    bench emulator|suite|pacing
+                            measure the emulator (release: creates/s, latency, bytes per stored call),
+                            the suite's wall time (median of 5), or the suite without subaccounts
+                            (at 1 CPS; against calls that never leave ringing); never part of ci
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans (callspec --update-snapshots); with --check, write nothing and
                             fail when any would change or is orphaned
@@ -163,6 +176,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "faults" => faults::run(&root(), &mut cargo(), rest),
         "variance" => variance::run(&root(), &mut cargo(), rest),
+        "poor" => poor::run(&root(), &mut cargo()),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

@@ -36,6 +36,8 @@ pub(crate) struct RunResult {
     pub(crate) kinds: BTreeMap<String, Vec<String>>,
     /// Case name → each distinct failure in one line: `[kind] pointer: message`.
     pub(crate) failures: BTreeMap<String, Vec<String>>,
+    /// Case name → why it was skipped (`reason`; empty when the report gives none), for SKIPs.
+    pub(crate) skip_reasons: BTreeMap<String, String>,
     /// The preflight's refusal, when the run stopped there (exit 2, no report, no case run).
     pub(crate) preflight: Option<String>,
     /// Why the run produced no usable report, if it did not.
@@ -247,6 +249,10 @@ fn read_report(report: &Value, result: &mut RunResult) -> Result<(), String> {
                 lines.push(line);
             }
         }
+        if status == "SKIP" {
+            let reason = case.get("reason").and_then(Value::as_str).unwrap_or_default();
+            result.skip_reasons.insert(name.to_owned(), reason.to_owned());
+        }
         result.statuses.insert(name.to_owned(), status.to_owned());
         result.kinds.insert(name.to_owned(), kinds);
         result.failures.insert(name.to_owned(), lines);
@@ -266,6 +272,7 @@ mod tests {
                 {"kind": "schema", "pointer": "/code", "message": "\"code\" is a required property"},
                 {"kind": "status", "message": "wrong status code"}]},
             {"name": "a::002_y", "status": "PASS", "failures": []},
+            {"name": "a::003_z", "status": "SKIP", "reason": "profile has no callees.busy", "failures": []},
         ]});
         let mut result = RunResult::default();
         assert_eq!(read_report(&report, &mut result), Ok(()));
@@ -280,6 +287,8 @@ mod tests {
         );
         assert_eq!(result.kinds.get("a::002_y"), Some(&Vec::new()));
         assert_eq!((result.not_passing(), result.count("PASS")), (vec!["a::001_x"], 1));
+        assert_eq!(result.skip_reasons.get("a::003_z").map(String::as_str), Some("profile has no callees.busy"));
+        assert_eq!(result.skip_reasons.len(), 1);
         let old = serde_json::json!({"cases": [{"name": "a", "status": "FAIL", "failures": [{"message": "m"}]}]});
         assert!(read_report(&old, &mut RunResult::default()).is_err(), "a failure must carry its kind");
         assert!(read_report(&serde_json::json!({}), &mut RunResult::default()).is_err());

@@ -32,8 +32,9 @@ pub struct CaseFile {
     /// Which account the case acts as.
     #[serde(default)]
     pub account: AccountChoice,
-    /// The case counts on having its account's call queue to itself (calls it creates stay queued
-    /// behind each other, or it measures the dequeue rate): on a shared account it runs alone.
+    /// The case counts on its account's calls being its own (calls it creates stay queued behind
+    /// each other, it measures the dequeue rate, or it lists the account's calls): on a shared
+    /// account it runs alone.
     #[serde(default)]
     pub exclusive: bool,
     /// Responses the callback sink serves under the case's prefix, keyed by path (`/twiml`).

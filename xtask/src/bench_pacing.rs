@@ -1,0 +1,136 @@
+//! `cargo xtask bench pacing`: the whole suite on one shared account, where pacing decides the
+//! wall time and the request count (never part of `cargo xtask ci`).
+//!
+//! 1. **no subaccounts, 1 CPS**: the embedded reference emulator under its own profile with
+//!    `subaccounts = false` (snapshots off): every case shares the main account, creates spaced at 1
+//!    per second, the cases that need the queue alone run alone.
+//! 2. **calls never leave ringing**: the `callspec-emulator` binary with `--ring-ms 86400000` (every
+//!    answering callee rings for a day), under the same profile as a third party whose calls never
+//!    progress would write it: no `cps` (creates are still spaced at Twilio's default 1 per second)
+//!    and no `recordings` (a recording case waits up to 120 s for Twilio's recording callback, which
+//!    a call that never ends never sends). Most cases FAIL, each waiting out its deadlines, and the
+//!    run must still end in about two minutes.
+//!
+//! Prints each run's wall time, exit code, counts and requests sent (the summary line).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One measured run.
+struct Figures {
+    wall: Duration,
+    exit: Option<i32>,
+    summary: String,
+}
+
+/// The reference profile with `subaccounts = false` and snapshots off; as a third party that never
+/// progresses a call would describe itself (`third_party`), also without `cps` and `recordings`.
+fn shared_profile(root: &Path, out: &Path, third_party: bool) -> Result<PathBuf, String> {
+    let source = root.join("fixtures/targets/reference-emulator.toml");
+    let text = std::fs::read_to_string(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with("snapshots") && !(third_party && (l.starts_with("cps") || l.starts_with("recordings")))
+        })
+        .map(|l| if l.starts_with("subaccounts") { "subaccounts = false".to_owned() } else { l.to_owned() })
+        .collect();
+    let name = if third_party { "third-party-no-subaccounts.toml" } else { "no-subaccounts.toml" };
+    let path = out.join(name);
+    std::fs::write(&path, lines.join("\n")).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Runs `callspec ARGS` to its end and reads its summary line.
+fn measure(callspec: &Path, root: &Path, args: &[&str]) -> Result<Figures, String> {
+    let started = Instant::now();
+    let out = Command::new(callspec)
+        .current_dir(root)
+        .args(["--no-coverage", "-q"])
+        .args(args)
+        .env("CI", "true")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", callspec.display()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The last `callspec: ` line is the summary (an earlier one announces the run).
+    let summary = stdout.lines().rfind(|l| l.starts_with("callspec: ")).unwrap_or("(no summary line)").to_owned();
+    Ok(Figures { wall: started.elapsed(), exit: out.status.code(), summary })
+}
+
+/// A free loopback port (bound, then released for the emulator to take).
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
+    listener.local_addr().map(|a| a.port()).map_err(|e| format!("no local address: {e}"))
+}
+
+/// Kills the emulator when the bench ends, however it ends.
+struct Emulator(Child);
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `callspec-emulator ARGS` on `port` and waits (up to 10 s) until it accepts connections.
+fn start_emulator(binary: &Path, port: u16, args: &[&str]) -> Result<Emulator, String> {
+    let child = Command::new(binary)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+    let emulator = Emulator(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("the emulator did not listen within 10 s".into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(emulator)
+}
+
+#[allow(clippy::print_stderr, clippy::print_stdout, reason = "progress on stderr, the figures on stdout")]
+pub(crate) fn run(root: &Path, target_dir: &Path) -> Result<(), String> {
+    super::bench::build(&["build", "-p", "callspec-conformance", "--bin", "callspec"])?;
+    super::bench::build(&["build", "-p", "callspec-emulator", "--bin", "callspec-emulator"])?;
+    let debug = target_dir.join("debug");
+    let out = target_dir.join("bench/pacing");
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let callspec = debug.join("callspec");
+    eprintln!("\n==> xtask: bench pacing on {} (load average {})", super::bench::machine(), super::bench::loadavg());
+
+    let profile = shared_profile(root, &out, false)?;
+    let report = out.join("no-subaccounts");
+    let args = ["--profile", path_str(&profile)?, "--report-dir", path_str(&report)?];
+    print("no subaccounts, 1 CPS, embedded reference emulator", &measure(&callspec, root, &args)?);
+
+    let port = free_port()?;
+    let _emulator = start_emulator(&debug.join("callspec-emulator"), port, &["--ring-ms", "86400000"])?;
+    let profile = shared_profile(root, &out, true)?;
+    let report = out.join("never-leave-ringing");
+    let target = format!("http://127.0.0.1:{port}");
+    let args = ["--target", &target, "--profile", path_str(&profile)?, "--report-dir", path_str(&report)?];
+    print(
+        "calls never leave ringing (--ring-ms 86400000), no subaccounts, no cps declared",
+        &measure(&callspec, root, &args)?,
+    );
+    Ok(())
+}
+
+fn path_str(p: &Path) -> Result<&str, String> {
+    p.to_str().ok_or_else(|| format!("{} is not UTF-8", p.display()))
+}
+
+#[allow(clippy::print_stdout, reason = "the figures go to stdout")]
+fn print(what: &str, f: &Figures) {
+    let exit = f.exit.map_or_else(|| "killed by a signal".to_owned(), |c| format!("exit {c}"));
+    println!("{what}: wall {:.1} s, {exit}\n    {}", f.wall.as_secs_f64(), f.summary);
+}
