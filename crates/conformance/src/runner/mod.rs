@@ -129,6 +129,8 @@ struct CaseLog {
     step: usize,
     label: String,
     requirement: Option<String>,
+    /// What the snapshot comparison did.
+    snapshot: Option<crate::outcome::SnapshotOutcome>,
 }
 
 type SharedLog = Arc<Mutex<CaseLog>>;
@@ -239,6 +241,7 @@ impl Harness {
             }
             Ok(Ok(())) => {}
         }
+        result.snapshot = log.snapshot.take();
         verdict::conclude(self, case, log, &mut result);
         result.duration = started.elapsed();
         result
@@ -299,7 +302,7 @@ impl Harness {
             self.sink.set_routes(&case.name, self.routes(case, &run.vars));
         }
         if let Some(settings) = &self.snapshots {
-            run.compare_snapshot(settings, isolated);
+            run.compare_snapshot(settings, isolated)?;
         }
         Ok(())
     }
