@@ -180,6 +180,36 @@ pub struct NotRun {
     pub why: String,
 }
 
+/// What the snapshot comparison made of a case whose checks all held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotOutcome {
+    /// The case's snapshot matched.
+    Matched,
+    /// There was none: this run's was recorded (a first run against a snapshot directory).
+    Recorded,
+    /// It differed and was rewritten (`--update-snapshots`).
+    Updated,
+    /// It differed: the case FAILs with kind `snapshot`.
+    Differed,
+}
+
+impl SnapshotOutcome {
+    /// Every outcome, in report order.
+    pub const ALL: [SnapshotOutcome; 4] =
+        [SnapshotOutcome::Matched, SnapshotOutcome::Recorded, SnapshotOutcome::Updated, SnapshotOutcome::Differed];
+
+    /// The word used in reports and output.
+    pub const fn label(self) -> &'static str {
+        match self {
+            SnapshotOutcome::Matched => "matched",
+            SnapshotOutcome::Recorded => "recorded",
+            SnapshotOutcome::Updated => "updated",
+            SnapshotOutcome::Differed => "differed",
+        }
+    }
+}
+
 /// What one case says about one requirement, from the checks that ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -233,6 +263,10 @@ pub struct CaseResult {
     pub checks: Vec<RequirementResult>,
     /// Known-failure entries matching the case that covered none of its failures (remove them).
     pub stale_known: Vec<String>,
+    /// What the snapshot comparison did, when it ran (`recorded` on a first run against a
+    /// snapshot directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotOutcome>,
     /// Time the case ran, without the wait for its turn on a shared account.
     #[serde(serialize_with = "millis", rename = "duration_ms")]
     pub duration: Duration,
@@ -261,6 +295,7 @@ impl CaseResult {
             not_run: Vec::new(),
             checks: Vec::new(),
             stale_known: Vec::new(),
+            snapshot: None,
             duration: Duration::ZERO,
             queue_wait: Duration::ZERO,
         }

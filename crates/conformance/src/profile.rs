@@ -59,12 +59,18 @@ pub struct Profile {
     pub baseline: Option<String>,
     /// Compare each passing case with the reference emulator's golden snapshot. Default: no; the
     /// reference emulator's profile says yes. The goldens record one Twilio-possible behaviour under
-    /// that profile, so another target or profile opts in (with waivers for what it may word differently).
+    /// that profile, so another target or profile opts in (with waivers for what it may word
+    /// differently) or keeps its own ([`Profile::snapshot_dir`]); `false` with a `snapshot_dir` is a
+    /// load error.
     #[serde(default)]
     pub snapshots: Option<bool>,
     /// Snapshot values this target may differ in, by JSON pointer inside each artifact.
     #[serde(default)]
     pub snapshot_waivers: Vec<SnapshotWaiver>,
+    /// The target's own snapshot directory, relative to the profile (`--snapshot-dir` overrides
+    /// it): compared instead of the goldens; the first run records, later runs report drift.
+    #[serde(default)]
+    pub snapshot_dir: Option<String>,
 }
 
 /// JSON pointers a target's snapshots may differ in, with the reason.
@@ -453,6 +459,12 @@ impl Profile {
         Some(profile_path.parent().unwrap_or(Path::new(".")).join(name))
     }
 
+    /// The target's own snapshot directory, relative to the profile's own directory.
+    pub fn snapshot_dir_path(&self, profile_path: &Path) -> Option<std::path::PathBuf> {
+        let dir = self.snapshot_dir.as_ref()?;
+        Some(profile_path.parent().unwrap_or(Path::new(".")).join(dir))
+    }
+
     /// Parses and validates profile text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
         let profile: Profile = validated_toml(text, path, "profile", schemas)?;
@@ -464,6 +476,11 @@ impl Profile {
                         .at(format!("/known_failures/{i}/reason")),
                 );
             }
+        }
+        if profile.snapshots == Some(false) && profile.snapshot_dir.is_some() {
+            let message = "`snapshots = false` turns off the comparison that `snapshot_dir` asks for: remove one \
+                           (--no-snapshots turns snapshots off for one run)";
+            errors.push(LoadError::new(path, LoadErrorKind::Invalid, message).at("/snapshot_dir"));
         }
         if errors.is_empty() { Ok(profile) } else { Err(LoadErrors(errors)) }
     }

@@ -1,5 +1,6 @@
 //! Golden snapshots: everything a target returned in a case, normalized by meaning, compared
-//! with the reviewed copy under `fixtures/snapshots/<area>/<NNN_slug>.snap` (insta's format).
+//! with the reviewed copy under `fixtures/snapshots/<area>/<NNN_slug>.snap` (insta's format), or
+//! with the copy a target's own snapshot directory recorded from an earlier run.
 //!
 //! Schemas and matchers say what must hold; snapshots show everything else, so a reviewer sees
 //! any drift. Normalization keeps meaning: every SID becomes a numbered reference per kind
@@ -347,9 +348,98 @@ fn collect_snaps(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The contents of an insta `.snap` file (after its YAML header), if it exists.
 pub fn read_snapshot(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
-    let body = text.strip_prefix("---\n")?;
-    let at = body.find("\n---\n")?;
-    Some(body[at + 5..].trim_end_matches('\n').to_owned())
+    parse_snapshot(&text).map(|s| s.body)
+}
+
+/// Where a snapshot came from, as its header says (`info:` of the files the runner writes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotHeader {
+    /// The case it belongs to.
+    pub case: Option<String>,
+    /// The target it was recorded from: the profile's name and version.
+    pub target: Option<String>,
+    /// The day it was recorded, `YYYY-MM-DD`.
+    pub recorded: Option<String>,
+}
+
+/// A `.snap` file: its header and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotFile {
+    /// What the header says.
+    pub header: SnapshotHeader,
+    /// The snapshot itself (JSON text), without the trailing newline.
+    pub body: String,
+}
+
+/// Reads insta's format: a YAML header between `---` lines, then the text. The header is read
+/// for the three keys the runner writes; values may be quoted (JSON strings) or bare.
+pub fn parse_snapshot(text: &str) -> Option<SnapshotFile> {
+    let rest = text.strip_prefix("---\n")?;
+    let at = rest.find("\n---\n")?;
+    let mut header = SnapshotHeader::default();
+    for line in rest[..at].lines() {
+        let Some((key, value)) = line.trim().split_once(':') else { continue };
+        let value = value.trim();
+        let value = serde_json::from_str::<String>(value).unwrap_or_else(|_| value.to_owned());
+        match key {
+            "case" => header.case = Some(value),
+            "target" => header.target = Some(value),
+            "recorded" => header.recorded = Some(value),
+            _ => {}
+        }
+    }
+    Some(SnapshotFile { header, body: rest[at + 5..].trim_end_matches('\n').to_owned() })
+}
+
+/// A snapshot directory the run may not use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SnapshotDirError {
+    /// A target's own snapshots would land among the suite's reviewed files.
+    #[error(
+        "the snapshot directory {} is inside the suite's own fixtures ({}): a target's snapshots live outside \
+         the suite; choose a directory of your own (only `--update-snapshots` against the embedded reference \
+         emulator writes under fixtures/)",
+        dir.display(),
+        fixtures.display()
+    )]
+    InsideFixtures {
+        /// The directory, resolved.
+        dir: PathBuf,
+        /// The suite's `fixtures/`, resolved.
+        fixtures: PathBuf,
+    },
+    /// `--update-snapshots` against another target, with no directory of its own to update.
+    #[error(
+        "--update-snapshots against --target rewrites that target's own snapshots: give --snapshot-dir DIR or \
+         the profile's snapshot_dir (the suite's goldens are written only from the embedded reference emulator)"
+    )]
+    UpdateNeedsDir,
+}
+
+/// A directory as the file system resolves it, whether it exists yet or not: absolute, `.` and
+/// `..` applied, symlinks followed as far as the path exists (so a link into `fixtures/` is seen).
+pub fn resolve_dir(dir: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute =
+        if dir.is_absolute() { dir.to_path_buf() } else { std::env::current_dir().unwrap_or_default().join(dir) };
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::Prefix(_) | Component::RootDir => out.push(part.as_os_str()),
+            Component::CurDir => {}
+            // `out` is canonical wherever it exists, so its parent is the real one.
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                out.push(name);
+                if let Ok(real) = out.canonicalize() {
+                    out = real;
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -429,6 +519,34 @@ mod tests {
             doc,
             json!([{"body": {"message": "[waived]"}}, {"requests": [{"params": {"X": "[waived]"}}, {"params": {"X": "[waived]"}}]}])
         );
+    }
+
+    #[test]
+    fn headers_are_read_quoted_or_bare() {
+        let text = "---\nsource: x\ninfo:\n  case: \"a::b\"\n  target: \"my-emulator 1.4.0\"\n  recorded: 2026-01-01\ninput_file: f\n---\n[1]\n";
+        let file = parse_snapshot(text).expect("a snapshot");
+        assert_eq!(file.body, "[1]");
+        assert_eq!(file.header.case.as_deref(), Some("a::b"));
+        assert_eq!(file.header.target.as_deref(), Some("my-emulator 1.4.0"));
+        assert_eq!(file.header.recorded.as_deref(), Some("2026-01-01"));
+        assert_eq!(parse_snapshot("[1]\n"), None);
+    }
+
+    #[test]
+    fn directories_resolve_through_dots_and_links() {
+        let base = std::env::temp_dir().join(format!("callspec-resolve-{}", std::process::id()));
+        let real = base.join("real");
+        std::fs::create_dir_all(&real).expect("a directory");
+        let real = real.canonicalize().expect("canonical");
+        assert_eq!(resolve_dir(&base.join("real/./x/../y")), real.join("y"));
+        #[cfg(unix)]
+        {
+            let link = base.join("link");
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(&real, &link).expect("a symlink");
+            assert_eq!(resolve_dir(&link.join("new/dir")), real.join("new/dir"));
+        }
+        let _ = std::fs::remove_dir_all(&base);
     }
 
     #[test]

@@ -60,11 +60,18 @@ pub struct RunArgs {
     /// Do not print the requirement coverage table.
     #[arg(long)]
     pub no_coverage: bool,
-    /// Do not compare the golden snapshots (overrides the profile's `snapshots`).
+    /// Do not compare snapshots (overrides the profile's `snapshots` and `snapshot_dir`).
     #[arg(long)]
     pub no_snapshots: bool,
-    /// Rewrite every golden snapshot that differs, and remove orphaned ones (reference emulator only).
-    #[arg(long, conflicts_with_all = ["target", "no_snapshots"])]
+    /// The target's own snapshot directory (overrides the profile's `snapshot_dir`): compared
+    /// instead of the reference emulator's goldens. A case with no snapshot there gets this run's
+    /// recorded; a later difference FAILs as drift since the recorded run. Never inside the
+    /// suite's fixtures/.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_snapshots")]
+    pub snapshot_dir: Option<PathBuf>,
+    /// Rewrite every snapshot that differs and remove orphaned ones: the goldens (embedded
+    /// reference emulator), or with a snapshot directory, that directory's.
+    #[arg(long, conflicts_with = "no_snapshots")]
     pub update_snapshots: bool,
     /// Fail (exit 2) when a requirement of the catalog has no case.
     #[arg(long)]
@@ -85,7 +92,7 @@ pub struct RunArgs {
     /// Twilio documents or is observed to do, it behaves like the real API rather than like the
     /// tidiest reading (null dates at create, callbacks out of order, a jittered dequeue, …),
     /// to check that the suite accepts what is right. Snapshots are off. Not with --target.
-    #[arg(long, value_name = "SEED", conflicts_with_all = ["target", "update_snapshots"])]
+    #[arg(long, value_name = "SEED", conflicts_with_all = ["target", "update_snapshots", "snapshot_dir"])]
     pub variance: Option<u64>,
     /// Run the cases whose name contains any FILTER (all cases when none is given).
     #[arg(value_name = "FILTER")]

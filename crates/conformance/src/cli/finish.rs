@@ -1,9 +1,11 @@
-//! After the cases: the run record, the coverage table and summary line, the reports, the
-//! baseline, the suite's own consistency checks (coverage, orphaned snapshots), the exit code.
+//! After the cases: the run record, the coverage table, the summary and snapshot lines, the
+//! reports, the baseline, the suite's own consistency checks (coverage, orphaned snapshots), the
+//! exit code.
 
 use super::print::Out;
 use super::{Loaded, Options, Prepared};
-use crate::outcome::{CaseResult, REPORT_VERSION, RunRecord, Status, TargetInfo};
+use crate::outcome::{CaseResult, REPORT_VERSION, RunRecord, SnapshotOutcome, Status, TargetInfo};
+use crate::runner::SnapshotMode;
 use crate::snapshot::orphans;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,6 +62,9 @@ pub fn finish(
         out.line(format_args!("\n{}", crate::report::coverage_text(&rows)));
     }
     out.line(crate::report::summary_line(&record));
+    if let Some(line) = snapshot_line(prepared, &record) {
+        out.line(line);
+    }
     let mut problems: Vec<String> = Vec::new();
     if let Some(dir) = &options.report_dir {
         match crate::report::write_all(&record, dir) {
@@ -82,7 +87,7 @@ pub fn finish(
             problems.push(format!("requirements without a case: {}", uncovered.join(", ")));
         }
     }
-    problems.extend(check_orphans(options, loaded, prepared));
+    problems.extend(check_orphans(options, loaded, prepared, out));
     exit_code(options, &record, problems)
 }
 
@@ -143,9 +148,29 @@ fn write_baseline(loaded: &Loaded, record: &RunRecord, file: Option<&Path>) -> R
     Ok(line)
 }
 
+/// What the snapshot comparison did, and where: `snapshots in DIR: 3 recorded, 40 matched`.
+fn snapshot_line(prepared: &Prepared, record: &RunRecord) -> Option<String> {
+    let settings = prepared.harness.snapshots.as_ref()?;
+    let counts: Vec<String> = SnapshotOutcome::ALL
+        .iter()
+        .map(|o| (o, record.cases.iter().filter(|c| c.snapshot == Some(*o)).count()))
+        .filter(|(_, n)| *n > 0)
+        .map(|(o, n)| format!("{n} {}", o.label()))
+        .collect();
+    if counts.is_empty() {
+        return None;
+    }
+    let mut line = format!("snapshots in {}: {}", settings.dir.display(), counts.join(", "));
+    if counts.iter().any(|c| c.ends_with(" recorded")) && settings.mode == SnapshotMode::Record {
+        line.push_str(" (recorded: nothing to compare yet; the next run compares against them)");
+    }
+    Some(line)
+}
+
 /// Orphaned snapshots, on a run of the whole suite that compared snapshots: removed when
-/// updating, a problem otherwise.
-fn check_orphans(options: &Options, loaded: &Loaded, prepared: &Prepared) -> Vec<String> {
+/// updating, a problem for the goldens, a note for a target's own directory (its snapshots may
+/// come from an older suite whose cases were renamed since).
+fn check_orphans(options: &Options, loaded: &Loaded, prepared: &Prepared, out: &mut Out) -> Vec<String> {
     let Some(settings) = &prepared.harness.snapshots else { return Vec::new() };
     if !options.filters.is_empty() || !options.skip.is_empty() {
         return Vec::new();
@@ -155,12 +180,21 @@ fn check_orphans(options: &Options, loaded: &Loaded, prepared: &Prepared) -> Vec
     if found.is_empty() {
         return Vec::new();
     }
-    if settings.mode == crate::runner::SnapshotMode::Update {
-        return found
+    let list: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
+    match settings.mode {
+        SnapshotMode::Update => found
             .iter()
             .filter_map(|p| std::fs::remove_file(p).err().map(|e| format!("cannot remove {}: {e}", p.display())))
-            .collect();
+            .collect(),
+        SnapshotMode::Record => {
+            out.line(format_args!(
+                "note: snapshots that belong to no case of this suite (`--update-snapshots` removes them): {}",
+                list.join(", ")
+            ));
+            Vec::new()
+        }
+        SnapshotMode::Check | SnapshotMode::Pending => {
+            vec![format!("orphaned snapshots (no case; `cargo xtask snapshots` removes them): {}", list.join(", "))]
+        }
     }
-    let list: Vec<String> = found.iter().map(|p| p.display().to_string()).collect();
-    vec![format!("orphaned snapshots (no case; `cargo xtask snapshots` removes them): {}", list.join(", "))]
 }

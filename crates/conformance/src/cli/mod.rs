@@ -26,6 +26,7 @@ use crate::requirements::Catalog;
 use crate::runner::{Accounts, Harness, SnapshotMode, SnapshotSettings};
 use crate::schema::SchemaSet;
 use crate::sink::Sink;
+use crate::snapshot::{SnapshotDirError, resolve_dir};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -46,8 +47,11 @@ pub struct Options {
     pub coverage: bool,
     /// Skip the golden-snapshot comparison even where the profile asks for it.
     pub no_snapshots: bool,
-    /// Rewrite the golden snapshots that differ (reference emulator only).
+    /// Rewrite the snapshots that differ: the goldens (reference emulator), or the snapshot directory's.
     pub update_snapshots: bool,
+    /// The target's own snapshot directory, compared instead of the goldens (overrides the
+    /// profile's `snapshot_dir`).
+    pub snapshot_dir: Option<PathBuf>,
     /// Exit 2 when a requirement has no case.
     pub require_coverage: bool,
     /// Write the baseline after the run: `Some(None)` means the profile's `baseline` file.
@@ -78,6 +82,7 @@ impl Options {
             coverage: !a.no_coverage,
             no_snapshots: a.no_snapshots,
             update_snapshots: a.update_snapshots,
+            snapshot_dir: a.snapshot_dir.clone(),
             require_coverage: a.require_coverage,
             write_baseline: a.write_baseline.clone(),
             filters: a.filters.clone(),
@@ -201,6 +206,8 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
                     used with --target or --update-snapshots"
             .into());
     }
+    let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
+    let snapshots = snapshot_settings(options, loaded, source).map_err(|e| format!("callspec: {e}"))?;
     let (base_url, embedded) = match &options.target {
         Some(url) => (url.clone(), None),
         None => {
@@ -229,29 +236,64 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     let public = profile.sink.public_base_url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
     let sink = Sink::start(&bind, &public).await.map_err(|e| e.to_string())?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
-    let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
-    // The goldens are the reference emulator's under its own profile (which says `snapshots = true`):
-    // compared under another profile only on request, and never under variance, which makes the
-    // emulator's bodies differ from them on purpose.
-    let snapshots = profile.snapshots.unwrap_or(false) && !options.no_snapshots && options.variance.is_none();
     let mut harness =
         Harness::new(profile, loaded.schemas.clone(), sink, client, base_url, Accounts { main, trial }, today);
-    if snapshots {
-        let mode = snapshot_mode(options);
-        harness =
-            harness.with_snapshots(SnapshotSettings { dir: options.root.join("fixtures/snapshots"), source, mode });
+    if let Some(settings) = snapshots {
+        harness = harness.with_snapshots(settings);
     }
     Ok(Prepared { harness: Arc::new(harness), embedded, preflight })
 }
 
+/// Which snapshots the run compares, and what it may write; refused before anything starts.
+///
+/// A snapshot directory (`--snapshot-dir`, or the profile's `snapshot_dir`) replaces the goldens:
+/// the first run records, later runs report drift. It may not lie inside the suite's `fixtures/`
+/// (only `--update-snapshots` against the embedded reference emulator writes there). Without
+/// one, the goldens are the reference emulator's under its own profile: compared under another
+/// profile or against another target only on request, and never under variance, which makes the emulator's bodies differ on purpose.
+fn snapshot_settings(
+    options: &Options,
+    loaded: &Loaded,
+    source: String,
+) -> Result<Option<SnapshotSettings>, SnapshotDirError> {
+    let own = options.snapshot_dir.clone().or_else(|| loaded.profile.snapshot_dir_path(&loaded.profile_path));
+    if options.no_snapshots || options.variance.is_some() {
+        return Ok(None);
+    }
+    if let Some(dir) = own {
+        let dir = resolve_dir(&dir);
+        let fixtures = resolve_dir(&options.root.join("fixtures"));
+        let reference_update = options.target.is_none() && options.faults.is_empty() && options.update_snapshots;
+        if dir.starts_with(&fixtures) && !reference_update {
+            return Err(SnapshotDirError::InsideFixtures { dir, fixtures });
+        }
+        let mode = if options.update_snapshots { SnapshotMode::Update } else { SnapshotMode::Record };
+        return Ok(Some(SnapshotSettings { dir, source, mode }));
+    }
+    if options.update_snapshots && options.target.is_some() {
+        return Err(SnapshotDirError::UpdateNeedsDir);
+    }
+    // The goldens are the reference emulator's under its own profile, which says `snapshots = true`.
+    if !loaded.profile.snapshots.unwrap_or(false) {
+        return Ok(None);
+    }
+    let dir = options.root.join("fixtures/snapshots");
+    Ok(Some(SnapshotSettings { dir, source, mode: golden_mode(options, loaded) }))
+}
+
 /// Goldens are written only on request, or as pending files for a person running the reference
-/// emulator locally; never against another target, never in CI.
-fn snapshot_mode(options: &Options) -> SnapshotMode {
+/// emulator with its own profile locally; never against another target or profile, never with a
+/// fault, never in CI.
+fn golden_mode(options: &Options, loaded: &Loaded) -> SnapshotMode {
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    match (options.update_snapshots, options.target.is_some() || !options.faults.is_empty() || ci) {
+    let reference = options.root.join("fixtures/targets/reference-emulator.toml");
+    let reference_profile = options.profile.is_none()
+        || loaded.profile_path.canonicalize().ok().is_some_and(|p| reference.canonicalize().ok() == Some(p));
+    let local_reference = options.target.is_none() && options.faults.is_empty() && reference_profile && !ci;
+    match (options.update_snapshots, local_reference) {
         (true, _) => SnapshotMode::Update,
-        (false, true) => SnapshotMode::Check,
-        (false, false) => SnapshotMode::Pending,
+        (false, true) => SnapshotMode::Pending,
+        (false, false) => SnapshotMode::Check,
     }
 }
 

@@ -2,7 +2,7 @@
 //! that goes quiet when stdout closes (`callspec | head -1`): the run goes on and its exit code
 //! still tells the verdict, but nothing panics and nothing more is printed.
 
-use crate::outcome::{CaseResult, Status};
+use crate::outcome::{CaseResult, SnapshotOutcome, Status};
 use std::fmt::Display;
 use std::io::Write;
 use std::time::Duration;
@@ -103,7 +103,12 @@ impl Printer {
         match self.format {
             Format::Pretty => {
                 let outcome = match r.status {
-                    Status::Pass => "ok".to_owned(),
+                    Status::Pass => match r.snapshot {
+                        Some(s @ (SnapshotOutcome::Recorded | SnapshotOutcome::Updated)) => {
+                            format!("ok (snapshot {})", s.label())
+                        }
+                        _ => "ok".to_owned(),
+                    },
                     Status::XFail => "ok (XFAIL: known failure)".to_owned(),
                     Status::Skip => format!("ignored, {}", r.reason.as_deref().unwrap_or("skipped")),
                     Status::Fail => "FAILED".to_owned(),

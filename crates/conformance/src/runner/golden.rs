@@ -1,32 +1,39 @@
-//! The golden-snapshot check after a case's steps: normalize what the case saw, compare it with
-//! the reviewed `.snap` file by JSON pointer, and write files only when the run says so.
+//! The snapshot check after a case's steps: normalize what the case saw, compare it with the
+//! `.snap` file by JSON pointer, and write files only when the run says so.
 //!
-//! The files keep insta's format (a YAML header between `---` lines, then the text), so
-//! `cargo insta review` works on the `.snap.new` files a [`SnapshotMode::Pending`] run leaves. No
-//! environment variable (`INSTA_UPDATE` included) makes a run write anything.
+//! Two kinds of directory: the suite's reviewed goldens (`fixtures/snapshots`, the reference
+//! emulator's), and a target's own directory (`--snapshot-dir`), where the first run records and
+//! later runs report drift since the recorded one ([`SnapshotMode::Record`]). The files keep
+//! insta's format (a YAML header between `---` lines, then the text), so `cargo insta review`
+//! works on the `.snap.new` files a [`SnapshotMode::Pending`] run leaves. No environment variable
+//! (`INSTA_UPDATE` included) makes a run write anything.
 
-use super::Run;
-use crate::outcome::FailureKind;
-use crate::snapshot::{Literals, Normalizer, diff, read_snapshot, snapshot_file, waive};
+use super::{HarnessFault, Run, lock};
+use crate::outcome::{FailureKind, SnapshotOutcome};
+use crate::snapshot::{Literals, Normalizer, SnapshotFile, diff, parse_snapshot, snapshot_file, waive};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// What a run does with the golden snapshots besides comparing them.
+/// What a run does with the snapshots besides comparing them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotMode {
-    /// Compare only; never write (runs against other targets, CI).
+    /// Compare only; never write (the goldens against other targets, CI).
     Check,
     /// Compare; on a difference, write `<case>.snap.new` beside the golden for `cargo insta review`.
     Pending,
-    /// Write every golden that differs or is missing, and never fail on a difference
-    /// (`cargo xtask snapshots`, against the reference emulator only).
+    /// A target's own directory: a case with no snapshot there gets this run's recorded (in CI
+    /// too); a difference is drift since the recorded run and FAILs; nothing else is written.
+    Record,
+    /// Write every snapshot that differs or is missing, and never fail on a difference
+    /// (`cargo xtask snapshots` against the reference emulator; `--update-snapshots` with a
+    /// target's own directory).
     Update,
 }
 
-/// How a run treats golden snapshots.
+/// How a run treats snapshots.
 #[derive(Debug, Clone)]
 pub struct SnapshotSettings {
-    /// The directory of reviewed snapshots (`fixtures/snapshots` in the repository).
+    /// The snapshot directory: `fixtures/snapshots` (the goldens) or a target's own.
     pub dir: PathBuf,
     /// Target name and version, recorded in written snapshots.
     pub source: String,
@@ -46,12 +53,42 @@ fn snap_file_text(case: &str, source: &str, recorded: &str, input_file: &str, bo
     )
 }
 
-/// Writes a file, creating its directory; a failure to write is reported, not fatal.
+/// Writes a file, creating its directory.
 fn write(path: &Path, text: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The stored snapshot: `None` when there is no file; an error when a file is there but is not a
+/// snapshot (a hand edit gone wrong): it is never overwritten by a record.
+fn stored(file: &Path) -> Result<Option<(SnapshotFile, Value)>, String> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read the snapshot {}: {e}", file.display())),
+    };
+    let unreadable = |why: &str| format!("the snapshot {} is unreadable: {why}; fix or delete it", file.display());
+    let snap = parse_snapshot(&text).ok_or_else(|| unreadable("no `---` header as insta writes it"))?;
+    let value = serde_json::from_str(&snap.body).map_err(|e| unreadable(&format!("its body is not JSON ({e})")))?;
+    Ok(Some((snap, value)))
+}
+
+/// Why a stored snapshot differs, for the failure message.
+fn difference_message(mode: SnapshotMode, header: &crate::snapshot::SnapshotHeader) -> String {
+    match mode {
+        // The step label names the file already.
+        SnapshotMode::Record => format!(
+            "drift since the run recorded {} from {}; `--update-snapshots` with this snapshot directory accepts it",
+            header.recorded.as_deref().map_or_else(|| "on an unknown date".to_owned(), |d| format!("on {d}")),
+            header.target.as_deref().unwrap_or("an unknown target"),
+        ),
+        SnapshotMode::Pending => "differs from the reviewed snapshot (`cargo insta review` to accept)".into(),
+        _ => "differs from the reviewed snapshot (`cargo xtask snapshots` regenerates them from the reference \
+              emulator)"
+            .into(),
+    }
 }
 
 impl Run<'_> {
@@ -85,66 +122,87 @@ impl Run<'_> {
         serde_json::to_string_pretty(&normalized).unwrap_or_default()
     }
 
-    /// Compares a case that passed every check with its golden snapshot.
-    pub(super) fn compare_snapshot(&mut self, settings: &SnapshotSettings, isolated: bool) {
+    /// Compares a case that passed every check with its snapshot, recording or writing one
+    /// where the mode says; a snapshot the harness cannot read or write is an ERROR.
+    pub(super) fn compare_snapshot(&mut self, settings: &SnapshotSettings, isolated: bool) -> Result<(), HarnessFault> {
         if self.mark() > 0 {
-            return;
+            return Ok(());
         }
         let text = self.normalized_artifacts(isolated);
         let file = snapshot_file(&settings.dir, &self.case.name);
         let pending = file.with_extension("snap.new");
-        let reviewed = read_snapshot(&file);
-        if reviewed.as_deref() == Some(text.as_str()) {
-            if settings.mode == SnapshotMode::Pending {
-                let _ = std::fs::remove_file(&pending);
-            }
-            return;
-        }
-        let written = snap_file_text(&self.case.name, &settings.source, &self.h.today, &self.case.file, &text);
-        self.label = format!("snapshot {}", self.shown(&file, settings));
-        self.step = self.case.data.steps.len().saturating_sub(1);
-        self.requirement = None;
-        let hint = match settings.mode {
-            SnapshotMode::Update => {
-                if let Err(e) = write(&file, &written) {
-                    self.fail(FailureKind::Snapshot, None, "a written snapshot", e, "cannot update the snapshot", None);
-                }
-                return;
-            }
-            SnapshotMode::Pending => match write(&pending, &written) {
-                Ok(()) => "`cargo insta review` to accept",
-                Err(_) => "`cargo xtask snapshots` to regenerate",
-            },
-            SnapshotMode::Check => "`cargo xtask snapshots` regenerates them from the reference emulator",
+        let stored = match stored(&file) {
+            Ok(s) => s,
+            // Updating replaces whatever is there.
+            Err(_) if settings.mode == SnapshotMode::Update => None,
+            Err(e) => return Err(HarnessFault::Io(e)),
         };
-        self.snapshot_differences(reviewed.as_deref(), &text, hint);
+        let outcome = match (stored, settings.mode) {
+            (Some((snap, _)), mode) if snap.body == text => {
+                if mode == SnapshotMode::Pending {
+                    let _ = std::fs::remove_file(&pending);
+                }
+                SnapshotOutcome::Matched
+            }
+            (stored, SnapshotMode::Update) | (stored @ None, SnapshotMode::Record) => {
+                let written = snap_file_text(&self.case.name, &settings.source, &self.h.today, &self.case.file, &text);
+                write(&file, &written).map_err(HarnessFault::Io)?;
+                if stored.is_some() { SnapshotOutcome::Updated } else { SnapshotOutcome::Recorded }
+            }
+            (stored, mode) => {
+                self.label = format!("snapshot {}", self.shown(&file, settings));
+                self.step = self.case.data.steps.len().saturating_sub(1);
+                self.requirement = None;
+                if mode == SnapshotMode::Pending {
+                    let written =
+                        snap_file_text(&self.case.name, &settings.source, &self.h.today, &self.case.file, &text);
+                    // Best effort: the failure below says what differs either way.
+                    let _ = write(&pending, &written);
+                }
+                match stored {
+                    Some((snap, reviewed)) => {
+                        let message = difference_message(mode, &snap.header);
+                        self.snapshot_differences(&reviewed, &text, &message);
+                    }
+                    None => {
+                        let message = if mode == SnapshotMode::Pending {
+                            "no reviewed snapshot yet (`cargo insta review` accepts the pending one)"
+                        } else {
+                            "no reviewed snapshot yet (`cargo xtask snapshots` records it from the reference emulator)"
+                        };
+                        self.fail(FailureKind::Snapshot, None, "a reviewed snapshot", "none", message, None);
+                    }
+                }
+                SnapshotOutcome::Differed
+            }
+        };
+        lock(&self.log).snapshot = Some(outcome);
+        Ok(())
     }
 
+    /// The file as shown in messages: a golden relative to the repository, any other in full.
     fn shown(&self, file: &Path, settings: &SnapshotSettings) -> String {
+        if settings.mode == SnapshotMode::Record {
+            return file.display().to_string();
+        }
         let parent = settings.dir.parent().and_then(Path::parent).unwrap_or(&settings.dir);
         file.strip_prefix(parent).unwrap_or(file).display().to_string()
     }
 
     /// One failure per differing JSON pointer (at most ten, then a count).
-    fn snapshot_differences(&mut self, reviewed: Option<&str>, text: &str, hint: &str) {
+    fn snapshot_differences(&mut self, reviewed: &Value, text: &str, message: &str) {
         let kind = FailureKind::Snapshot;
-        let Some(reviewed) = reviewed.and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
-            let message = format!("no reviewed snapshot yet ({hint})");
-            self.fail(kind, None, "a reviewed snapshot", "none", message, None);
-            return;
-        };
         let actual: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-        let differences = diff(&reviewed, &actual);
+        let differences = diff(reviewed, &actual);
         let total = differences.len();
-        let message = format!("differs from the reviewed snapshot ({hint})");
         for d in differences.into_iter().take(10) {
-            self.fail(kind, Some(d.pointer), d.expected, d.actual, message.clone(), None);
+            self.fail(kind, Some(d.pointer), d.expected, d.actual, message, None);
         }
         if total > 10 {
             self.fail(kind, None, String::new(), format!("{} more", total - 10), "more differences", None);
         }
         if total == 0 {
-            self.fail(kind, None, "identical text", "different formatting", "snapshot text differs", None);
+            self.fail(kind, None, "identical text", "different formatting", message, None);
         }
     }
 }

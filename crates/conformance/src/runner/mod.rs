@@ -161,6 +161,8 @@ struct CaseLog {
     step: usize,
     label: String,
     requirement: Option<String>,
+    /// What the snapshot comparison did.
+    snapshot: Option<crate::outcome::SnapshotOutcome>,
 }
 
 type SharedLog = Arc<Mutex<CaseLog>>;
@@ -272,6 +274,7 @@ impl Harness {
             Ok(Ok(())) => {}
         }
         let paced = log.paced;
+        result.snapshot = log.snapshot.take();
         verdict::conclude(self, case, log, &mut result);
         result.duration = started.elapsed().saturating_sub(paced);
         result.queue_wait += paced;
@@ -357,7 +360,7 @@ impl Harness {
             self.sink.set_routes(&case.name, self.routes(case, &run.vars));
         }
         if let Some(settings) = &self.snapshots {
-            run.compare_snapshot(settings, isolated);
+            run.compare_snapshot(settings, isolated)?;
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Golden snapshots against fake targets: a reviewed snapshot (a literal, written here) holds
 //! for a target that only changes SIDs, dates and durations, and a target that changes one
-//! value, adds a field or renames a callback parameter fails with the JSON pointer named.
+//! value, adds a field or renames a callback parameter fails with the JSON pointer named. A
+//! target's own snapshot directory records on the first run, matches on the next, reports drift
+//! (with the recorded run's date and target) on a change, and an update rewrites it.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use std::time::Duration;
 
 use callspec_conformance::client::Client;
 use callspec_conformance::fixture::parse_case;
-use callspec_conformance::outcome::{CaseResult, Status};
+use callspec_conformance::outcome::{CaseResult, FailureKind, SnapshotOutcome, Status};
 use callspec_conformance::profile::Profile;
 use callspec_conformance::requirements::Catalog;
 use callspec_conformance::runner::{Accounts, Harness, SnapshotMode, SnapshotSettings};
@@ -124,7 +126,13 @@ async fn run(test: &str, fake: Fake) -> CaseResult {
     std::fs::create_dir_all(&dir).expect("snapshot dir");
     let header = "---\nsource: crates/conformance/src/runner.rs\n---\n";
     std::fs::write(dir.join("case.snap"), format!("{header}{REVIEWED}\n")).expect("write the reviewed snapshot");
+    let settings =
+        SnapshotSettings { dir: root.join("fixtures/snapshots"), source: "golden".into(), mode: SnapshotMode::Pending };
+    run_with(settings, fake).await
+}
 
+/// Runs the case against `fake`, comparing snapshots as `settings` say.
+async fn run_with(settings: SnapshotSettings, fake: Fake) -> CaseResult {
     let schemas = Arc::new(SchemaSet::load(&repo_root().join("schemas")).expect("schemas"));
     let catalog = Catalog::load(&repo_root().join("fixtures/requirements.toml")).expect("catalog");
     let case = parse_case(
@@ -157,11 +165,7 @@ async fn run(test: &str, fake: Fake) -> CaseResult {
     let main = profile.credentials.resolve("main").expect("credentials");
     let harness =
         Harness::new(profile, schemas, sink, client, server.uri(), Accounts { main, trial: None }, "2026-01-01".into())
-            .with_snapshots(SnapshotSettings {
-                dir: root.join("fixtures/snapshots"),
-                source: "golden".into(),
-                mode: SnapshotMode::Pending,
-            });
+            .with_snapshots(settings);
     tokio::time::timeout(Duration::from_secs(20), harness.run_case(&case)).await.expect("the case ends")
 }
 
@@ -213,4 +217,63 @@ async fn a_renamed_callback_parameter_fails_naming_both_pointers() {
 async fn a_date_in_another_format_is_not_hidden_by_the_placeholder() {
     let result = run("iso-date", Fake { date: "2010-08-31T20:36:28Z", ..REFERENCE }).await;
     assert_fails_at(&result, "/0/body/date_created", "\"[rfc2822]\"", "\"2010-08-31T20:36:28Z\"");
+}
+
+/// Settings for a target's own snapshot directory, emptied first.
+fn own_dir(test: &str, mode: SnapshotMode) -> SnapshotSettings {
+    let dir = repo_root().join("target/tmp/selftest-golden-own").join(test);
+    if mode == SnapshotMode::Record {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    SnapshotSettings { dir, source: "my-emulator 1.4.0".into(), mode }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_own_snapshot_directory_records_then_compares_then_reports_drift() {
+    let settings = own_dir("drift", SnapshotMode::Record);
+    let file = settings.dir.join("golden/case.snap");
+    let first = run_with(settings.clone(), REFERENCE).await;
+    assert_eq!((first.status, first.snapshot), (Status::Pass, Some(SnapshotOutcome::Recorded)), "{}", first.message());
+    let recorded = std::fs::read_to_string(&file).expect("the first run records the snapshot");
+    assert!(recorded.contains("target: \"my-emulator 1.4.0\"\n  recorded: \"2026-01-01\""), "{recorded}");
+    assert!(recorded.ends_with(&format!("{REVIEWED}\n")), "the recorded text is the normalized one:\n{recorded}");
+
+    let second = run_with(settings.clone(), Fake { sid: "CAffffffffffffffffffffffffffffffff", ..REFERENCE }).await;
+    assert_eq!(
+        (second.status, second.snapshot),
+        (Status::Pass, Some(SnapshotOutcome::Matched)),
+        "{}",
+        second.message()
+    );
+
+    let drifted = run_with(settings.clone(), Fake { direction: "inbound", ..REFERENCE }).await;
+    assert_fails_at(&drifted, "/0/body/direction", "\"outbound-api\"", "\"inbound\"");
+    assert_eq!(drifted.snapshot, Some(SnapshotOutcome::Differed));
+    let f = &drifted.failures[0];
+    assert_eq!(f.kind, FailureKind::Snapshot);
+    assert!(f.message.contains("drift since the run recorded on 2026-01-01 from my-emulator 1.4.0"), "{}", f.message);
+    assert!(f.step_label.contains(&file.display().to_string()), "the failure names the file: {}", f.step_label);
+    assert_eq!(std::fs::read_to_string(&file).expect("still there"), recorded, "a difference never rewrites a record");
+
+    let update = SnapshotSettings { mode: SnapshotMode::Update, ..settings };
+    let updated = run_with(update, Fake { direction: "inbound", ..REFERENCE }).await;
+    assert_eq!(
+        (updated.status, updated.snapshot),
+        (Status::Pass, Some(SnapshotOutcome::Updated)),
+        "{}",
+        updated.message()
+    );
+    assert!(std::fs::read_to_string(&file).expect("rewritten").contains("\"direction\": \"inbound\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_own_snapshot_is_an_error_and_is_left_alone() {
+    let settings = own_dir("unreadable", SnapshotMode::Record);
+    let file = settings.dir.join("golden/case.snap");
+    std::fs::create_dir_all(file.parent().expect("a parent")).expect("the directory");
+    std::fs::write(&file, "[\"hand-edited\"]\n").expect("a file");
+    let result = run_with(settings, REFERENCE).await;
+    assert_eq!(result.status, Status::Error, "{}", result.message());
+    assert!(result.message().contains("unreadable"), "{}", result.message());
+    assert_eq!(std::fs::read_to_string(&file).expect("still there"), "[\"hand-edited\"]\n");
 }

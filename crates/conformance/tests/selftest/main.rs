@@ -1,5 +1,6 @@
 //! Self-tests of the conformance crate, one binary: the repository's citations, the case format
-//! and its schema, the JSON Schemas, the reports, golden snapshots, the runner against
+//! and its schema, the JSON Schemas, the reports, golden snapshots (and a target's own snapshot
+//! directory, through the binary), the runner against
 //! deliberately wrong targets (each check kind must FAIL with a useful message, with its own
 //! requirement and kind; hostile targets end in FAIL or ERROR, never a panic or a hang), verdicts
 //! at check granularity, pacing (CPS slots, poll back-off, the request budget), and the `callspec`
@@ -16,5 +17,6 @@ mod profiles;
 mod reports;
 mod schema_patterns;
 mod schemas;
+mod snapshot_dirs;
 mod verdicts;
 mod wrong_targets;
