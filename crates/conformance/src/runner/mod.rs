@@ -214,6 +214,7 @@ impl Harness {
         let started = Instant::now();
         let log: SharedLog = Arc::new(Mutex::new(CaseLog { label: "account setup".into(), ..CaseLog::default() }));
         let outcome = tokio::time::timeout(deadline, self.run_steps(case, isolated, log.clone())).await;
+        result.notes = self.sink.notes(&case.name);
         self.sink.close(&case.name);
         let mut log = std::mem::take(&mut *lock(&log));
         match outcome {

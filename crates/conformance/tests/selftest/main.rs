@@ -2,7 +2,8 @@
 //! and its schema, the JSON Schemas, the reports, golden snapshots, the runner against
 //! deliberately wrong targets (each check kind must FAIL with a useful message, with its own
 //! requirement and kind; hostile targets end in FAIL or ERROR, never a panic or a hang), verdicts
-//! at check granularity, and the `callspec` binary as a CI gate.
+//! at check granularity, the `callspec` binary as a CI gate, and the callback sink under
+//! floods, oversized bodies and injected requests.
 
 mod citations;
 mod command;
@@ -14,5 +15,6 @@ mod profiles;
 mod reports;
 mod schema_patterns;
 mod schemas;
+mod sink;
 mod verdicts;
 mod wrong_targets;
