@@ -182,11 +182,6 @@ impl Sink {
         self.address
     }
 
-    /// The limits the sink enforces.
-    pub fn limits(&self) -> Limits {
-        self.state.limits
-    }
-
     /// A fresh 128-bit path segment: SHA-256 of the secret key and a counter, cut to 16 bytes,
     /// so nothing that saw other segments can predict the next one.
     fn fresh_segment(&self) -> String {
