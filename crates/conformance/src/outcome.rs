@@ -267,6 +267,10 @@ pub struct CaseResult {
     /// snapshot directory).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<SnapshotOutcome>,
+    /// Harness notes: what the callback sink refused or did not record under the case's prefix
+    /// (never counted as the target's requests, never a verdict).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// Time the case ran, without the wait for its turn on a shared account.
     #[serde(serialize_with = "millis", rename = "duration_ms")]
     pub duration: Duration,
@@ -296,6 +300,7 @@ impl CaseResult {
             checks: Vec::new(),
             stale_known: Vec::new(),
             snapshot: None,
+            notes: Vec::new(),
             duration: Duration::ZERO,
             queue_wait: Duration::ZERO,
         }
@@ -331,6 +336,12 @@ impl CaseResult {
                     out.push_str(&format!("NOT RUN: step {}: {}\n", n.step + 1, n.why));
                 }
             }
+        }
+        for note in &self.notes {
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(&format!("harness note: {note}\n"));
         }
         out.trim_end().to_owned()
     }

@@ -248,6 +248,7 @@ impl Harness {
         let pacer = turn.as_ref().and_then(|t| t.pacer);
         let outcome = within_deadline(deadline, &log, self.run_steps(case, isolated, pacer, log.clone())).await;
         drop(turn);
+        result.notes = self.sink.notes(&case.name);
         self.sink.close(&case.name);
         let mut log = std::mem::take(&mut *lock(&log));
         match outcome {

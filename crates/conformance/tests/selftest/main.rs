@@ -3,8 +3,8 @@
 //! directory, through the binary), the runner against
 //! deliberately wrong targets (each check kind must FAIL with a useful message, with its own
 //! requirement and kind; hostile targets end in FAIL or ERROR, never a panic or a hang), verdicts
-//! at check granularity, pacing (CPS slots, poll back-off, the request budget), and the `callspec`
-//! binary as a CI gate.
+//! at check granularity, pacing (CPS slots, poll back-off, the request budget), the `callspec`
+//! binary as a CI gate, and the callback sink under floods, oversized bodies and injected requests.
 
 mod citations;
 mod command;
@@ -17,6 +17,7 @@ mod profiles;
 mod reports;
 mod schema_patterns;
 mod schemas;
+mod sink;
 mod snapshot_dirs;
 mod verdicts;
 mod wrong_targets;
