@@ -63,6 +63,7 @@ impl Run<'_> {
         }
         let last = self.probe_until(&holder, &mut held, &probe, s.expect.status).await?;
         drop(held);
+        self.await_release(&probe).await;
         match last {
             Some(resp) => {
                 self.record_response(index, "saturate", &resp);
@@ -74,6 +75,21 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Waits (up to 3 s, scaled) until the target has let go of the held requests, so the next
+    /// case on the account is not refused for this one's: a GET on the probe's path (it creates
+    /// nothing) until it is answered with anything but 429.
+    async fn await_release(&self, probe: &Outgoing) {
+        let read = Outgoing { method: "GET".into(), body: None, ..probe.clone() };
+        let deadline = Instant::now() + scaled(self.h, 3000);
+        while Instant::now() < deadline {
+            match self.h.client.send(&read).await {
+                Ok(resp) if resp.status == 429 => {}
+                _ => return,
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Probes until the expected status or a deadline. The target sees the held requests a
