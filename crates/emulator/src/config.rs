@@ -1,6 +1,7 @@
-//! The emulator's settings: listen address, queue rate, ring time, strictness, limits, faults,
-//! variance.
+//! The emulator's settings: listen address, queue rate, ring time, strictness, limits,
+//! connection deadlines, where webhooks may go, faults, variance.
 
+use crate::egress::HostPattern;
 use crate::fault::Fault;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -16,12 +17,30 @@ pub struct Config {
     pub ring: Duration,
     /// Refuse unknown parameters, non-form bodies and comma-joined list values (default false).
     pub strict: bool,
-    /// Answer 429 / 20429 beyond this many API requests in flight (default: no limit).
+    /// Answer 429 / 20429 beyond this many API requests of one account in flight (default: no
+    /// limit).
     pub max_concurrent_requests: Option<usize>,
+    /// Count a request against `max_concurrent_requests` only once its body is in, so clients
+    /// that send slowly hold no slot (default false: a request is in flight from its headers on,
+    /// which is how a conformance suite holds the limit with unfinished bodies; `body_timeout`
+    /// bounds how long).
+    pub slot_after_body: bool,
     /// Time limit of every request the emulator makes to a user URL (default 15 s).
     pub webhook_timeout: Duration,
     /// Largest request body accepted; larger bodies get 413 (default 64 KiB).
     pub max_body_bytes: usize,
+    /// Longest a request's headers may take to arrive, from its first byte; the connection is
+    /// closed after (default 10 s).
+    pub header_timeout: Duration,
+    /// Longest a request's body may take to arrive once its headers are in; 408 and the
+    /// connection closed after (default 10 s).
+    pub body_timeout: Duration,
+    /// Longest a keep-alive connection may wait for its next request; closed after (default
+    /// 60 s).
+    pub idle_timeout: Duration,
+    /// The hosts webhooks may reach (default empty: any). A refused request fails as an
+    /// unreachable URL does. See [`HostPattern`].
+    pub webhook_allow_hosts: Vec<HostPattern>,
     /// Deliberate deviations from Twilio's behaviour, a testing aid for the conformance suite
     /// (default none). See [`Fault`].
     pub faults: Vec<Fault>,
@@ -40,8 +59,13 @@ impl Default for Config {
             ring: Duration::from_millis(300),
             strict: false,
             max_concurrent_requests: None,
+            slot_after_body: false,
             webhook_timeout: Duration::from_secs(15),
             max_body_bytes: 64 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            webhook_allow_hosts: Vec::new(),
             faults: Vec::new(),
             variance: None,
         }

@@ -26,6 +26,12 @@ pub(crate) enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The body did not arrive within `Config::body_timeout` (408 / 21200); the connection is
+    /// closed after the answer.
+    BodyTimeout {
+        /// The deadline in milliseconds.
+        limit_ms: u128,
+    },
     /// Any other Twilio error, as decided by validation or the call's state.
     Twilio(TwilioError),
 }
@@ -53,6 +59,11 @@ impl ApiError {
                 code::INVALID_PARAMETER,
                 413,
                 format!("The request body is larger than the emulator's limit of {limit} bytes"),
+            ),
+            ApiError::BodyTimeout { limit_ms } => TwilioError::new(
+                code::INVALID_PARAMETER,
+                408,
+                format!("The request body did not arrive within the emulator's limit of {limit_ms} ms"),
             ),
             ApiError::Twilio(e) => e.clone(),
         }
@@ -99,6 +110,10 @@ impl ApiError {
         if let ApiError::MethodNotAllowed { allow } = self {
             resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
         }
+        if let ApiError::BodyTimeout { .. } = self {
+            // What is left of the body would be read as the next request: end the connection.
+            resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let ApiError::Unauthenticated = self {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"Twilio API\""));
         }
@@ -124,6 +139,7 @@ mod tests {
             (ApiError::MethodNotAllowed { allow: "GET" }, 405, 20004),
             (ApiError::TooManyRequests, 429, 20429),
             (ApiError::BodyTooLarge { limit: 1 }, 413, 21200),
+            (ApiError::BodyTimeout { limit_ms: 1 }, 408, 21200),
         ] {
             let body = err.body();
             assert_eq!((body.status, body.code), (status, code));

@@ -9,12 +9,14 @@
 //! `layering` test below checks it), so no two modules depend on each other:
 //!
 //! 0. `fault` (the fault names), `seed` (accounts, numbers, callee table), `twiml` (the TwiML
-//!    reader): data and parsers.
+//!    reader): data and parsers; `egress` (the hosts webhooks may reach), `redact` (what logs
+//!    may show: masked URLs, escaped control characters).
 //! 1. `config` (the settings); `callee` (what each number does when dialed).
 //! 2. `policy`: the decisions a [`Fault`] flips, one function each. Twilio's behaviour itself
 //!    (values, rules, defaults, event sets) comes from `callspec_model`. `variance`: the
 //!    decisions variance mode ([`Config::variance`]) varies within what Twilio documents or is
-//!    observed to do, deterministic per seed; consulted beside `policy`.
+//!    observed to do, deterministic per seed; consulted beside `policy`. `serve`: connections
+//!    and their header and idle deadlines, drained on shutdown.
 //! 3. `error` (API errors as Twilio bodies); `webhook` (signed requests to user URLs).
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
@@ -22,34 +24,42 @@
 //! 6. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
 //! 7. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
 //! 8. `accounts`: seeding and subaccounts, each stored with its drainer started.
-//! 9. `api`: the REST surface (routing, auth, body limits, strict mode, handlers); [`spawn`]
-//!    here wires it all.
+//! 9. `api`: the REST surface (routing, auth, body limits and deadline, strict mode,
+//!    handlers); [`spawn`] here wires it all to `serve`, [`InProcess`] to nothing.
 
 mod accounts;
 mod api;
 mod callee;
 mod callflow;
 mod config;
+mod egress;
 mod error;
 pub mod fault;
 mod lifecycle;
 mod policy;
 mod queue;
+pub mod redact;
 mod resources;
 pub mod seed;
+mod serve;
 mod state;
 mod twiml;
 mod variance;
 mod webhook;
 
 pub use config::Config;
+pub use egress::{HostPattern, HostPatternError};
 pub use fault::{Fault, FaultArea, UnknownFault, parse_faults};
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::Response;
 use state::Shared;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// How long [`Emulator::shutdown`] waits for open connections before closing them.
@@ -58,15 +68,13 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// A running emulator. Dropping it stops the background tasks too (without waiting).
 pub struct Emulator {
     local_addr: SocketAddr,
-    stop_server: Option<oneshot::Sender<()>>,
-    stop_tasks: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
 }
 
-/// Starts an emulator: binds `config.listen`, seeds the accounts and serves until shut down.
-pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let local_addr = listener.local_addr()?;
+/// The API of a configured, seeded emulator whose background tasks stop when `stopped` turns
+/// true.
+fn app(config: Config, stopped: watch::Receiver<bool>) -> std::io::Result<Router> {
     let faults = fault::FaultSet::new(&config.faults);
     if !faults.is_empty() {
         let names: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
@@ -78,22 +86,75 @@ pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
             "variance mode on: behaving like the real API within what Twilio documents or is observed to do"
         );
     }
-    let webhooks = webhook::WebhookClient::new(config.webhook_timeout, faults)?;
-    let (stop_tasks, tasks_stopped) = watch::channel(false);
-    let shared = Arc::new(Shared::new(config, webhooks, tasks_stopped));
+    let egress = egress::Egress::new(&config.webhook_allow_hosts);
+    let webhooks = webhook::WebhookClient::new(config.webhook_timeout, faults, egress)?;
+    let shared = Arc::new(Shared::new(config, webhooks, stopped));
     accounts::seed_accounts(&shared);
-    let app = api::router(shared);
-    let (stop_server, server_stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = server_stopped.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "server stopped with an error");
-        }
-    });
+    Ok(api::router(shared))
+}
+
+/// Says loudly that the API is reachable from other machines, where the seed credentials
+/// are published and webhooks can be pointed anywhere.
+fn warn_if_exposed(addr: SocketAddr, config: &Config) {
+    if addr.ip().is_loopback() {
+        return;
+    }
+    let webhooks = if config.webhook_allow_hosts.is_empty() {
+        "its webhooks may reach any host this machine reaches (restrict them with --webhook-allow-host)".to_owned()
+    } else {
+        let hosts: Vec<String> = config.webhook_allow_hosts.iter().map(ToString::to_string).collect();
+        format!("its webhooks may reach only {}", hosts.join(", "))
+    };
+    tracing::warn!(
+        %addr,
+        "NOT LOOPBACK: anyone who can reach {addr} can use this emulator with its published seed \
+         credentials, and {webhooks}; see the README's 'Running the emulator on a network'"
+    );
+}
+
+/// Starts an emulator: binds `config.listen`, seeds the accounts and serves until shut down.
+pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let local_addr = listener.local_addr()?;
+    warn_if_exposed(local_addr, &config);
+    let deadlines = serve::Deadlines::of(&config);
+    let (stop, stopped) = watch::channel(false);
+    let router = app(config, stopped.clone())?;
+    let server = tokio::spawn(serve::run(listener, router, deadlines, stopped));
     tracing::info!(addr = %local_addr, "callspec emulator listening");
-    Ok(Emulator { local_addr, stop_server: Some(stop_server), stop_tasks, server: Some(server) })
+    Ok(Emulator { local_addr, stop, server: Some(server) })
+}
+
+/// An emulator without a listener: requests are handed to [`InProcess::handle`] and never
+/// cross a socket (the connection deadlines of [`Config`] do not apply; the body deadline
+/// does). Webhooks are sent as usual. Dropping it stops its background tasks.
+pub struct InProcess {
+    router: Router,
+    stop: watch::Sender<bool>,
+}
+
+impl InProcess {
+    /// A configured, seeded emulator; `config.listen` is unused. Call it within a Tokio
+    /// runtime: the accounts' queues start at once.
+    pub fn new(config: Config) -> std::io::Result<InProcess> {
+        let (stop, stopped) = watch::channel(false);
+        Ok(InProcess { router: app(config, stopped)?, stop })
+    }
+
+    /// Answers one request as the API would over HTTP.
+    pub async fn handle(&self, request: Request<Body>) -> Response {
+        let mut router = self.router.clone();
+        match tower_service::Service::call(&mut router, request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
 }
 
 impl Emulator {
@@ -110,10 +171,7 @@ impl Emulator {
     /// Stops accepting connections, ends every call's background task, lets open requests
     /// finish (closing connections still open after a few seconds) and returns.
     pub async fn shutdown(mut self) {
-        let _ = self.stop_tasks.send(true);
-        if let Some(tx) = self.stop_server.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.stop.send(true);
         if let Some(mut server) = self.server.take()
             && tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await.is_err()
         {
@@ -125,10 +183,7 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
-        let _ = self.stop_tasks.send(true);
-        if let Some(tx) = self.stop_server.take() {
-            let _ = tx.send(());
-        }
+        let _ = self.stop.send(true);
     }
 }
 
@@ -137,12 +192,15 @@ mod layering {
     /// Every module below `api` with its layer (see the crate docs) and its source.
     const MODULES: &[(&str, u8, &str)] = &[
         ("fault", 0, include_str!("fault.rs")),
+        ("egress", 0, include_str!("egress.rs")),
+        ("redact", 0, include_str!("redact.rs")),
         ("seed", 0, include_str!("seed.rs")),
         ("twiml", 0, include_str!("twiml.rs")),
         ("config", 1, include_str!("config.rs")),
         ("callee", 1, include_str!("callee.rs")),
         ("policy", 2, include_str!("policy.rs")),
         ("variance", 2, include_str!("variance.rs")),
+        ("serve", 2, include_str!("serve.rs")),
         ("error", 3, include_str!("error.rs")),
         ("webhook", 3, include_str!("webhook.rs")),
         ("state", 4, include_str!("state.rs")),

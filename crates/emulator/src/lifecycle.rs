@@ -4,6 +4,7 @@
 use crate::callee::{self, Outcome};
 use crate::callflow::{self, Answered};
 use crate::policy;
+use crate::redact::MaskedUrl;
 use crate::state::{Account, CallRecord, Control, Shared, now_ms};
 use crate::twiml::{self, Verb};
 use crate::webhook::{Target, WebhookError, WebhookKind};
@@ -186,6 +187,7 @@ async fn execute(ctx: &mut Ctx, answered: Answered) -> End {
                             continue 'documents;
                         }
                         Err(e) => {
+                            let url = MaskedUrl(&url);
                             tracing::warn!(call = %sid_text(ctx.core.sid), url = %url, error = %e, "<Redirect> URL cannot be resolved; ending the call");
                             return End::Completed;
                         }
@@ -214,11 +216,13 @@ async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, params: &VoiceReq
         Ok(body) => match twiml::parse(&body) {
             Ok(verbs) => Ok(Document { verbs, url: url::Url::parse(&target.url).ok() }),
             Err(e) => {
-                tracing::warn!(call = %sid_text(ctx.sid), %kind, url = %target.url, error = %e, "not TwiML");
+                let url = MaskedUrl(&target.url);
+                tracing::warn!(call = %sid_text(ctx.sid), %kind, url = %url, error = %e, "not TwiML");
                 Err(code::DOCUMENT_PARSE_FAILURE)
             }
         },
         Err(WebhookError::Status(_)) => Err(code::HTTP_RETRIEVAL_FAILURE),
+        // A host the allow list refuses is reported as unreachable, not as a distinct case.
         Err(_) => Err(code::HTTP_CONNECTION_FAILURE),
     }
 }

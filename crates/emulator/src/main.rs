@@ -1,9 +1,10 @@
-//! The `callspec-emulator` binary: parses flags, sets up logging, runs the emulator until Ctrl-C.
+//! The `callspec-emulator` binary: parses flags, sets up logging, runs the emulator until Ctrl-C
+//! or SIGTERM, then drains it.
 //!
 //! Everything it prints goes through [`print_lines`]: when standard output is closed early
 //! (`callspec-emulator --list-faults | head -1`), printing stops quietly.
 
-use callspec_emulator::{Config, Fault, seed};
+use callspec_emulator::{Config, Fault, HostPattern, seed};
 use clap::{Parser, ValueEnum};
 use std::fmt::Display;
 use std::io::{self, Write};
@@ -35,15 +36,34 @@ struct Args {
     /// Refuse unknown parameters, non-form bodies and comma-joined list values.
     #[arg(long)]
     strict: bool,
-    /// Answer 429 / 20429 beyond this many API requests in flight.
+    /// Answer 429 / 20429 beyond this many API requests of one account in flight.
     #[arg(long)]
     max_concurrent_requests: Option<usize>,
+    /// Count a request against --max-concurrent-requests only once its body is in, so slow
+    /// senders hold no slot (by default a request counts from its headers on).
+    #[arg(long)]
+    slot_after_body: bool,
     /// Time limit of each request to a user URL, in milliseconds.
     #[arg(long, default_value_t = 15_000)]
     webhook_timeout_ms: u64,
+    /// Only these hosts may receive webhooks (repeatable): a name (`app`), `*.example.com`, an
+    /// IP address or a CIDR block (`10.0.0.0/8`, which also admits names resolving into it).
+    /// A refused webhook fails as an unreachable URL does. Default: any host.
+    #[arg(long = "webhook-allow-host", value_name = "PATTERN")]
+    webhook_allow_hosts: Vec<HostPattern>,
     /// Largest request body accepted, in bytes (413 beyond).
     #[arg(long, default_value_t = 64 * 1024)]
     max_body_bytes: usize,
+    /// Milliseconds a request's headers may take from their first byte (the connection is
+    /// closed after).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_ms: u64,
+    /// Milliseconds a request's body may take once its headers are in (408 after).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_ms: u64,
+    /// Milliseconds a keep-alive connection may wait for its next request (closed after).
+    #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -88,15 +108,47 @@ fn init_logging(format: LogFormat) {
     let ansi = io::IsTerminal::is_terminal(&io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::stderr).with_ansi(ansi);
     match format {
-        LogFormat::Text => builder.init(),
+        // Values come from clients: escaped, so that one event stays one line.
+        LogFormat::Text => builder.fmt_fields(callspec_emulator::redact::TextFields).init(),
         LogFormat::Json => builder.json().init(),
     }
 }
 
-/// The startup banner: where the emulator listens, the seeded accounts, the callee table.
-fn banner(base_url: &str) -> io::Result<()> {
-    print_lines([
-        format!("callspec emulator listening on {base_url}"),
+/// A future that ends at Ctrl-C or, on Unix, SIGTERM (what container runtimes send), naming
+/// the signal. On Unix both are caught from this call on, not from the first poll, so a signal
+/// sent right after the banner is not lost.
+fn stop_signal() -> io::Result<impl Future<Output = &'static str>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut interrupt, mut term) = (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?);
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => "Ctrl-C",
+                _ = term.recv() => "SIGTERM",
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            // If Ctrl-C cannot be awaited, stop rather than run unstoppable.
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        })
+    }
+}
+
+/// The startup banner: where the emulator listens (and a warning when that is not loopback),
+/// the seeded accounts, the callee table.
+fn banner(base_url: &str, loopback: bool) -> io::Result<()> {
+    let exposed = (!loopback).then(|| {
+        "WARNING: not a loopback address: anyone who can reach it can use the published credentials below \
+         (see the README's 'Running the emulator on a network')"
+            .to_owned()
+    });
+    print_lines([format!("callspec emulator listening on {base_url}")].into_iter().chain(exposed).chain([
+        "accounts (Account SID / auth token):".to_owned(),
         "accounts (Account SID / auth token):".to_owned(),
         format!(
             "  main   {} / {}  numbers {}",
@@ -112,8 +164,8 @@ fn banner(base_url: &str) -> io::Result<()> {
             seed::TRIAL_VERIFIED_CALLER_IDS.join(", ")
         ),
         format!("callee table:\n{}", seed::callee_table()),
-        "Ctrl-C to stop.".to_owned(),
-    ])
+        "Ctrl-C or SIGTERM to stop.".to_owned(),
+    ]))
 }
 
 #[tokio::main]
@@ -129,14 +181,21 @@ async fn main() -> io::Result<()> {
         ring: Duration::from_millis(args.ring_ms),
         strict: args.strict,
         max_concurrent_requests: args.max_concurrent_requests,
+        slot_after_body: args.slot_after_body,
         webhook_timeout: Duration::from_millis(args.webhook_timeout_ms),
         max_body_bytes: args.max_body_bytes,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        body_timeout: Duration::from_millis(args.body_timeout_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        webhook_allow_hosts: args.webhook_allow_hosts,
         faults: args.faults,
         variance: args.twilio_variance,
     };
+    let stop = stop_signal()?;
     let emulator = callspec_emulator::spawn(config).await?;
-    banner(&emulator.base_url())?;
-    tokio::signal::ctrl_c().await?;
+    banner(&emulator.base_url(), emulator.local_addr().ip().is_loopback())?;
+    let signal = stop.await;
+    tracing::info!(signal, "stopping: draining open requests");
     emulator.shutdown().await;
     Ok(())
 }

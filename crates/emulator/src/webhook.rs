@@ -1,9 +1,11 @@
-//! Requests to user URLs: what they are for and where they go, signing, GET/POST encoding,
-//! time limits and one log line each. Knows nothing of calls or accounts (the per-call
-//! ordered sender lives in `callflow`).
+//! Requests to user URLs: what they are for and where they go (within `egress`'s allow list),
+//! signing, GET/POST encoding, time limits and one log line each, its URL masked. Knows
+//! nothing of calls or accounts (the per-call ordered sender lives in `callflow`).
 
+use crate::egress::{Egress, Refused, Verdict};
 use crate::fault::FaultSet;
 use crate::policy;
+use crate::redact::MaskedUrl;
 use callspec_model::Form;
 use callspec_model::params::HttpMethod;
 use std::fmt;
@@ -76,6 +78,8 @@ pub(crate) enum WebhookError {
     Connection(reqwest::Error),
     /// No complete answer within `Config::webhook_timeout`.
     Timeout,
+    /// `Config::webhook_allow_hosts` refuses the URL's host (the call sees no connection).
+    Refused(Refused),
     /// The answer's status is not 2xx.
     Status(u16),
 }
@@ -87,6 +91,7 @@ impl fmt::Display for WebhookError {
             WebhookError::UnsupportedScheme(scheme) => write!(f, "bad URL: scheme {scheme} is not http or https"),
             WebhookError::Connection(e) => write!(f, "connection failed: {e}"),
             WebhookError::Timeout => f.write_str("timed out"),
+            WebhookError::Refused(refused) => write!(f, "not sent: {refused}"),
             WebhookError::Status(code) => write!(f, "HTTP {code}"),
         }
     }
@@ -97,6 +102,7 @@ impl std::error::Error for WebhookError {
         match self {
             WebhookError::BadUrl(e) => Some(e),
             WebhookError::Connection(e) => Some(e),
+            WebhookError::Refused(e) => Some(e),
             _ => None,
         }
     }
@@ -142,35 +148,22 @@ pub(crate) fn prepare(
     }
 }
 
-/// The URL as logged: without a password.
-fn loggable(url: &url::Url) -> String {
-    if url.password().is_some() {
-        let mut u = url.clone();
-        let _ = u.set_password(Some("***"));
-        u.to_string()
-    } else {
-        url.to_string()
-    }
-}
-
 /// The HTTP client for user URLs.
 #[derive(Debug, Clone)]
 pub(crate) struct WebhookClient {
     http: reqwest::Client,
     faults: FaultSet,
+    egress: Egress,
 }
 
 impl WebhookClient {
-    /// A client whose every request is limited to `timeout`, signing as the faults decide.
-    pub(crate) fn new(timeout: Duration, faults: FaultSet) -> std::io::Result<WebhookClient> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .no_proxy()
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(std::io::Error::other)?;
-        Ok(WebhookClient { http, faults })
+    /// A client whose every request is limited to `timeout` and to the hosts `egress` allows,
+    /// signing as the faults decide.
+    pub(crate) fn new(timeout: Duration, faults: FaultSet, egress: Egress) -> std::io::Result<WebhookClient> {
+        let builder =
+            reqwest::Client::builder().timeout(timeout).connect_timeout(timeout).no_proxy().user_agent(USER_AGENT);
+        let http = egress.apply(builder).build().map_err(std::io::Error::other)?;
+        Ok(WebhookClient { http, faults, egress })
     }
 
     /// Sends one request and reads the answer's body. Logs one line either way.
@@ -182,26 +175,27 @@ impl WebhookClient {
         auth_token: &str,
     ) -> Result<String, WebhookError> {
         let started = Instant::now();
-        let prepared = match prepare(target, params, auth_token, self.faults) {
+        let prepared = prepare(target, params, auth_token, self.faults).and_then(|p| match self.egress.check(&p.url) {
+            Verdict::Refused(refused) => Err(WebhookError::Refused(refused)),
+            Verdict::Allowed | Verdict::ByAddress => Ok(p),
+        });
+        let prepared = match prepared {
             Ok(p) => p,
             Err(e) => {
-                tracing::warn!(%kind, method = %target.method, url = %target.url, error = %e, "webhook not sent");
+                let url = MaskedUrl(&target.url);
+                tracing::warn!(%kind, method = %target.method, url = %url, error = %e, "webhook not sent");
                 return Err(e);
             }
         };
-        let shown = loggable(&prepared.url);
         let result = self.execute(&prepared).await;
         let latency_ms = started.elapsed().as_millis();
+        let (method, url) = (prepared.method, MaskedUrl(prepared.url.as_str()));
         match &result {
-            Ok((status, _)) => {
-                tracing::info!(%kind, method = %prepared.method, url = %shown, status, latency_ms, "webhook");
-            }
+            Ok((status, _)) => tracing::info!(%kind, %method, url = %url, status, latency_ms, "webhook"),
             Err(WebhookError::Status(code)) => {
-                tracing::warn!(%kind, method = %prepared.method, url = %shown, status = code, latency_ms, "webhook");
+                tracing::warn!(%kind, %method, url = %url, status = code, latency_ms, "webhook");
             }
-            Err(e) => {
-                tracing::warn!(%kind, method = %prepared.method, url = %shown, error = %e, latency_ms, "webhook");
-            }
+            Err(e) => tracing::warn!(%kind, %method, url = %url, error = %e, latency_ms, "webhook"),
         }
         result.map(|(_, body)| body)
     }
@@ -216,8 +210,9 @@ impl WebhookClient {
                 .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(prepared.body.clone().unwrap_or_default()),
         };
+        // The log line names the URL, masked; the error's copy of it would not be.
         let classify = |e: reqwest::Error| {
-            if e.is_timeout() { WebhookError::Timeout } else { WebhookError::Connection(e) }
+            if e.is_timeout() { WebhookError::Timeout } else { WebhookError::Connection(e.without_url()) }
         };
         let request = match &prepared.signature {
             Some(signature) => request.header("X-Twilio-Signature", signature.as_str()),

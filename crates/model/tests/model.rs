@@ -5,6 +5,9 @@
 use callspec_model::params::{AccountDirectory, CreateCallParams, UpdateCallParams};
 use callspec_model::{Form, Sid, signature};
 
+#[path = "model/props.rs"]
+mod props;
+
 const TOKEN: &str = "12345";
 const BASE_URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
 

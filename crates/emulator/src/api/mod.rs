@@ -1,5 +1,6 @@
-//! The REST surface: one entry point that limits concurrency, authenticates, routes, reads
-//! the body within its limit and dispatches; every answer is JSON, every failure a Twilio error.
+//! The REST surface: one entry point that authenticates, routes, limits concurrency, reads
+//! the body within its size and time limits and dispatches; every answer is JSON, every
+//! failure a Twilio error.
 //!
 //! Routing is by hand (not axum's router) so unknown paths, wrong suffixes and wrong methods
 //! get exactly the Twilio errors: 404 / 20404 and 405 / 20004.
@@ -27,6 +28,7 @@ use callspec_model::{Form, Sid, SidKind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// Bytes past the limit still read (and dropped) before answering 413, so the client sees
 /// the answer instead of a reset connection.
@@ -227,12 +229,11 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
         Some(sid) => auth::authorize(shared, &caller, &sid, matches!(route, Route::Call(..)))?,
         None => caller.clone(),
     };
-    // Counted per account from the moment the headers are in: a request whose body is still
-    // arriving is in flight.
-    let _permit = match shared.limiter(&account.sid) {
-        Some(limit) => Some(limit.try_acquire_owned().map_err(|_| ApiError::TooManyRequests)?),
-        None => None,
-    };
+    // Counted per account from the moment the headers are in (a request whose body is still
+    // arriving is in flight, for at most the body deadline), or with `slot_after_body` once
+    // the body is in, so that slow senders hold no slot.
+    let after_body = shared.config.slot_after_body;
+    let mut permit = if after_body { None } else { take_slot(shared, &account)? };
     let method = &parts.method;
     let allowed = route.allow().split(", ").any(|m| m == method.as_str());
     if !allowed {
@@ -242,10 +243,18 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
         return Err(ApiError::MethodNotAllowed { allow: route.allow() });
     }
     let body = if *method == Method::POST {
-        read_body(&parts.headers, body, shared.config.max_body_bytes).await?
+        let config = &shared.config;
+        let read = read_body(&parts.headers, body, config.max_body_bytes);
+        tokio::time::timeout(config.body_timeout, read)
+            .await
+            .map_err(|_| ApiError::BodyTimeout { limit_ms: config.body_timeout.as_millis() })??
     } else {
         Vec::new()
     };
+    if after_body {
+        permit = take_slot(shared, &account)?;
+    }
+    let _permit = permit;
     let req =
         Req { shared, caller, account, path, query: parts.uri.query().unwrap_or(""), headers: &parts.headers, body };
     let post = *method == Method::POST;
@@ -265,6 +274,14 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
         Route::Applications(_) if post => numbers::create_application(&req),
         Route::Applications(_) => numbers::list_applications(&req),
         Route::Application(_, ap) => numbers::fetch_application(&req, ap),
+    }
+}
+
+/// One of the account's request slots, held until dropped; none when requests are not limited.
+fn take_slot(shared: &Shared, account: &Account) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+    match shared.limiter(&account.sid) {
+        Some(limit) => limit.try_acquire_owned().map(Some).map_err(|_| ApiError::TooManyRequests),
+        None => Ok(None),
     }
 }
 

@@ -16,6 +16,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 mod applications;
 mod binary;
+mod connections;
+mod exposure;
+mod garbage;
+mod logs;
 mod refusals;
 mod variance;
 
@@ -242,6 +246,12 @@ async fn emulator(cps: f64) -> Emulator {
 
 async fn emulator_with(config: Config) -> Emulator {
     callspec_emulator::spawn(config).await.expect("emulator starts")
+}
+
+/// The `Authorization: Basic` value of a SID and token.
+fn base64_basic((user, password): (&str, &str)) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 fn sid_of(call: &Value) -> String {

@@ -82,39 +82,19 @@ async fn strict_mode_refuses_unknown_parameters_json_bodies_and_comma_lists() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_concurrent_requests_get_429() {
-    use tokio::io::AsyncWriteExt;
     let emu = emulator_with(Config { max_concurrent_requests: Some(1), ..Config::default() }).await;
     let api = Api::new(&emu);
     // A request whose body never comes holds the only permit.
-    let mut stalled = tokio::net::TcpStream::connect(emu.local_addr()).await.expect("connect");
-    let auth = base64_basic(MAIN);
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {auth}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nTo=",
-        calls(MAIN.0)
-    );
-    stalled.write_all(head.as_bytes()).await.expect("write");
-    let started = Instant::now();
-    loop {
-        let answer = api.get(&calls(MAIN.0)).await;
-        if answer.status == 429 {
-            assert_eq!(answer.code(), 20429);
-            assert_eq!(answer.json["status"], 429);
-            // The limit is per account: another account is not refused meanwhile.
-            assert_eq!(api.get_as(TRIAL, &calls(TRIAL.0)).await.status, 200);
-            break;
-        }
-        assert!(started.elapsed() < DEADLINE, "never refused: {}", answer.json);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let stalled = connections::hold_the_only_slot(&emu).await;
+    let answer = api.get(&calls(MAIN.0)).await;
+    assert_eq!((answer.status, answer.code()), (429, 20429));
+    assert_eq!(answer.json["status"], 429);
+    // The limit is per account: another account is not refused meanwhile.
+    assert_eq!(api.get_as(TRIAL, &calls(TRIAL.0)).await.status, 200);
     drop(stalled);
     let started = Instant::now();
     while api.get(&calls(MAIN.0)).await.status != 200 {
         assert!(started.elapsed() < DEADLINE, "the permit was never released");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-}
-
-fn base64_basic((user, password): (&str, &str)) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
