@@ -118,10 +118,8 @@ pub(crate) fn run(root: &Path, target_dir: &Path) -> Result<(), String> {
     let report = out.join("never-leave-ringing");
     let target = format!("http://127.0.0.1:{port}");
     let args = ["--target", &target, "--profile", path_str(&profile)?, "--report-dir", path_str(&report)?];
-    print(
-        "calls never leave ringing (--ring-ms 86400000), no subaccounts, no cps declared",
-        &measure(&callspec, root, &args)?,
-    );
+    let what = "calls never leave ringing (--ring-ms 86400000); no subaccounts, cps or recordings declared";
+    print(what, &measure(&callspec, root, &args)?);
     Ok(())
 }
 

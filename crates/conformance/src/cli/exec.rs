@@ -124,7 +124,9 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
     finish(&options, &loaded, &prepared, results, started_at, wall, &mut printer.out)
 }
 
-/// Runs the cases, at most `threads` at once, printing each result as it ends.
+/// Runs the cases, at most `threads` at once, printing each result as it ends. Cases that need a
+/// shared account's queue to themselves ([`crate::runner::Harness::runs_alone`]) start once every
+/// other case has ended, so they wait once instead of stalling the shared cases in the middle.
 async fn execute(
     prepared: &Prepared,
     selected: &[(&Case, Option<String>)],
@@ -134,34 +136,33 @@ async fn execute(
 ) -> BTreeMap<String, CaseResult> {
     let mut results = BTreeMap::new();
     let gate = Arc::new(tokio::sync::Semaphore::new(threads));
-    let mut running = tokio::task::JoinSet::new();
-    // Cases that need a shared account's queue to themselves start last, so they wait once for
-    // the shared cases instead of stalling them in the middle of the run.
-    let (shared, alone): (Vec<_>, Vec<_>) = selected.iter().partition(|(case, _)| !case.alone);
-    for (case, skip) in shared.into_iter().chain(alone) {
-        if let Some(reason) = skip {
-            let r = skipped(case, reason.clone());
-            printer.result(&r);
-            tally.add(r.status);
-            results.insert(r.name.clone(), r);
-            continue;
+    let (alone, shared): (Vec<_>, Vec<_>) =
+        selected.iter().partition(|(case, skip)| skip.is_none() && prepared.harness.runs_alone(case));
+    for phase in [shared, alone] {
+        let mut running = tokio::task::JoinSet::new();
+        for (case, skip) in phase {
+            if let Some(reason) = skip {
+                let r = skipped(case, reason.clone());
+                printer.result(&r);
+                tally.add(r.status);
+                results.insert(r.name.clone(), r);
+                continue;
+            }
+            let (harness, gate, case) = (prepared.harness.clone(), gate.clone(), (*case).clone());
+            running.spawn(async move {
+                // The gate is never closed, so acquiring cannot fail; without a permit the case still runs.
+                let _permit = gate.acquire_owned().await.ok();
+                harness.run_case(&case).await
+            });
         }
-        let (harness, gate, case) = (prepared.harness.clone(), gate.clone(), (*case).clone());
-        running.spawn(async move {
-            // The gate is never closed, so acquiring cannot fail; without a permit the case still runs.
-            let _permit = gate.acquire_owned().await.ok();
-            harness.run_case(&case).await
-        });
-    }
-    while let Some(done) = running.join_next().await {
-        let r = match done {
-            Ok(r) => r,
+        while let Some(done) = running.join_next().await {
             // A panicking case is a harness bug; it is reported as ERROR by name below.
-            Err(_) => continue,
-        };
-        printer.result(&r);
-        tally.add(r.status);
-        results.insert(r.name.clone(), r);
+            if let Ok(r) = done {
+                printer.result(&r);
+                tally.add(r.status);
+                results.insert(r.name.clone(), r);
+            }
+        }
     }
     for (case, _) in selected {
         if !results.contains_key(&case.name) {

@@ -229,6 +229,12 @@ impl Harness {
         self
     }
 
+    /// Whether a case will hold a shared account's queue alone: it needs the queue to itself
+    /// ([`Case::alone`]), creates calls, and has no fresh subaccount.
+    pub fn runs_alone(&self, case: &Case) -> bool {
+        case.alone && case.creates_calls && !self.isolated(case)
+    }
+
     /// Whether a case runs on a fresh subaccount of its own.
     fn isolated(&self, case: &Case) -> bool {
         case.data.account == AccountChoice::Fresh && self.profile.capabilities.subaccounts
