@@ -9,7 +9,8 @@
 //!    progress would write it: no `cps` (creates are still spaced at Twilio's default 1 per second)
 //!    and no `recordings` (a recording case waits up to 120 s for Twilio's recording callback, which
 //!    a call that never ends never sends). Most cases FAIL, each waiting out its deadlines, and the
-//!    run must still end in about two minutes.
+//!    run must still end in about two minutes. Measured twice: paced at Twilio's default 1 CPS, and
+//!    with `queues_calls = false` (a mock that never queues: creates not spaced).
 //!
 //! Prints each run's wall time, exit code, counts and requests sent (the summary line).
 
@@ -120,6 +121,14 @@ pub(crate) fn run(root: &Path, target_dir: &Path) -> Result<(), String> {
     let args = ["--target", &target, "--profile", path_str(&profile)?, "--report-dir", path_str(&report)?];
     let what = "calls never leave ringing (--ring-ms 86400000); no subaccounts, cps or recordings declared";
     print(what, &measure(&callspec, root, &args)?);
+    // The same target described as a mock that never queues: no spacing of creates at all.
+    let text = std::fs::read_to_string(&profile).map_err(|e| format!("cannot read {}: {e}", profile.display()))?;
+    let unpaced = out.join("third-party-unpaced.toml");
+    std::fs::write(&unpaced, text.replace("[capabilities]\n", "[capabilities]\nqueues_calls = false\n"))
+        .map_err(|e| format!("cannot write {}: {e}", unpaced.display()))?;
+    let report = out.join("never-leave-ringing-unpaced");
+    let args = ["--target", &target, "--profile", path_str(&unpaced)?, "--report-dir", path_str(&report)?];
+    print("the same, with queues_calls = false (creates not spaced)", &measure(&callspec, root, &args)?);
     Ok(())
 }
 

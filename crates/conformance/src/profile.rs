@@ -186,6 +186,11 @@ pub struct Capabilities {
     /// The target's dequeue rate per account; absent: the rate cases are skipped.
     #[serde(default)]
     pub cps: Option<f64>,
+    /// Whether the target queues created calls at a per-account rate, as Twilio does (default: yes).
+    /// Where it does, creates of cases sharing an account are spaced at `cps` (1 per second when
+    /// undeclared); a mock that never queues says `false` and is not paced.
+    #[serde(default)]
+    pub queues_calls: Option<bool>,
     /// The target's concurrent-request limit per account; absent: the 429 case is skipped.
     #[serde(default)]
     pub concurrency_limit: Option<u32>,

@@ -126,7 +126,8 @@ pub(super) fn run(args: RunArgs) -> ExitCode {
 
 /// Runs the cases, at most `threads` at once, printing each result as it ends. Cases that need a
 /// shared account's queue to themselves ([`crate::runner::Harness::runs_alone`]) start once every
-/// other case has ended, so they wait once instead of stalling the shared cases in the middle.
+/// other case has ended, so they wait once instead of stalling the shared cases in the middle;
+/// the others start longest deadline first.
 async fn execute(
     prepared: &Prepared,
     selected: &[(&Case, Option<String>)],
@@ -136,8 +137,11 @@ async fn execute(
 ) -> BTreeMap<String, CaseResult> {
     let mut results = BTreeMap::new();
     let gate = Arc::new(tokio::sync::Semaphore::new(threads));
-    let (alone, shared): (Vec<_>, Vec<_>) =
+    let (alone, mut shared): (Vec<_>, Vec<_>) =
         selected.iter().partition(|(case, skip)| skip.is_none() && prepared.harness.runs_alone(case));
+    // The longest cases start first: on a shared account they also get the first CPS slots, so
+    // the run ends with short cases rather than waiting out a long one that started last.
+    shared.sort_by_key(|(case, _)| std::cmp::Reverse(case.data.deadline_ms.unwrap_or(0)));
     for phase in [shared, alone] {
         let mut running = tokio::task::JoinSet::new();
         for (case, skip) in phase {

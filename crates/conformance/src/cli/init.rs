@@ -214,10 +214,9 @@ async fn detect(args: &InitArgs, account: &Account) -> Result<Detected, InitErro
         None => None,
     };
     let applications = probe_applications(&probe).await;
-    let callbacks = match &from {
-        Some(from) => probe_callbacks(&probe, args, from).await?,
-        None => Finding::new(false, "not probed: no number to call from"),
-    };
+    // Without a listed number the probe call still goes out from the placeholder: a target that
+    // does not check the From (most mocks) can still show whether it calls back.
+    let callbacks = probe_callbacks(&probe, args, from.as_deref().unwrap_or(PLACEHOLDER_FROM)).await?;
     if let Some(s) = &sub {
         close_subaccount(&probe, s).await;
     }
@@ -338,6 +337,9 @@ async fn close_subaccount(probe: &Probe<'_>, sub: &Account) {
     let _ = probe.send(probe.account, "POST", url, &[("Status", "closed")]).await;
 }
 
+/// The From written (and called from) when the target lists no number of the account.
+const PLACEHOLDER_FROM: &str = "+15005550006";
+
 /// A TOML string literal.
 fn quoted(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
@@ -359,11 +361,26 @@ fn header(args: &InitArgs, d: &Detected) -> String {
     let _ = writeln!(t, "base_url = {}", quoted(args.target.trim_end_matches('/')));
     let _ =
         writeln!(t, "timeout_multiplier = 1.0        # scale every deadline for a slow target or a busy CI machine\n");
-    let _ = writeln!(
-        t,
-        "# No [credentials] table: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are read, as Twilio's SDKs do.\n"
-    );
+    t.push_str(&credentials(args));
     t
+}
+
+/// The `[credentials]` table: none when init read them from `TWILIO_ACCOUNT_SID` and
+/// `TWILIO_AUTH_TOKEN` (a run reads them the same way), else the ones given on its command line.
+fn credentials(args: &InitArgs) -> String {
+    let from_env = |name: &str, value: &Option<String>| std::env::var(name).ok().as_ref() == value.as_ref();
+    if from_env("TWILIO_ACCOUNT_SID", &args.account_sid) && from_env("TWILIO_AUTH_TOKEN", &args.auth_token) {
+        return "# No [credentials] table: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are read, as Twilio's SDKs do.\n\n"
+            .into();
+    }
+    let (sid, token) = (args.account_sid.clone().unwrap_or_default(), args.auth_token.clone().unwrap_or_default());
+    format!(
+        "# The credentials given to `callspec init`. For a real account, keep the token out of the file:\n\
+         # replace auth_token with auth_token_env = \"TWILIO_AUTH_TOKEN\".\n\
+         [credentials]\naccount_sid = {}\nauth_token = {}\n\n",
+        quoted(&sid),
+        quoted(&token)
+    )
 }
 
 fn url_host(url: &str) -> String {
@@ -380,7 +397,7 @@ fn numbers(args: &InitArgs, d: &Detected) -> String {
             let _ = writeln!(t, "from = {:<24} # {}", quoted(from), d.numbers_why);
         }
         None => {
-            let _ = writeln!(t, "from = \"+15005550006\"          # PLACEHOLDER: {}", d.numbers_why);
+            let _ = writeln!(t, "from = {:<24} # PLACEHOLDER: {}", quoted(PLACEHOLDER_FROM), d.numbers_why);
         }
     }
     let _ = writeln!(t, "answer = {:<22} # a callee that answers (--answer)", quoted(&args.answer));
@@ -408,6 +425,9 @@ fn capabilities(d: &Detected) -> String {
     line("callbacks", &d.callbacks);
     line("recordings", &Finding::new(false, "not probed: set true if Record=true and the call's Recordings.json work"));
     t.push_str("# cps = 1.0                      # the target's dequeue rate per account: unlocks the timing cases\n");
+    t.push_str(
+        "# queues_calls = false           # a target that never queues calls: shared-account creates are not spaced\n",
+    );
     t.push_str("# concurrency_limit = 8          # its concurrent-request limit per account: unlocks the 429 case\n");
     t
 }

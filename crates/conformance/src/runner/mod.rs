@@ -78,8 +78,11 @@ struct SharedAccount {
 const DEFAULT_CPS: f64 = 1.0;
 
 impl SharedAccount {
-    fn new(cps: Option<f64>) -> SharedAccount {
-        let pacer = crate::pace::Pacer::new(cps.unwrap_or(DEFAULT_CPS));
+    fn new(capabilities: &crate::profile::Capabilities) -> SharedAccount {
+        let pacer = match capabilities.queues_calls {
+            Some(false) => None,
+            _ => crate::pace::Pacer::new(capabilities.cps.unwrap_or(DEFAULT_CPS)),
+        };
         SharedAccount { queue: tokio::sync::RwLock::new(()), creates: pacer }
     }
 }
@@ -207,7 +210,8 @@ impl Harness {
         today: String,
     ) -> Harness {
         let Accounts { main, trial } = accounts;
-        let cps = profile.capabilities.cps;
+        let (shared_main, shared_trial) =
+            (SharedAccount::new(&profile.capabilities), SharedAccount::new(&profile.capabilities));
         Harness {
             profile,
             schemas,
@@ -218,8 +222,8 @@ impl Harness {
             trial,
             today,
             snapshots: None,
-            shared_main: SharedAccount::new(cps),
-            shared_trial: SharedAccount::new(cps),
+            shared_main,
+            shared_trial,
         }
     }
 

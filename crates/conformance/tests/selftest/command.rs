@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_callspec");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_callspec");
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// A fresh directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("callspec-selftest-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch directory");
@@ -41,7 +41,7 @@ fn callspec(args: &[&str]) -> Output {
     Command::new(BIN).args(args).env("CI", "true").output().expect("callspec starts")
 }
 
-fn text(o: &Output) -> String {
+pub(crate) fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
@@ -137,6 +137,7 @@ fn help_is_complete_and_an_unknown_flag_is_a_usage_error() {
         "--exact",
         "--fault",
         "--variance",
+        "--snapshot-dir",
     ] {
         assert!(shown.contains(flag), "--help lists {flag}: {shown}");
     }
@@ -176,63 +177,4 @@ fn the_real_api_profiles_list_what_runs_and_what_a_run_costs() {
     let listed = callspec(&["--profile", live.to_str().unwrap_or_default(), "--list"]);
     assert!(text(&listed).contains("create requests)"), "a real account is told what a run costs: {}", text(&listed));
     assert!(text(&listed).contains("profile has no callees.busy"), "{}", text(&listed));
-}
-
-/// `callspec init` against the reference emulator, started through the library on its own
-/// runtime (kept alive while the binary probes it).
-fn init_against_emulator(args: &[&str]) -> Output {
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
-    let emulator =
-        runtime.block_on(callspec_emulator::spawn(callspec_emulator::Config::default())).expect("the emulator starts");
-    let out = Command::new(BIN)
-        .args(["init", "--target", &emulator.base_url()])
-        .args(args)
-        .env("TWILIO_ACCOUNT_SID", "ACc0ffee00000000000000000000000001")
-        .env("TWILIO_AUTH_TOKEN", "c0ffee00c0ffee00c0ffee00c0ffee00")
-        .output()
-        .expect("callspec starts");
-    runtime.block_on(emulator.shutdown());
-    out
-}
-
-#[test]
-fn init_writes_a_profile_that_loads_and_declares_what_the_emulator_can_do() {
-    let dir = scratch("init");
-    let file = dir.join("my.toml");
-    let out = init_against_emulator(&["--output", file.to_str().unwrap_or_default()]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("--list"), "{}", text(&out));
-    let written = std::fs::read_to_string(&file).expect("the profile is written");
-    let schemas = callspec_conformance::schema::SchemaSet::load(&repo_root().join("schemas")).expect("schemas");
-    let profile = callspec_conformance::profile::Profile::parse(&written, &file, &schemas).expect("it loads");
-    let c = &profile.capabilities;
-    assert!(c.subaccounts && c.applications && c.callbacks, "{written}");
-    assert!(!written.contains("PLACEHOLDER") && profile.numbers.from.starts_with("+1"), "{written}");
-    assert!(written.contains("validly signed"), "{written}");
-    let again = init_against_emulator(&["--output", file.to_str().unwrap_or_default()]);
-    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
-    assert!(text(&again).contains("--force"), "{}", text(&again));
-    assert_eq!(std::fs::read_to_string(&file).expect("still there"), written);
-    let forced = init_against_emulator(&["--output", file.to_str().unwrap_or_default(), "--force"]);
-    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
-}
-
-#[test]
-fn init_against_a_dead_port_exits_2_at_once_and_writes_nothing() {
-    let dir = scratch("init-dead");
-    let file = dir.join("my.toml");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    drop(listener);
-    let started = Instant::now();
-    let out = Command::new(BIN)
-        .args(["init", "--target", &url, "--output", file.to_str().unwrap_or_default()])
-        .args(["--account-sid", "ACx", "--auth-token", "t"])
-        .output()
-        .expect("callspec starts");
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(text(&out).contains("cannot be reached"), "{}", text(&out));
-    assert!(!file.exists());
 }
