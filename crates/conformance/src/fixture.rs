@@ -490,6 +490,59 @@ pub struct Case {
     pub creates: usize,
 }
 
+/// What is wrong with step `i` of a case beyond its schema: an unknown requirement, a poll for a
+/// passing state without its own interval, an inconsistent callbacks step.
+fn step_problems(shown: &Path, i: usize, step: &Step, catalog: &Catalog) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    if let Some(id) = &step.requirement
+        && !catalog.contains(id)
+    {
+        errors.push(
+            LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
+                .at(format!("/steps/{i}/requirement")),
+        );
+    }
+    if let Action::Poll(p) = &step.action
+        && p.interval_ms.is_none()
+        && let Some(state) = transient_state(&p.until)
+    {
+        errors.push(
+            LoadError::new(
+                shown,
+                LoadErrorKind::Invalid,
+                format!(
+                    "a poll until status {state:?} needs `interval_ms`: the default back-off (100 ms doubling \
+                     to 1 s) may step over a state a call passes through"
+                ),
+            )
+            .at(format!("/steps/{i}/poll")),
+        );
+    }
+    if let Action::Callbacks(c) = &step.action {
+        if !c.sequence.is_empty() && c.sequence.len() != c.count as usize {
+            errors.push(
+                LoadError::new(
+                    shown,
+                    LoadErrorKind::Invalid,
+                    format!("`sequence` has {} entries but `count` is {}", c.sequence.len(), c.count),
+                )
+                .at(format!("/steps/{i}/callbacks/sequence")),
+            );
+        }
+        if c.count == 0 && c.quiet_ms.is_none() {
+            errors.push(
+                LoadError::new(
+                    shown,
+                    LoadErrorKind::Invalid,
+                    "`count: 0` needs `quiet_ms`: how long to watch for requests that must not come",
+                )
+                .at(format!("/steps/{i}/callbacks")),
+            );
+        }
+    }
+    errors
+}
+
 /// A status a call passes through (not one it stays in) that a poll's `until` waits for.
 fn transient_state(until: &[Matcher]) -> Option<&str> {
     until.iter().filter(|m| m.pointer == "/status").find_map(|m| match &m.rule {
@@ -623,52 +676,7 @@ pub fn parse_case(
         }
     }
     for (i, step) in data.steps.iter().enumerate() {
-        if let Some(id) = &step.requirement
-            && !catalog.contains(id)
-        {
-            errors.push(
-                LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
-                    .at(format!("/steps/{i}/requirement")),
-            );
-        }
-        if let Action::Poll(p) = &step.action
-            && p.interval_ms.is_none()
-            && let Some(state) = transient_state(&p.until)
-        {
-            errors.push(
-                LoadError::new(
-                    shown,
-                    LoadErrorKind::Invalid,
-                    format!(
-                        "a poll until status {state:?} needs `interval_ms`: the default back-off (100 ms doubling \
-                         to 1 s) may step over a state a call passes through"
-                    ),
-                )
-                .at(format!("/steps/{i}/poll")),
-            );
-        }
-        if let Action::Callbacks(c) = &step.action {
-            if !c.sequence.is_empty() && c.sequence.len() != c.count as usize {
-                errors.push(
-                    LoadError::new(
-                        shown,
-                        LoadErrorKind::Invalid,
-                        format!("`sequence` has {} entries but `count` is {}", c.sequence.len(), c.count),
-                    )
-                    .at(format!("/steps/{i}/callbacks/sequence")),
-                );
-            }
-            if c.count == 0 && c.quiet_ms.is_none() {
-                errors.push(
-                    LoadError::new(
-                        shown,
-                        LoadErrorKind::Invalid,
-                        "`count: 0` needs `quiet_ms`: how long to watch for requests that must not come",
-                    )
-                    .at(format!("/steps/{i}/callbacks")),
-                );
-            }
-        }
+        errors.extend(step_problems(shown, i, step, catalog));
     }
     if !errors.is_empty() {
         return Err(LoadErrors(errors));
