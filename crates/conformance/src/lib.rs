@@ -33,4 +33,5 @@ pub mod runner;
 pub mod schema;
 pub mod sink;
 pub mod snapshot;
+pub mod suite;
 pub mod template;
