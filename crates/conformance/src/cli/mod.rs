@@ -58,6 +58,9 @@ pub struct Options {
     pub snapshot_dir: Option<PathBuf>,
     /// Exit 2 when a requirement has no case.
     pub require_coverage: bool,
+    /// Baseline files whose known failures are added to the profile's (the Rust API's
+    /// [`crate::Gate::known_failures`]).
+    pub baselines: Vec<PathBuf>,
     /// Write the baseline after the run: `Some(None)` means the profile's `baseline` file.
     pub write_baseline: Option<Option<PathBuf>>,
     /// Several name filters: a case runs when its name contains any of them, or equals one
@@ -88,6 +91,7 @@ impl Options {
             update_snapshots: a.update_snapshots,
             snapshot_dir: a.snapshot_dir.clone(),
             require_coverage: a.require_coverage,
+            baselines: Vec::new(),
             write_baseline: a.write_baseline.clone(),
             filters: a.filters.clone(),
             exact: a.exact,
@@ -154,6 +158,12 @@ pub fn load(options: &Options) -> Result<Loaded, String> {
         Some(path) => (path.clone(), Profile::load(path, &schemas)),
         None => (suite.path(REFERENCE_PROFILE), Profile::from_suite(&suite, REFERENCE_PROFILE, &schemas)),
     };
+    let profile = profile.and_then(|mut p| {
+        for file in &options.baselines {
+            p.known_failures.append(&mut crate::profile::load_baseline(file, &schemas)?);
+        }
+        Ok(p)
+    });
     let (cases, profile) = match (cases, profile) {
         (Ok(c), Ok(p)) => (c, p),
         (c, p) => {
