@@ -41,7 +41,9 @@ fn main() {
         }
     };
     let mut contents = Vec::with_capacity(paths.len());
-    let mut code = String::from("/// Every suite file, by `/`-separated path, sorted.\npub(crate) static FILES: &[(&str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// Every suite file, by `/`-separated path, sorted.\npub(crate) static FILES: &[(&str, &[u8])] = &[\n",
+    );
     for rel in &paths {
         let abs = root.join(rel).canonicalize().unwrap_or_else(|_| root.join(rel));
         let bytes = std::fs::read(&abs).unwrap_or_else(|e| {

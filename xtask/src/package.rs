@@ -110,7 +110,17 @@ fn build_packaged(root: &Path, dir: &Path) -> Result<(), String> {
     }
     let runner = unpacked.join(format!("callspec-conformance-{version}"));
     let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    build.current_dir(&runner).args(["build", "--offline", "--bin", "callspec"]).env("CARGO_TARGET_DIR", target_dir(root));
+    build
+        .current_dir(&runner)
+        .args(["build", "--offline", "--bin", "callspec"])
+        .env("CARGO_TARGET_DIR", target_dir(root));
+    // The workspace's dev profile, so the dependencies built for the workspace are reused.
+    build.args([
+        "--config",
+        "profile.dev.debug=\"line-tables-only\"",
+        "--config",
+        "profile.dev.package.\"*\".opt-level=1",
+    ]);
     for krate in &CRATES[..2] {
         let path = unpacked.join(format!("{krate}-{version}"));
         build.arg("--config").arg(format!("patch.crates-io.{krate}.path={:?}", path.display().to_string()));
@@ -142,7 +152,10 @@ pub(crate) fn install_check(root: &Path, mut cargo: Command) -> Result<(), Strin
     run("cargo install", &mut cargo)?;
     let bin = prefix.join("bin").join(format!("callspec{}", std::env::consts::EXE_SUFFIX));
     run("callspec --version", Command::new(&bin).current_dir(&work).arg("--version"))?;
-    eprintln!("==> xtask: the installed callspec, from {}: the whole suite against its embedded emulator", work.display());
+    eprintln!(
+        "==> xtask: the installed callspec, from {}: the whole suite against its embedded emulator",
+        work.display()
+    );
     run("callspec (embedded emulator)", Command::new(&bin).current_dir(&work).args(["-q", "--no-coverage"]))?;
     let result = against_served(&bin, &work, root);
     let _ = std::fs::remove_dir_all(&prefix);
@@ -168,7 +181,10 @@ fn against_served(bin: &Path, work: &Path, root: &Path) -> Result<(), String> {
         let profile = root.join("fixtures/targets/reference-emulator.toml");
         run(
             "callspec --target (callspec emulator)",
-            Command::new(bin).current_dir(work).args(["-q", "--no-coverage", "--target", &url, "--profile"]).arg(profile),
+            Command::new(bin)
+                .current_dir(work)
+                .args(["-q", "--no-coverage", "--target", &url, "--profile"])
+                .arg(profile),
         )
     });
     let _ = emulator.kill();

@@ -108,10 +108,9 @@ impl Suite {
     /// The bytes of a file, `None` when there is no such file.
     pub fn read_optional(&self, rel: &str) -> Result<Option<Vec<u8>>, SuiteError> {
         match self {
-            Suite::Embedded => Ok(embedded::FILES
-                .binary_search_by(|(p, _)| (*p).cmp(rel))
-                .ok()
-                .map(|i| embedded::FILES[i].1.to_vec())),
+            Suite::Embedded => {
+                Ok(embedded::FILES.binary_search_by(|(p, _)| (*p).cmp(rel)).ok().map(|i| embedded::FILES[i].1.to_vec()))
+            }
             Suite::Dir(root) => match std::fs::read(root.join(rel)) {
                 Ok(bytes) => Ok(Some(bytes)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
