@@ -285,7 +285,10 @@ fn snapshot_settings(options: &Options, loaded: &Loaded, source: String) -> Resu
     }
     if let Some(dir) = own {
         let dir = resolve_dir(&dir);
-        if let Some(root) = &options.root {
+        // With the embedded suite, the checkout this binary was built in (if it is there) is
+        // still protected: its goldens are the ones a contributor would overwrite.
+        let checkout = Some(default_root()).filter(|r| r.join("fixtures").is_dir());
+        if let Some(root) = options.root.clone().or(checkout) {
             let fixtures = resolve_dir(&root.join("fixtures"));
             let reference_update = options.target.is_none() && options.faults.is_empty() && options.update_snapshots;
             if dir.starts_with(&fixtures) && !reference_update {
