@@ -235,6 +235,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn conform_reads_the_checkout_unless_told_otherwise() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+        let root = root().display().to_string();
+        assert_eq!(with_root(&args(&["-q"])), args(&["--root", &root, "-q"]));
+        assert_eq!(with_root(&args(&["--", "run", "seed::"])), args(&["run", "--root", &root, "seed::"]));
+        assert_eq!(with_root(&args(&["init", "--target", "u"])), args(&["init", "--target", "u"]));
+        assert_eq!(with_root(&args(&["--root", "/x"])), args(&["--root", "/x"]));
+    }
+
+    #[test]
     fn one_pool_starts_with_the_fault_free_run_then_variance() {
         let run = |label: &str| pool::SuiteRun { label: label.into(), dir: PathBuf::from(label), args: Vec::new() };
         let faults = vec![run("no-fault"), run("create-200"), run("sid-31-hex")];
