@@ -9,13 +9,18 @@
 //!      `target/conform`, the coverage table printed). That run compares every golden snapshot
 //!      (a difference FAILs its case), refuses orphaned snapshots, and with
 //!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
-//!   4. `cargo xtask faults`: every emulator fault must be caught;
-//!   5. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
+//!   4. the installed path (`package.rs`): the example crate's gate fails against a faulty
+//!      emulator; `callspec-conformance` without default features compiles no axum; `cargo
+//!      install --path crates/conformance` runs the whole suite from a scratch directory against
+//!      its embedded emulator and against `callspec emulator`; the three crates package, and the
+//!      packaged runner builds from its own contents and runs the suite;
+//!   5. `cargo xtask faults`: every emulator fault must be caught;
+//!   6. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
 //!      mode under each of 5 seeds, and `cargo xtask poor`: no case may FAIL or ERROR under a
-//!      profile that declares less than the emulator can do (the suite runs of 4 and 5 share one
+//!      profile that declares less than the emulator can do (the suite runs of 5 and 6 share one
 //!      job pool; all judge before the step fails);
-//!   6. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   7. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   7. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   8. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -25,6 +30,7 @@
 //!   mode (`callspec --variance SEED`); every case must PASS (or SKIP) under every seed.
 //! - `cargo xtask poor`: the suite under the poor profiles; no FAIL, no ERROR, every SKIP with its reason.
 //! - `cargo xtask bench emulator|suite|pacing`: the benchmarks (never part of `ci`).
+//! - `cargo xtask package [--verify]`, `cargo xtask install-check`: the installed path (`package.rs`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -51,6 +57,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod bench_pacing;
 mod faults;
+mod package;
 mod pool;
 mod poor;
 mod python_sdk;
@@ -65,7 +72,7 @@ fn one_pool(mut fault_runs: Vec<pool::SuiteRun>, variance_runs: Vec<pool::SuiteR
     fault_runs.into_iter().chain(variance_runs).chain(rest).collect()
 }
 
-/// Steps 4 and 5 of `ci`: the fault runs and the variance runs in one job pool, then each judged
+/// Steps 5 and 6 of `ci`: the fault runs and the variance runs in one job pool, then each judged
 /// (both tables print; either failing fails the step).
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 fn faults_and_variance() -> Result<(), String> {
@@ -109,6 +116,7 @@ fn ci() -> Result<(), String> {
         .env("CALLSPEC_COVERAGE", "1")
         .env("CALLSPEC_REQUIRE_COVERAGE", "1");
     step("cargo test --workspace (the conformance suite included, with its coverage and snapshot gates)", test)?;
+    package::ci(&root(), cargo)?;
     faults_and_variance()?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
@@ -125,6 +133,19 @@ fn forward(package: &str, bin: &str, args: &[String]) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("exit {}", status.code().unwrap_or(1))) }
 }
 
+/// `conform`'s arguments with `--root` this checkout in front (contributors run the files they
+/// edit, and pending snapshots need a directory), unless they give one or another command.
+fn with_root(args: &[String]) -> Vec<String> {
+    let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
+    let (command, rest) = match args.split_first() {
+        Some((c, _)) if c == "init" || c == "emulator" || args.iter().any(|a| a == "--root") => return args.to_vec(),
+        Some((c, r)) if c == "run" => (vec![c.clone()], r),
+        _ => (Vec::new(), args),
+    };
+    let root = ["--root".to_owned(), root().display().to_string()];
+    command.into_iter().chain(root).chain(rest.iter().cloned()).collect()
+}
+
 const HELP: &str = "\
 cargo xtask <COMMAND>
 
@@ -136,12 +157,16 @@ COMMANDS:
                                  against the reference emulator (reports in target/conform), which
                                  also fails on a snapshot that differs, an orphaned snapshot and a
                                  requirement without a case
-                              4. faults (below): every emulator fault must be caught
-                              5. variance (below), 5 seeds, and poor (below); their suite runs share
-                                 one job pool with 4's
-                              6. the official twilio Python SDK against the emulator
-                              7. the payload schemas under Python's jsonschema, patterns only
-    conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
+                              4. the installed path: the example crate's gate fails against a faulty
+                                 emulator; no axum without the runner's default features;
+                                 install-check; package (below)
+                              5. faults (below): every emulator fault must be caught
+                              6. variance (below), 5 seeds, and poor (below); their suite runs share
+                                 one job pool with 5's
+                              7. the official twilio Python SDK against the emulator
+                              8. the payload schemas under Python's jsonschema, patterns only
+    conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
+                            see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
     faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL
                             (or the preflight refuse the target)
@@ -157,6 +182,12 @@ COMMANDS:
                             measure the emulator (release: creates/s, latency, bytes per stored call),
                             the suite's wall time (median of 5), or the suite without subaccounts
                             (at 1 CPS; against calls that never leave ringing); never part of ci
+    package [--verify]      stage the suite into crates/conformance/suite, cargo package the three
+                            crates (--no-verify unless --verify), print their sizes and file counts,
+                            build the packaged runner from its contents and run the suite with it
+    install-check           cargo install --path crates/conformance (debug) into a scratch root; the
+                            installed callspec runs the suite from a scratch dir against its embedded
+                            emulator and against `callspec emulator` (--target)
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans (callspec --update-snapshots); with --check, write nothing and
                             fail when any would change or is orphaned
@@ -171,12 +202,14 @@ fn main() -> ExitCode {
     };
     let result = match cmd {
         "ci" => ci(),
-        "conform" => forward("callspec-conformance", "callspec", rest),
+        "conform" => forward("callspec-conformance", "callspec", &with_root(rest)),
         "emulator" => forward("callspec-emulator", "callspec-emulator", rest),
         "bench" => bench::run(rest),
         "faults" => faults::run(&root(), &mut cargo(), rest),
         "variance" => variance::run(&root(), &mut cargo(), rest),
         "poor" => poor::run(&root(), &mut cargo()),
+        "package" => package::package(&root(), cargo, rest.iter().any(|a| a == "--verify")),
+        "install-check" => package::install_check(&root(), cargo()),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
@@ -200,6 +233,16 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conform_reads_the_checkout_unless_told_otherwise() {
+        let args = |a: &[&str]| a.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>();
+        let root = root().display().to_string();
+        assert_eq!(with_root(&args(&["-q"])), args(&["--root", &root, "-q"]));
+        assert_eq!(with_root(&args(&["--", "run", "seed::"])), args(&["run", "--root", &root, "seed::"]));
+        assert_eq!(with_root(&args(&["init", "--target", "u"])), args(&["init", "--target", "u"]));
+        assert_eq!(with_root(&args(&["--root", "/x"])), args(&["--root", "/x"]));
+    }
 
     #[test]
     fn one_pool_starts_with_the_fault_free_run_then_variance() {

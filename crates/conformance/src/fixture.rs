@@ -588,11 +588,43 @@ pub fn load_cases(
         return Err(LoadError::new(cases_dir, LoadErrorKind::Io, e.to_string()).into());
     }
     files.sort();
+    let sources = files.into_iter().map(|file| {
+        let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+        let text = std::fs::read_to_string(&file).map_err(|e| e.to_string());
+        (file, shown, text)
+    });
+    collect_cases(sources, cases_dir, schemas, catalog)
+}
+
+/// Loads every case of a suite (`fixtures/cases/**.json`, embedded or on disk), collecting
+/// every problem of every file; cases are named by their path as [`load_cases`] names them.
+pub fn load_suite_cases(
+    suite: &crate::suite::Suite,
+    schemas: &SchemaSet,
+    catalog: &Catalog,
+) -> Result<Vec<Case>, LoadErrors> {
+    let dir = "fixtures/cases";
+    let files = suite
+        .files_under(dir, ".json")
+        .map_err(|e| LoadErrors::from(LoadError::new(suite.path(dir), LoadErrorKind::Io, e.to_string())))?;
+    let sources = files.into_iter().map(|rel| {
+        let text = suite.read(&rel).map_err(|e| e.to_string());
+        (PathBuf::from(&rel), PathBuf::from(&rel), text)
+    });
+    collect_cases(sources, Path::new(dir), schemas, catalog)
+}
+
+/// Parses case texts, `(file, shown, text)`, refusing duplicate names; every problem collected.
+fn collect_cases(
+    sources: impl Iterator<Item = (PathBuf, PathBuf, Result<String, String>)>,
+    cases_dir: &Path,
+    schemas: &SchemaSet,
+    catalog: &Catalog,
+) -> Result<Vec<Case>, LoadErrors> {
     let mut errors = Vec::new();
     let mut cases: Vec<Case> = Vec::new();
-    for file in files {
-        let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
-        match load_case(&file, &shown, cases_dir, schemas, catalog) {
+    for (file, shown, text) in sources {
+        match load_case(&file, &shown, text, cases_dir, schemas, catalog) {
             Ok(case) => {
                 if let Some(other) = cases.iter().find(|c| c.name == case.name) {
                     errors.push(LoadError::new(
@@ -613,11 +645,12 @@ pub fn load_cases(
 fn load_case(
     file: &Path,
     shown: &Path,
+    text: Result<String, String>,
     cases_dir: &Path,
     schemas: &SchemaSet,
     catalog: &Catalog,
 ) -> Result<Case, LoadErrors> {
-    let text = std::fs::read_to_string(file).map_err(|e| LoadError::new(shown, LoadErrorKind::Io, e.to_string()))?;
+    let text = text.map_err(|e| LoadError::new(shown, LoadErrorKind::Io, e))?;
     let value: Value =
         serde_json::from_str(&text).map_err(|e| LoadError::new(shown, LoadErrorKind::Json, e.to_string()))?;
     let Some((name, area)) = case_name(cases_dir, file) else {

@@ -12,6 +12,12 @@
 //! - [`snapshot`]: golden snapshots, normalized by meaning, compared by JSON pointer.
 //! - [`report`]: report.json, JUnit, summary.md and the coverage tables.
 //! - [`cli`]: the `callspec` command and the `cargo test` entry point.
+//! - [`Gate`]: the Rust API, the suite from a project's own `cargo test` against its server.
+//! - [`suite`]: the suite's files, embedded at build time or read from a checkout (`--root`).
+//!
+//! Feature `emulator` (default): the reference emulator inside the runner (a run without a
+//! target, `--fault`, `--variance`, `callspec emulator`). Without it no axum is compiled, and a
+//! run needs a target.
 //!
 //! Tests: `tests/selftest` runs the harness against deliberately wrong targets; `tests/suite.rs`
 //! runs the whole suite against the embedded reference emulator.
@@ -21,6 +27,7 @@ pub mod cli;
 pub mod client;
 pub mod error;
 pub mod fixture;
+mod gate;
 pub mod matcher;
 pub mod needs;
 pub mod outcome;
@@ -33,4 +40,7 @@ pub mod runner;
 pub mod schema;
 pub mod sink;
 pub mod snapshot;
+pub mod suite;
 pub mod template;
+
+pub use gate::Gate;

@@ -376,6 +376,10 @@ pub struct RunRecord {
     pub version: u32,
     /// callspec's version.
     pub tool_version: String,
+    /// The suite's version ([`crate::suite::SuiteVersion`]): bumped when cases change meaning.
+    pub suite_version: u32,
+    /// SHA-256 of the suite's files, in hex.
+    pub suite_hash: String,
     /// Start of the run, RFC 3339 UTC.
     pub started_at: String,
     /// Wall time of the whole run.

@@ -401,7 +401,12 @@ struct BaselineFile {
 /// Reads a baseline file, checked against `schemas/baseline.schema.json`.
 pub fn load_baseline(path: &Path, schemas: &SchemaSet) -> Result<Vec<KnownFailure>, LoadErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io, e.to_string()))?;
-    let file: BaselineFile = validated_toml(&text, path, "baseline", schemas)?;
+    parse_baseline(&text, path, schemas)
+}
+
+/// Baseline text, checked against `schemas/baseline.schema.json`; `path` names it in errors.
+fn parse_baseline(text: &str, path: &Path, schemas: &SchemaSet) -> Result<Vec<KnownFailure>, LoadErrors> {
+    let file: BaselineFile = validated_toml(text, path, "baseline", schemas)?;
     Ok(file.known_failures.into_iter().map(|k| KnownFailure { from_baseline: true, ..k }).collect())
 }
 
@@ -454,6 +459,24 @@ impl Profile {
         {
             let mut entries = load_baseline(&file, schemas)?;
             profile.known_failures.append(&mut entries);
+        }
+        Ok(profile)
+    }
+
+    /// Loads a profile shipped with the suite (`fixtures/targets/NAME.toml`, embedded or on
+    /// disk), and the baseline file it names beside it, as [`Profile::load`] does.
+    pub fn from_suite(suite: &crate::suite::Suite, rel: &str, schemas: &SchemaSet) -> Result<Profile, LoadErrors> {
+        let io = |e: crate::suite::SuiteError| LoadError::new(suite.path(rel), LoadErrorKind::Io, e.to_string());
+        let text = suite.read(rel).map_err(io)?;
+        let mut profile = Profile::parse(&text, &suite.path(rel), schemas)?;
+        if let Some(name) = &profile.baseline {
+            let dir = rel.rsplit_once('/').map_or("", |(dir, _)| dir);
+            let baseline = if dir.is_empty() { name.clone() } else { format!("{dir}/{name}") };
+            if let Some(bytes) = suite.read_optional(&baseline).map_err(io)? {
+                let text = String::from_utf8_lossy(&bytes);
+                let mut entries = parse_baseline(&text, &suite.path(&baseline), schemas)?;
+                profile.known_failures.append(&mut entries);
+            }
         }
         Ok(profile)
     }

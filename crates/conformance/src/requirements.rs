@@ -57,6 +57,15 @@ impl Catalog {
         Catalog::parse(&text, path)
     }
 
+    /// Reads and validates a suite's catalog, `fixtures/requirements.toml` (embedded or on disk).
+    pub fn from_suite(suite: &crate::suite::Suite) -> Result<Catalog, LoadErrors> {
+        let rel = "fixtures/requirements.toml";
+        let text = suite.read(rel).map_err(|e| {
+            LoadError::new(suite.path(rel), LoadErrorKind::Io, format!("cannot read the requirement catalog: {e}"))
+        })?;
+        Catalog::parse(&text, &suite.path(rel))
+    }
+
     /// Validates catalog text; `file` only names the source in errors.
     pub fn parse(text: &str, file: &Path) -> Result<Catalog, LoadErrors> {
         let table: Table = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;

@@ -102,6 +102,8 @@ pub enum SchemaError {
         /// jsonschema's message.
         message: String,
     },
+    /// The suite's `schemas/` could not be read.
+    Suite(crate::suite::SuiteError),
     /// [`SchemaSet::validate`] was asked for a schema the set does not hold.
     UnknownSchema {
         /// The name asked for.
@@ -117,6 +119,7 @@ impl fmt::Display for SchemaError {
             SchemaError::Io { path, source } => {
                 write!(f, "cannot read {}: {source}", path.display())
             }
+            SchemaError::Suite(e) => e.fmt(f),
             SchemaError::InvalidJson { path, message } => {
                 write!(f, "{} is not valid JSON: {message}", path.display())
             }
@@ -203,11 +206,35 @@ impl SchemaSet {
             }
         }
         files.sort();
-
-        // Parse, check formats, and pick the URI each document is registered under.
-        let mut documents = Vec::with_capacity(files.len());
+        let mut texts = Vec::with_capacity(files.len());
         for (name, file_name, path) in files {
             let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+            texts.push((name, file_name, path, text));
+        }
+        SchemaSet::compile(dir, texts)
+    }
+
+    /// Loads and compiles every `schemas/*.schema.json` file of a suite (embedded or on disk),
+    /// as [`SchemaSet::load`] does.
+    pub fn from_suite(suite: &crate::suite::Suite) -> Result<SchemaSet, SchemaError> {
+        let mut texts = Vec::new();
+        for rel in suite.files_under("schemas", SCHEMA_SUFFIX).map_err(SchemaError::Suite)? {
+            let file_name = rel.trim_start_matches("schemas/").to_owned();
+            // Not recursive, as on disk.
+            let Some(name) = file_name.strip_suffix(SCHEMA_SUFFIX).filter(|n| !n.is_empty() && !n.contains('/')) else {
+                continue;
+            };
+            let text = suite.read(&rel).map_err(SchemaError::Suite)?;
+            texts.push((name.to_owned(), file_name.clone(), suite.path(&rel), text));
+        }
+        SchemaSet::compile(&suite.path("schemas"), texts)
+    }
+
+    /// Parses, checks and compiles schema texts: `(name, file name, path, text)`, sorted.
+    fn compile(dir: &Path, texts: Vec<(String, String, PathBuf, String)>) -> Result<SchemaSet, SchemaError> {
+        // Parse, check formats, and pick the URI each document is registered under.
+        let mut documents = Vec::with_capacity(texts.len());
+        for (name, file_name, path, text) in texts {
             let document: Value = serde_json::from_str(&text)
                 .map_err(|e| SchemaError::InvalidJson { path: path.clone(), message: e.to_string() })?;
             check_formats(&document, &path)?;

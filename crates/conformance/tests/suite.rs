@@ -9,7 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let options = Options {
-        root: default_root(),
+        root: Some(default_root()),
         target: env("CALLSPEC_TARGET"),
         profile: env("CALLSPEC_PROFILE").map(Into::into),
         report_dir: env("CALLSPEC_REPORT_DIR").map(Into::into),

@@ -26,11 +26,13 @@
 //! 8. `accounts`: seeding and subaccounts, each stored with its drainer started.
 //! 9. `api`: the REST surface (routing, auth, body limits and deadline, strict mode,
 //!    handlers); [`spawn`] here wires it all to `serve`, [`InProcess`] to nothing.
+//! 10. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
 
 mod accounts;
 mod api;
 mod callee;
 mod callflow;
+pub mod cli;
 mod config;
 mod egress;
 mod error;

@@ -3,10 +3,11 @@
 //! ```text
 //! callspec [run] [OPTIONS] [FILTER]...   run the suite (the default command)
 //! callspec init --target URL [OPTIONS]   probe a target and write a starter profile
+//! callspec emulator [FLAGS]              serve the reference emulator (feature `emulator`)
 //! ```
 //!
 //! Running the suite is the default, so `callspec --target URL --profile FILE` needs no
-//! subcommand; `init` is a subcommand beside `run`, and later ones (`emulator`, `sdk`) will be.
+//! subcommand; `init` and `emulator` are subcommands beside `run`, and later ones (`sdk`) will be.
 //! Several name filters select the cases matching any of them; the libtest flags that make
 //! sense for a suite (`--exact`, `--skip`, `--list`, `--test-threads`, `--format`, `-q`) keep
 //! their libtest meaning.
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 /// expected; 1 a FAIL or XPASS; 2 a configuration or harness error, an unreachable target,
 /// refused credentials, or a run in which no case ran.
 #[derive(Debug, clap::Parser)]
-#[command(name = "callspec", version, args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
+#[command(name = "callspec", version = crate::suite::VERSION_TEXT, args_conflicts_with_subcommands = true, disable_help_subcommand = true)]
 pub struct Cli {
     /// A command; without one, the suite runs.
     #[command(subcommand)]
@@ -39,6 +40,9 @@ pub enum Command {
     Run(RunArgs),
     /// Probe a target and write a commented starter profile of what it can do.
     Init(InitArgs),
+    /// Serve the reference emulator (the flags of `callspec-emulator`), e.g. as a test double.
+    #[cfg(feature = "emulator")]
+    Emulator(super::embedded::EmulatorArgs),
 }
 
 /// What to run against, which cases, and what to write.
@@ -54,7 +58,8 @@ pub struct RunArgs {
     /// Write report.json, junit.xml, summary.md, coverage.md and coverage.json here.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Directory holding fixtures/ and schemas/ (default: the repository callspec was built in).
+    /// Directory holding fixtures/ and schemas/, read instead of the suite embedded in callspec
+    /// (for people editing cases; golden snapshots are written only there).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Do not print the requirement coverage table.
@@ -84,7 +89,7 @@ pub struct RunArgs {
     /// Testing aid: start the embedded emulator with this fault, which breaks one Twilio
     /// behaviour on purpose, to check that the suite catches it. Repeatable; not with --target.
     #[arg(long = "fault", value_name = "NAME", conflicts_with = "target")]
-    pub faults: Vec<callspec_emulator::Fault>,
+    pub faults: Vec<String>,
     /// Print every fault's name, catalog area and what it breaks, then exit.
     #[arg(long)]
     pub list_faults: bool,

@@ -76,10 +76,13 @@ fn nothing_to_run(options: &Options, selected: &[(&Case, Option<String>)]) -> Op
 pub(super) fn run(args: RunArgs) -> ExitCode {
     let mut printer = Printer::new(args.format, args.quiet);
     if args.list_faults {
-        for fault in callspec_emulator::Fault::ALL {
-            printer.out.line(format_args!("{}\t{}\t{}", fault.name(), fault.area(), fault.breaks()));
-        }
-        return ExitCode::SUCCESS;
+        return match super::embedded::fault_lines() {
+            Ok(lines) => {
+                lines.iter().for_each(|l| printer.out.line(l));
+                ExitCode::SUCCESS
+            }
+            Err(e) => config_error(e),
+        };
     }
     if args.target.is_some() && args.profile.is_none() {
         return config_error(

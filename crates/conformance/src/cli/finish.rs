@@ -29,6 +29,8 @@ fn record(
     RunRecord {
         version: REPORT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").into(),
+        suite_version: loaded.suite_version.version,
+        suite_hash: loaded.suite_version.hash.clone(),
         started_at: started_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         wall_time: wall,
         target: TargetInfo {
@@ -160,11 +162,20 @@ fn snapshot_line(prepared: &Prepared, record: &RunRecord) -> Option<String> {
     if counts.is_empty() {
         return None;
     }
-    let mut line = format!("snapshots in {}: {}", settings.dir.display(), counts.join(", "));
+    let embedded = if settings.mode == SnapshotMode::Embedded { " (embedded)" } else { "" };
+    let mut line = format!("snapshots in {}{embedded}: {}", settings.dir.display(), counts.join(", "));
     if counts.iter().any(|c| c.ends_with(" recorded")) && settings.mode == SnapshotMode::Record {
         line.push_str(" (recorded: nothing to compare yet; the next run compares against them)");
     }
     Some(line)
+}
+
+/// The embedded goldens under `dir` (their path inside the suite) that belong to no case.
+fn embedded_orphans(dir: &Path, names: &[&str]) -> Vec<std::path::PathBuf> {
+    let wanted: Vec<std::path::PathBuf> = names.iter().map(|n| crate::snapshot::snapshot_file(dir, n)).collect();
+    let dir = dir.to_string_lossy().replace('\\', "/");
+    let files = crate::suite::Suite::Embedded.files_under(&dir, ".snap").unwrap_or_default();
+    files.into_iter().map(std::path::PathBuf::from).filter(|p| !wanted.contains(p)).collect()
 }
 
 /// Orphaned snapshots, on a run of the whole suite that compared snapshots: removed when
@@ -176,7 +187,11 @@ fn check_orphans(options: &Options, loaded: &Loaded, prepared: &Prepared, out: &
         return Vec::new();
     }
     let names: Vec<&str> = loaded.cases.iter().map(|c| c.name.as_str()).collect();
-    let found = orphans(&settings.dir, &names);
+    let found = if settings.mode == SnapshotMode::Embedded {
+        embedded_orphans(&settings.dir, &names)
+    } else {
+        orphans(&settings.dir, &names)
+    };
     if found.is_empty() {
         return Vec::new();
     }
@@ -193,7 +208,7 @@ fn check_orphans(options: &Options, loaded: &Loaded, prepared: &Prepared, out: &
             ));
             Vec::new()
         }
-        SnapshotMode::Check | SnapshotMode::Pending => {
+        SnapshotMode::Check | SnapshotMode::Pending | SnapshotMode::Embedded => {
             vec![format!("orphaned snapshots (no case; `cargo xtask snapshots` removes them): {}", list.join(", "))]
         }
     }

@@ -182,8 +182,8 @@ fn init(args: &InitArgs) -> Result<String, InitError> {
     if args.output.exists() && !args.force {
         return Err(InitError::Exists(args.output.clone()));
     }
-    let root = args.root.clone().unwrap_or_else(super::default_root);
-    let schemas = SchemaSet::load(&root.join("schemas")).map_err(|e| InitError::Setup(e.to_string()))?;
+    let suite = crate::suite::Suite::at(args.root.clone());
+    let schemas = SchemaSet::from_suite(&suite).map_err(|e| InitError::Setup(e.to_string()))?;
     let creds = Credentials {
         account_sid: args.account_sid.clone(),
         auth_token: args.auth_token.clone(),

@@ -10,16 +10,18 @@
 //! 2 for configuration errors, harness ERRORs, a failed preflight and a run in which no case ran.
 
 pub mod args;
+mod embedded;
 mod exec;
 mod finish;
 pub mod init;
 pub mod print;
 
 pub use args::{Cli, Command, RunArgs};
+pub use embedded::Embedded;
 pub use finish::finish;
 
 use crate::client::Client;
-use crate::fixture::{Case, load_cases};
+use crate::fixture::{Case, load_suite_cases};
 use crate::outcome::CaseResult;
 use crate::profile::Profile;
 use crate::requirements::Catalog;
@@ -27,6 +29,7 @@ use crate::runner::{Accounts, Harness, SnapshotMode, SnapshotSettings};
 use crate::schema::SchemaSet;
 use crate::sink::Sink;
 use crate::snapshot::{SnapshotDirError, resolve_dir};
+use crate::suite::{Suite, SuiteVersion};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,11 +38,12 @@ use std::time::Duration;
 /// What to run against and where to write.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Repository root holding `fixtures/` and `schemas/`.
-    pub root: PathBuf,
-    /// Target base URL; `None` starts the reference emulator in-process.
+    /// A directory holding `fixtures/` and `schemas/` (a checkout); `None` reads the suite
+    /// embedded in this build.
+    pub root: Option<PathBuf>,
+    /// Target base URL; `None` starts the reference emulator in-process (feature `emulator`).
     pub target: Option<String>,
-    /// Profile file; default `fixtures/targets/reference-emulator.toml`.
+    /// Profile file; default the suite's `fixtures/targets/reference-emulator.toml`.
     pub profile: Option<PathBuf>,
     /// Directory for report.json, junit.xml, summary.md and the coverage tables.
     pub report_dir: Option<PathBuf>,
@@ -54,6 +58,9 @@ pub struct Options {
     pub snapshot_dir: Option<PathBuf>,
     /// Exit 2 when a requirement has no case.
     pub require_coverage: bool,
+    /// Baseline files whose known failures are added to the profile's (the Rust API's
+    /// [`crate::Gate::known_failures`]).
+    pub baselines: Vec<PathBuf>,
     /// Write the baseline after the run: `Some(None)` means the profile's `baseline` file.
     pub write_baseline: Option<Option<PathBuf>>,
     /// Several name filters: a case runs when its name contains any of them, or equals one
@@ -63,9 +70,9 @@ pub struct Options {
     pub exact: bool,
     /// Cases left out by name.
     pub skip: Vec<String>,
-    /// Faults for the embedded reference emulator (a testing aid: proves the suite catches a
-    /// broken implementation). Refused together with `target`.
-    pub faults: Vec<callspec_emulator::Fault>,
+    /// Faults for the embedded reference emulator, by name (a testing aid: proves the suite
+    /// catches a broken implementation). Refused together with `target`.
+    pub faults: Vec<String>,
     /// The embedded emulator's variance seed (a testing aid: proves the suite accepts what the
     /// real API does within Twilio's docs). Refused together with `target`; snapshots are off.
     pub variance: Option<u64>,
@@ -75,7 +82,7 @@ impl Options {
     /// Options from the command line's run arguments.
     pub fn from_args(a: &RunArgs) -> Options {
         Options {
-            root: a.root.clone().unwrap_or_else(default_root),
+            root: a.root.clone(),
             target: a.target.clone(),
             profile: a.profile.clone(),
             report_dir: a.report_dir.clone(),
@@ -84,6 +91,7 @@ impl Options {
             update_snapshots: a.update_snapshots,
             snapshot_dir: a.snapshot_dir.clone(),
             require_coverage: a.require_coverage,
+            baselines: Vec::new(),
             write_baseline: a.write_baseline.clone(),
             filters: a.filters.clone(),
             exact: a.exact,
@@ -93,6 +101,11 @@ impl Options {
         }
     }
 
+    /// Where the suite's files come from: [`Options::root`], else the embedded suite.
+    pub fn suite(&self) -> Suite {
+        Suite::at(self.root.clone())
+    }
+
     /// Whether the filters and `--skip` select a case name.
     pub fn selects(&self, name: &str) -> bool {
         let hit = |f: &String| if self.exact { name == f } else { name.contains(f.as_str()) };
@@ -100,7 +113,8 @@ impl Options {
     }
 }
 
-/// The repository root this crate was built in, used when no `--root` is given.
+/// The repository root this crate was built in (its `fixtures/` may not exist where the binary
+/// runs: [`Options::root`] `None` reads the embedded suite instead).
 pub fn default_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
@@ -122,18 +136,34 @@ pub struct Loaded {
     pub cases: Vec<Case>,
     /// The profile (with its baseline's entries).
     pub profile: Profile,
-    /// The profile's path.
+    /// The profile's path (relative, for the suite's own profile when it is embedded).
     pub profile_path: PathBuf,
+    /// Where the suite came from.
+    pub suite: Suite,
+    /// The suite's version and hash.
+    pub suite_version: SuiteVersion,
 }
+
+/// The suite's profile for the reference emulator, used when no `--profile` is given.
+const REFERENCE_PROFILE: &str = "fixtures/targets/reference-emulator.toml";
 
 /// Loads schemas, catalog, cases and profile, collecting every problem.
 pub fn load(options: &Options) -> Result<Loaded, String> {
-    let root = &options.root;
-    let schemas = SchemaSet::load(&root.join("schemas")).map_err(|e| format!("error: {e}"))?;
-    let catalog = Catalog::load(&root.join("fixtures/requirements.toml")).map_err(|e| e.to_string())?;
-    let cases = load_cases(root, &root.join("fixtures/cases"), &schemas, &catalog);
-    let profile_path = options.profile.clone().unwrap_or_else(|| root.join("fixtures/targets/reference-emulator.toml"));
-    let profile = Profile::load(&profile_path, &schemas);
+    let suite = options.suite();
+    let suite_version = suite.version().map_err(|e| format!("error: {e}"))?;
+    let schemas = SchemaSet::from_suite(&suite).map_err(|e| format!("error: {e}"))?;
+    let catalog = Catalog::from_suite(&suite).map_err(|e| e.to_string())?;
+    let cases = load_suite_cases(&suite, &schemas, &catalog);
+    let (profile_path, profile) = match &options.profile {
+        Some(path) => (path.clone(), Profile::load(path, &schemas)),
+        None => (suite.path(REFERENCE_PROFILE), Profile::from_suite(&suite, REFERENCE_PROFILE, &schemas)),
+    };
+    let profile = profile.and_then(|mut p| {
+        for file in &options.baselines {
+            p.known_failures.append(&mut crate::profile::load_baseline(file, &schemas)?);
+        }
+        Ok(p)
+    });
     let (cases, profile) = match (cases, profile) {
         (Ok(c), Ok(p)) => (c, p),
         (c, p) => {
@@ -144,7 +174,7 @@ pub fn load(options: &Options) -> Result<Loaded, String> {
     };
     let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
     profile.check_known_failures(&profile_path, &names).map_err(|e| e.to_string())?;
-    Ok(Loaded { schemas: Arc::new(schemas), catalog, cases, profile, profile_path })
+    Ok(Loaded { schemas: Arc::new(schemas), catalog, cases, profile, profile_path, suite, suite_version })
 }
 
 /// Why a case is skipped on this profile: the capabilities it needs and the profile lacks.
@@ -175,6 +205,8 @@ pub fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Run(a)) => a,
         Some(Command::Init(a)) => return init::run(a),
+        #[cfg(feature = "emulator")]
+        Some(Command::Emulator(a)) => return embedded::serve(a),
         None => cli.run,
     };
     exec::run(args)
@@ -185,7 +217,7 @@ pub struct Prepared {
     /// What every case shares.
     pub harness: Arc<Harness>,
     /// The embedded reference emulator, shut down after the run.
-    pub embedded: Option<callspec_emulator::Emulator>,
+    pub embedded: Option<Embedded>,
     /// The request that proved the target.
     pub preflight: crate::preflight::Preflight,
 }
@@ -208,20 +240,14 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     }
     let source = format!("{} {}", profile.name, profile.version.clone().unwrap_or_default()).trim().to_owned();
     let snapshots = snapshot_settings(options, loaded, source).map_err(|e| format!("callspec: {e}"))?;
+    if options.write_baseline == Some(None) && options.profile.is_none() && options.root.is_none() {
+        return Err("callspec: --write-baseline needs FILE with the embedded suite's own profile".into());
+    }
     let (base_url, embedded) = match &options.target {
         Some(url) => (url.clone(), None),
         None => {
-            let config = callspec_emulator::Config {
-                cps: profile.capabilities.cps.unwrap_or(1.0),
-                max_concurrent_requests: profile.capabilities.concurrency_limit.map(|n| n as usize),
-                faults: options.faults.clone(),
-                variance: options.variance,
-                ..callspec_emulator::Config::default()
-            };
-            let emulator = callspec_emulator::spawn(config)
-                .await
-                .map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
-            (emulator.base_url(), Some(emulator))
+            let (url, emulator) = Embedded::start(&profile, &options.faults, options.variance).await?;
+            (url, Some(emulator))
         }
     };
     let timeout = Duration::from_millis(
@@ -251,42 +277,53 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
 /// (only `--update-snapshots` against the embedded reference emulator writes there). Without
 /// one, the goldens are the reference emulator's under its own profile: compared under another
 /// profile or against another target only on request, and never under variance, which makes the emulator's bodies differ on purpose.
-fn snapshot_settings(
-    options: &Options,
-    loaded: &Loaded,
-    source: String,
-) -> Result<Option<SnapshotSettings>, SnapshotDirError> {
+/// The embedded suite's goldens are only compared: writing them needs a checkout (`--root`).
+fn snapshot_settings(options: &Options, loaded: &Loaded, source: String) -> Result<Option<SnapshotSettings>, String> {
     let own = options.snapshot_dir.clone().or_else(|| loaded.profile.snapshot_dir_path(&loaded.profile_path));
     if options.no_snapshots || options.variance.is_some() {
         return Ok(None);
     }
     if let Some(dir) = own {
         let dir = resolve_dir(&dir);
-        let fixtures = resolve_dir(&options.root.join("fixtures"));
-        let reference_update = options.target.is_none() && options.faults.is_empty() && options.update_snapshots;
-        if dir.starts_with(&fixtures) && !reference_update {
-            return Err(SnapshotDirError::InsideFixtures { dir, fixtures });
+        // With the embedded suite, the checkout this binary was built in (if it is there) is
+        // still protected: its goldens are the ones a contributor would overwrite.
+        let checkout = Some(default_root()).filter(|r| r.join("fixtures").is_dir());
+        if let Some(root) = options.root.clone().or(checkout) {
+            let fixtures = resolve_dir(&root.join("fixtures"));
+            let reference_update = options.target.is_none() && options.faults.is_empty() && options.update_snapshots;
+            if dir.starts_with(&fixtures) && !reference_update {
+                return Err(SnapshotDirError::InsideFixtures { dir, fixtures }.to_string());
+            }
         }
         let mode = if options.update_snapshots { SnapshotMode::Update } else { SnapshotMode::Record };
         return Ok(Some(SnapshotSettings { dir, source, mode }));
     }
     if options.update_snapshots && options.target.is_some() {
-        return Err(SnapshotDirError::UpdateNeedsDir);
+        return Err(SnapshotDirError::UpdateNeedsDir.to_string());
     }
     // The goldens are the reference emulator's under its own profile, which says `snapshots = true`.
     if !loaded.profile.snapshots.unwrap_or(false) {
         return Ok(None);
     }
-    let dir = options.root.join("fixtures/snapshots");
-    Ok(Some(SnapshotSettings { dir, source, mode: golden_mode(options, loaded) }))
+    let Some(root) = &options.root else {
+        if options.update_snapshots {
+            return Err("--update-snapshots rewrites the goldens of a checkout: give --root DIR (the suite embedded \
+                        in callspec is read-only)"
+                .into());
+        }
+        let dir = PathBuf::from("fixtures/snapshots");
+        return Ok(Some(SnapshotSettings { dir, source, mode: SnapshotMode::Embedded }));
+    };
+    let dir = root.join("fixtures/snapshots");
+    Ok(Some(SnapshotSettings { dir, source, mode: golden_mode(root, options, loaded) }))
 }
 
 /// Goldens are written only on request, or as pending files for a person running the reference
 /// emulator with its own profile locally; never against another target or profile, never with a
 /// fault, never in CI.
-fn golden_mode(options: &Options, loaded: &Loaded) -> SnapshotMode {
+fn golden_mode(root: &Path, options: &Options, loaded: &Loaded) -> SnapshotMode {
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false");
-    let reference = options.root.join("fixtures/targets/reference-emulator.toml");
+    let reference = root.join(REFERENCE_PROFILE);
     let reference_profile = options.profile.is_none()
         || loaded.profile_path.canonicalize().ok().is_some_and(|p| reference.canonicalize().ok() == Some(p));
     let local_reference = options.target.is_none() && options.faults.is_empty() && reference_profile && !ci;

@@ -28,6 +28,9 @@ pub enum SnapshotMode {
     /// (`cargo xtask snapshots` against the reference emulator; `--update-snapshots` with a
     /// target's own directory).
     Update,
+    /// Compare with the goldens embedded in the binary (`dir` is their path inside the suite,
+    /// `fixtures/snapshots`); never write.
+    Embedded,
 }
 
 /// How a run treats snapshots.
@@ -63,16 +66,27 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 /// The stored snapshot: `None` when there is no file; an error when a file is there but is not a
 /// snapshot (a hand edit gone wrong): it is never overwritten by a record.
-fn stored(file: &Path) -> Result<Option<(SnapshotFile, Value)>, String> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read the snapshot {}: {e}", file.display())),
+fn stored(file: &Path, mode: SnapshotMode) -> Result<Option<(SnapshotFile, Value)>, String> {
+    let read = if mode == SnapshotMode::Embedded {
+        embedded_text(file)
+    } else {
+        std::fs::read_to_string(file).map(Some).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(None),
+            _ => Err(format!("cannot read the snapshot {}: {e}", file.display())),
+        })
     };
+    let Some(text) = read? else { return Ok(None) };
     let unreadable = |why: &str| format!("the snapshot {} is unreadable: {why}; fix or delete it", file.display());
     let snap = parse_snapshot(&text).ok_or_else(|| unreadable("no `---` header as insta writes it"))?;
     let value = serde_json::from_str(&snap.body).map_err(|e| unreadable(&format!("its body is not JSON ({e})")))?;
     Ok(Some((snap, value)))
+}
+
+/// A golden of the embedded suite, by its path inside the suite.
+fn embedded_text(file: &Path) -> Result<Option<String>, String> {
+    let rel: Vec<String> = file.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let bytes = crate::suite::Suite::Embedded.read_optional(&rel.join("/")).map_err(|e| e.to_string())?;
+    bytes.map(|b| String::from_utf8(b).map_err(|_| format!("the snapshot {} is not UTF-8", file.display()))).transpose()
 }
 
 /// Why a stored snapshot differs, for the failure message.
@@ -131,7 +145,7 @@ impl Run<'_> {
         let text = self.normalized_artifacts(isolated);
         let file = snapshot_file(&settings.dir, &self.case.name);
         let pending = file.with_extension("snap.new");
-        let stored = match stored(&file) {
+        let stored = match stored(&file, settings.mode) {
             Ok(s) => s,
             // Updating replaces whatever is there.
             Err(_) if settings.mode == SnapshotMode::Update => None,

@@ -72,6 +72,8 @@ fn record() -> RunRecord {
     RunRecord {
         version: REPORT_VERSION,
         tool_version: "0.1.0".to_owned(),
+        suite_version: 1,
+        suite_hash: "0".repeat(64),
         started_at: "2026-04-20T10:00:00Z".to_owned(),
         wall_time: Duration::from_millis(14_240),
         target: TargetInfo {

@@ -496,7 +496,7 @@ fn memory_probe() {
 /// The callback cases of the suite: every one waits on the sink.
 fn callback_options() -> Options {
     Options {
-        root: default_root(),
+        root: Some(default_root()),
         filters: vec!["callbacks::".into(), "signatures::".into()],
         no_snapshots: true,
         ..Options::default()
