@@ -9,13 +9,15 @@
 //!      `target/conform`, the coverage table printed). That run compares every golden snapshot
 //!      (a difference FAILs its case), refuses orphaned snapshots, and with
 //!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
-//!   4. `cargo xtask faults`: every emulator fault must be caught;
-//!   5. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
+//!   4. `cargo xtask load`: 300 calls from 30 clients against the emulator binary, every call ended
+//!      and every callback exactly as expected (`load`);
+//!   5. `cargo xtask faults`: every emulator fault must be caught;
+//!   6. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
 //!      mode under each of 5 seeds, and `cargo xtask poor`: no case may FAIL or ERROR under a
-//!      profile that declares less than the emulator can do (the suite runs of 4 and 5 share one
+//!      profile that declares less than the emulator can do (the suite runs of 5 and 6 share one
 //!      job pool; all judge before the step fails);
-//!   6. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   7. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   7. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   8. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -24,7 +26,8 @@
 //! - `cargo xtask variance [--seeds N]`: the suite once per seed against the emulator in variance
 //!   mode (`callspec --variance SEED`); every case must PASS (or SKIP) under every seed.
 //! - `cargo xtask poor`: the suite under the poor profiles; no FAIL, no ERROR, every SKIP with its reason.
-//! - `cargo xtask bench emulator|suite|pacing`: the benchmarks (never part of `ci`).
+//! - `cargo xtask load [LOAD FLAGS]`: the load check of `ci` (`load`).
+//! - `cargo xtask bench emulator|suite|pacing|load`: the benchmarks (never part of `ci`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -51,6 +54,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod bench_pacing;
 mod faults;
+mod load;
 mod pool;
 mod poor;
 mod python_sdk;
@@ -65,7 +69,7 @@ fn one_pool(mut fault_runs: Vec<pool::SuiteRun>, variance_runs: Vec<pool::SuiteR
     fault_runs.into_iter().chain(variance_runs).chain(rest).collect()
 }
 
-/// Steps 4 and 5 of `ci`: the fault runs and the variance runs in one job pool, then each judged
+/// Steps 5 and 6 of `ci`: the fault runs and the variance runs in one job pool, then each judged
 /// (both tables print; either failing fails the step).
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 fn faults_and_variance() -> Result<(), String> {
@@ -109,6 +113,8 @@ fn ci() -> Result<(), String> {
         .env("CALLSPEC_COVERAGE", "1")
         .env("CALLSPEC_REQUIRE_COVERAGE", "1");
     step("cargo test --workspace (the conformance suite included, with its coverage and snapshot gates)", test)?;
+    // Before the job pool, so the load has the machine to itself.
+    load::check(&root(), &[])?;
     faults_and_variance()?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
@@ -136,11 +142,12 @@ COMMANDS:
                                  against the reference emulator (reports in target/conform), which
                                  also fails on a snapshot that differs, an orphaned snapshot and a
                                  requirement without a case
-                              4. faults (below): every emulator fault must be caught
-                              5. variance (below), 5 seeds, and poor (below); their suite runs share
-                                 one job pool with 4's
-                              6. the official twilio Python SDK against the emulator
-                              7. the payload schemas under Python's jsonschema, patterns only
+                              4. load (below): 300 calls from 30 clients, every callback checked
+                              5. faults (below): every emulator fault must be caught
+                              6. variance (below), 5 seeds, and poor (below); their suite runs share
+                                 one job pool with 5's
+                              7. the official twilio Python SDK against the emulator
+                              8. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
     faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL
@@ -153,10 +160,17 @@ COMMANDS:
     poor                    run the suite under profiles that declare less than the emulator can do
                             (fixtures/targets/reference-emulator-poor.toml); no case may FAIL or
                             ERROR, every SKIP must give its reason
-    bench emulator|suite|pacing
+    load [LOAD FLAGS]       300 calls from 30 clients over 5 subaccounts against the debug emulator
+                            binary, with busy, no-answer, failed and canceled callees and one account's
+                            receivers slow, failing, hanging or refusing: every call must end, every
+                            callback arrive once, in order, validly signed, and the bad receivers slow
+                            no other account (`--help` of crates/emulator/examples/load lists the flags)
+    bench emulator|suite|pacing|load
                             measure the emulator (release: creates/s, latency, bytes per stored call),
-                            the suite's wall time (median of 5), or the suite without subaccounts
-                            (at 1 CPS; against calls that never leave ringing); never part of ci
+                            the suite's wall time (median of 5), the suite without subaccounts
+                            (at 1 CPS; against calls that never leave ringing), or the load above at
+                            2,000 calls from 100 clients against the release build (calls, callbacks,
+                            time to drain, peak RSS); never part of ci
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans (callspec --update-snapshots); with --check, write nothing and
                             fail when any would change or is orphaned
@@ -177,6 +191,7 @@ fn main() -> ExitCode {
         "faults" => faults::run(&root(), &mut cargo(), rest),
         "variance" => variance::run(&root(), &mut cargo(), rest),
         "poor" => poor::run(&root(), &mut cargo()),
+        "load" => load::check(&root(), rest),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
