@@ -21,7 +21,9 @@ const BENCH_SIZE: [&str; 8] = ["--calls", "2000", "--clients", "100", "--account
 /// Builds the emulator and the load program in `profile` and runs the load with `size`, then `args`.
 #[allow(clippy::print_stderr, reason = "xtask reports progress on stderr")]
 fn load(root: &Path, release: bool, size: &[&str], args: &[String]) -> Result<(), String> {
-    let mut build = vec!["build", "-p", "callspec-emulator", "--bin", "callspec-emulator", "--example", "load"];
+    // `--workspace` resolves features as `cargo test --workspace` does, so after it nothing is rebuilt
+    // but the two targets.
+    let mut build = vec!["build", "--workspace", "--bin", "callspec-emulator", "--example", "load"];
     if release {
         build.push("--release");
     }
