@@ -9,6 +9,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// How long the emulator may take to print its address.
+const BANNER_DEADLINE: Duration = Duration::from_secs(30);
+
 /// The child process, killed (by its own handle) when dropped.
 pub(crate) struct Emulator {
     child: Child,
@@ -30,21 +33,30 @@ impl Emulator {
             .spawn()
             .map_err(|source| LoadError::Spawn { binary: binary.display().to_string(), source })?;
         let stdout = child.stdout.take().ok_or(LoadError::Banner("its stdout is not piped".into()))?;
-        let mut lines = BufReader::new(stdout).lines();
-        // The banner comes at once; a binary that never prints it is killed when `child` drops.
-        let base_url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("callspec emulator listening on ") {
-                        break url.trim().to_owned();
+        // A thread reads the banner, so waiting for it has a deadline; it then keeps reading the
+        // rest, so the emulator never writes to a closed pipe.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let banner = loop {
+                match lines.next() {
+                    Some(Ok(line)) => {
+                        if let Some(url) = line.strip_prefix("callspec emulator listening on ") {
+                            break Ok(url.trim().to_owned());
+                        }
                     }
+                    Some(Err(e)) => break Err(format!("reading it: {e}")),
+                    None => break Err("the emulator exited before printing its address".to_owned()),
                 }
-                Some(Err(e)) => return Err(LoadError::Banner(format!("reading it: {e}"))),
-                None => return Err(LoadError::Banner("the emulator exited before printing its address".into())),
-            }
+            };
+            let _ = tx.send(banner);
+            lines.for_each(drop);
+        });
+        // On any error `child` drops, which kills the emulator.
+        let base_url = match rx.recv_timeout(BANNER_DEADLINE) {
+            Ok(banner) => banner.map_err(LoadError::Banner)?,
+            Err(_) => return Err(LoadError::Banner(format!("none within {} s", BANNER_DEADLINE.as_secs()))),
         };
-        // Keep reading the rest of the banner so the emulator never writes to a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
         if !base_url.starts_with("http://127.0.0.1:") {
             return Err(LoadError::Banner(format!("the emulator listens on {base_url}, not on loopback")));
         }
