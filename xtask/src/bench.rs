@@ -1,4 +1,4 @@
-//! `cargo xtask bench emulator|suite|pacing [FLAGS]`: the measured benchmarks (never part of `cargo xtask ci`).
+//! `cargo xtask bench emulator|suite|pacing|load [FLAGS]`: the measured benchmarks (never part of `cargo xtask ci`).
 //!
 //! - `bench emulator [BENCH FLAGS]`: builds the emulator binary and `crates/emulator/examples/bench.rs`
 //!   in release, then runs the bench, which starts the release `callspec-emulator` as a child process
@@ -10,6 +10,8 @@
 //!   count and the median.
 //!
 //! - `bench pacing`: the suite on one shared account (`bench_pacing`).
+//! - `bench load [LOAD FLAGS]`: 2,000 calls from 100 clients against the release emulator, every
+//!   callback checked (`load`).
 //!
 //! All print the load average before each measurement: the machine is shared, and a figure taken
 //! under load says so.
@@ -25,12 +27,16 @@ pub(crate) fn run(args: &[String]) -> Result<(), String> {
         Some((what, rest)) if what == "emulator" => emulator(&root, rest),
         Some((what, rest)) if what == "suite" => suite(&root, rest),
         Some((what, [])) if what == "pacing" => crate::bench_pacing::run(&root, &target_dir(&root)),
-        _ => Err("usage: cargo xtask bench emulator [BENCH FLAGS] | suite [--runs N] [--release] | pacing".into()),
+        Some((what, rest)) if what == "load" => crate::load::bench(&root, rest),
+        _ => Err(
+            "usage: cargo xtask bench emulator [BENCH FLAGS] | suite [--runs N] [--release] | pacing | load [LOAD FLAGS]"
+                .into(),
+        ),
     }
 }
 
 /// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the root) or `<root>/target`.
-fn target_dir(root: &Path) -> PathBuf {
+pub(crate) fn target_dir(root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => root.join(dir),
         None => root.join("target"),

@@ -9,18 +9,20 @@
 //!      `target/conform`, the coverage table printed). That run compares every golden snapshot
 //!      (a difference FAILs its case), refuses orphaned snapshots, and with
 //!      `CALLSPEC_REQUIRE_COVERAGE=1` refuses a requirement of the catalog without a case;
-//!   4. the installed path (`package.rs`): the example crate's gate fails against a faulty
+//!   4. `cargo xtask load`: 300 calls from 30 clients against the emulator binary, every call ended
+//!      and every callback exactly as expected (`load`);
+//!   5. the installed path (`package.rs`): the example crate's gate fails against a faulty
 //!      emulator; `callspec-conformance` without default features compiles no axum; `cargo
 //!      install --path crates/conformance` runs the whole suite from a scratch directory against
 //!      its embedded emulator and against `callspec emulator`; the three crates package, and the
 //!      packaged runner builds from its own contents and runs the suite;
-//!   5. `cargo xtask faults`: every emulator fault must be caught;
-//!   6. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
+//!   6. `cargo xtask faults`: every emulator fault must be caught;
+//!   7. `cargo xtask variance`: every case must PASS (or SKIP) against the emulator in variance
 //!      mode under each of 5 seeds, and `cargo xtask poor`: no case may FAIL or ERROR under a
-//!      profile that declares less than the emulator can do (the suite runs of 5 and 6 share one
+//!      profile that declares less than the emulator can do (the suite runs of 6 and 7 share one
 //!      job pool; all judge before the step fails);
-//!   7. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   8. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   8. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   9. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -29,8 +31,9 @@
 //! - `cargo xtask variance [--seeds N]`: the suite once per seed against the emulator in variance
 //!   mode (`callspec --variance SEED`); every case must PASS (or SKIP) under every seed.
 //! - `cargo xtask poor`: the suite under the poor profiles; no FAIL, no ERROR, every SKIP with its reason.
-//! - `cargo xtask bench emulator|suite|pacing`: the benchmarks (never part of `ci`).
+//! - `cargo xtask bench emulator|suite|pacing|load`: the benchmarks (never part of `ci`).
 //! - `cargo xtask package [--verify]`, `cargo xtask install-check`: the installed path (`package.rs`).
+//! - `cargo xtask load [LOAD FLAGS]`: the load check of `ci` (`load`).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -57,6 +60,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod bench_pacing;
 mod faults;
+mod load;
 mod package;
 mod pool;
 mod poor;
@@ -116,6 +120,8 @@ fn ci() -> Result<(), String> {
         .env("CALLSPEC_COVERAGE", "1")
         .env("CALLSPEC_REQUIRE_COVERAGE", "1");
     step("cargo test --workspace (the conformance suite included, with its coverage and snapshot gates)", test)?;
+    // Before the job pool, so the load has the machine to itself.
+    load::check(&root(), &[])?;
     package::ci(&root(), cargo)?;
     faults_and_variance()?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
@@ -157,14 +163,15 @@ COMMANDS:
                                  against the reference emulator (reports in target/conform), which
                                  also fails on a snapshot that differs, an orphaned snapshot and a
                                  requirement without a case
-                              4. the installed path: the example crate's gate fails against a faulty
+                              4. load (below): 300 calls from 30 clients, every callback checked
+                              5. the installed path: the example crate's gate fails against a faulty
                                  emulator; no axum without the runner's default features;
                                  install-check; package (below)
-                              5. faults (below): every emulator fault must be caught
-                              6. variance (below), 5 seeds, and poor (below); their suite runs share
-                                 one job pool with 5's
-                              7. the official twilio Python SDK against the emulator
-                              8. the payload schemas under Python's jsonschema, patterns only
+                              6. faults (below): every emulator fault must be caught
+                              7. variance (below), 5 seeds, and poor (below); their suite runs share
+                                 one job pool with 6's
+                              8. the official twilio Python SDK against the emulator
+                              9. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
                             see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
@@ -178,10 +185,17 @@ COMMANDS:
     poor                    run the suite under profiles that declare less than the emulator can do
                             (fixtures/targets/reference-emulator-poor.toml); no case may FAIL or
                             ERROR, every SKIP must give its reason
-    bench emulator|suite|pacing
+    load [LOAD FLAGS]       300 calls from 30 clients over 5 subaccounts against the debug emulator
+                            binary, with busy, no-answer, failed and canceled callees and one account's
+                            receivers slow, failing, hanging or refusing: every call must end, every
+                            callback arrive once, in order, validly signed, and the bad receivers slow
+                            no other account (`--help` of crates/emulator/examples/load lists the flags)
+    bench emulator|suite|pacing|load
                             measure the emulator (release: creates/s, latency, bytes per stored call),
-                            the suite's wall time (median of 5), or the suite without subaccounts
-                            (at 1 CPS; against calls that never leave ringing); never part of ci
+                            the suite's wall time (median of 5), the suite without subaccounts
+                            (at 1 CPS; against calls that never leave ringing), or the load above at
+                            2,000 calls from 100 clients against the release build (calls, callbacks,
+                            time to drain, peak RSS); never part of ci
     package [--verify]      stage the suite into crates/conformance/suite, cargo package the three
                             crates (--no-verify unless --verify), print their sizes and file counts,
                             build the packaged runner from its contents and run the suite with it
@@ -210,6 +224,7 @@ fn main() -> ExitCode {
         "poor" => poor::run(&root(), &mut cargo()),
         "package" => package::package(&root(), cargo, rest.iter().any(|a| a == "--verify")),
         "install-check" => package::install_check(&root(), cargo()),
+        "load" => load::check(&root(), rest),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
