@@ -14,8 +14,10 @@
 //!      mode under each of 5 seeds, and `cargo xtask poor`: no case may FAIL or ERROR under a
 //!      profile that declares less than the emulator can do (the suite runs of 4 and 5 share one
 //!      job pool; all judge before the step fails);
-//!   6. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   7. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   6. `cargo xtask mutants --sample 16`: the control run through the mutating proxy, then 16
+//!      mutants evenly spread over the reachable ones; a survivor needs its documented reason;
+//!   7. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   8. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -24,6 +26,8 @@
 //! - `cargo xtask variance [--seeds N]`: the suite once per seed against the emulator in variance
 //!   mode (`callspec --variance SEED`); every case must PASS (or SKIP) under every seed.
 //! - `cargo xtask poor`: the suite under the poor profiles; no FAIL, no ERROR, every SKIP with its reason.
+//! - `cargo xtask mutants [--sample N] [-j N] [ID-PREFIX...]`: response and webhook mutation from
+//!   the contract (`mutants/`); the full run writes `docs/mutation.md`.
 //! - `cargo xtask bench emulator|suite|pacing`: the benchmarks (never part of `ci`).
 
 use std::env;
@@ -51,6 +55,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod bench_pacing;
 mod faults;
+mod mutants;
 mod pool;
 mod poor;
 mod python_sdk;
@@ -110,6 +115,8 @@ fn ci() -> Result<(), String> {
         .env("CALLSPEC_REQUIRE_COVERAGE", "1");
     step("cargo test --workspace (the conformance suite included, with its coverage and snapshot gates)", test)?;
     faults_and_variance()?;
+    let sample = mutants::CI_SAMPLE.to_string();
+    mutants::run(&root(), &mut cargo(), &["--sample".to_owned(), sample])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
     schema_check::check(&root())?;
@@ -139,8 +146,9 @@ COMMANDS:
                               4. faults (below): every emulator fault must be caught
                               5. variance (below), 5 seeds, and poor (below); their suite runs share
                                  one job pool with 4's
-                              6. the official twilio Python SDK against the emulator
-                              7. the payload schemas under Python's jsonschema, patterns only
+                              6. mutants --sample 16: the control run and 16 mutants
+                              7. the official twilio Python SDK against the emulator
+                              8. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite (see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
     faults [-j N] [NAME...] run the suite once per emulator fault (--fault); each must make a case FAIL
@@ -153,6 +161,11 @@ COMMANDS:
     poor                    run the suite under profiles that declare less than the emulator can do
                             (fixtures/targets/reference-emulator-poor.toml); no case may FAIL or
                             ERROR, every SKIP must give its reason
+    mutants [--sample N] [-j N] [ID-PREFIX...]
+                            mutate API responses and webhooks through a proxy, every mutant generated
+                            from schemas/*.json and the webhook parameter lists (a control run through
+                            the proxy first, which must pass); each fired mutant must make a case FAIL
+                            or have a documented reason; the full run writes docs/mutation.md
     bench emulator|suite|pacing
                             measure the emulator (release: creates/s, latency, bytes per stored call),
                             the suite's wall time (median of 5), or the suite without subaccounts
@@ -177,6 +190,7 @@ fn main() -> ExitCode {
         "faults" => faults::run(&root(), &mut cargo(), rest),
         "variance" => variance::run(&root(), &mut cargo(), rest),
         "poor" => poor::run(&root(), &mut cargo()),
+        "mutants" => mutants::run(&root(), &mut cargo(), rest),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

@@ -69,6 +69,7 @@ pub fn describe_rule(rule: &Rule) -> String {
         Rule::OneOf(v) => format!("is one of {}", Value::Array(v.clone())),
         Rule::StartsWith(p) => format!("starts with {p:?}"),
         Rule::Format(name) => format!("is in format {name}"),
+        Rule::RecentS(s) => format!("is a date within {s} s of now, or null"),
     }
 }
 
@@ -117,6 +118,17 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
             Some(Value::String(s)) if check_custom_format(name, s) == Some(true) => Ok(()),
             _ => mismatch(format!("a string in format {name}")),
         },
+        Rule::RecentS(seconds) => {
+            let now = time::OffsetDateTime::now_utc();
+            let near = |s: &str| {
+                callspec_model::rfc2822::parse(s).is_ok_and(|at| (at - now).abs() <= time::Duration::seconds(*seconds as i64))
+            };
+            match found {
+                Some(Value::Null) => Ok(()),
+                Some(Value::String(s)) if near(s) => Ok(()),
+                _ => mismatch(format!("an RFC 2822 date within {seconds} s of the harness's clock ({now}), or null")),
+            }
+        }
     }
 }
 
