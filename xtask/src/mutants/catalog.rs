@@ -20,15 +20,8 @@ pub(crate) enum ApiOp {
 }
 
 impl ApiOp {
-    pub(crate) const ALL: [ApiOp; 7] = [
-        ApiOp::Create,
-        ApiOp::Fetch,
-        ApiOp::Update,
-        ApiOp::ListItem,
-        ApiOp::ListEnvelope,
-        ApiOp::Delete,
-        ApiOp::Error,
-    ];
+    pub(crate) const ALL: [ApiOp; 7] =
+        [ApiOp::Create, ApiOp::Fetch, ApiOp::Update, ApiOp::ListItem, ApiOp::ListEnvelope, ApiOp::Delete, ApiOp::Error];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -227,7 +220,9 @@ pub(crate) fn twilio_may_produce(id: &str) -> Option<&'static str> {
             Some("Twilio's 201 body may carry null dates (calls-api-facts.md#create-response)")
         }
         "api/create/price/null" | "api/fetch/price/null" | "api/list-item/price/null" | "api/update/price/null" => {
-            Some("Twilio's price is null until the call is priced, possibly late (calls-api-facts.md#call-resource-fields)")
+            Some(
+                "Twilio's price is null until the call is priced, possibly late (calls-api-facts.md#call-resource-fields)",
+            )
         }
         "api/create/phone_number_sid/null"
         | "api/fetch/phone_number_sid/null"
@@ -273,9 +268,6 @@ pub(crate) fn survivor_reason(id: &str) -> Option<&'static str> {
         (true, "phone_number_sid", "case") => {
             "Twilio's SID pattern admits upper-case hex, and no documented value tells the suite which number's \
              SID it must be (calls-api-facts.md#call-resource-fields)"
-        }
-        (true, "to_formatted" | "from_formatted", "case") => {
-            "the display form of a client: or sip: address is not documented (calls-api-facts.md#call-resource-fields)"
         }
         (true, "message", _) if id.starts_with("api/error/") => {
             "an error's message is free text; Twilio documents code, status and more_info (calls-api-facts.md#error-body)"

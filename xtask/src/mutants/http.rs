@@ -77,7 +77,11 @@ fn read_line(reader: &mut impl BufRead) -> io::Result<Option<String>> {
 /// Reads one message; `Ok(None)` when the peer closed before a new one began. `response` says
 /// how a body without a length ends (a response at the end of the stream, a request at once);
 /// `head_request` marks the response to a HEAD, which has no body.
-pub(crate) fn read_message(reader: &mut impl BufRead, response: bool, head_request: bool) -> io::Result<Option<Message>> {
+pub(crate) fn read_message(
+    reader: &mut impl BufRead,
+    response: bool,
+    head_request: bool,
+) -> io::Result<Option<Message>> {
     let Some(mut message) = read_head(reader)? else { return Ok(None) };
     read_body(reader, &mut message, response, head_request)?;
     Ok(Some(message))
@@ -115,7 +119,12 @@ pub(crate) fn content_length(message: &Message) -> io::Result<Option<usize>> {
 }
 
 /// Reads the body of a message whose head was read.
-pub(crate) fn read_body(reader: &mut impl BufRead, message: &mut Message, response: bool, head_request: bool) -> io::Result<()> {
+pub(crate) fn read_body(
+    reader: &mut impl BufRead,
+    message: &mut Message,
+    response: bool,
+    head_request: bool,
+) -> io::Result<()> {
     let no_body = head_request || (response && matches!(message.status(), 100..=199 | 204 | 304));
     if no_body {
         return Ok(());

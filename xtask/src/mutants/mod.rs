@@ -200,7 +200,11 @@ fn control(root: &Path, bins: &Bins, out: &Path, all: &[Mutant]) -> Result<BTree
             (id, list.into_iter().collect())
         })
         .collect();
-    eprintln!("    control: {} cases PASS through the proxy in {:.1} s", passing.len(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "    control: {} cases PASS through the proxy in {:.1} s",
+        passing.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(plan)
 }
 
@@ -304,7 +308,9 @@ fn until_killed(bin: &Path, root: &Path, run: &SuiteRun) -> Outcome {
         match status.map(|s| s.code()) {
             Ok(Some(0)) => {}
             Ok(Some(2)) if text.contains("callspec: the target at ") => outcome.failed.push("(preflight)".into()),
-            other => outcome.problem = Some(format!("callspec ended with {other:?} and no FAIL; see {}", log.display())),
+            other => {
+                outcome.problem = Some(format!("callspec ended with {other:?} and no FAIL; see {}", log.display()))
+            }
         }
     }
     outcome
@@ -419,7 +425,10 @@ mod tests {
     fn tokens_come_from_the_reference_profile() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("root");
         let tokens = profile_tokens(root);
-        assert_eq!(tokens.get("ACc0ffee00000000000000000000000001").map(String::as_str), Some("c0ffee00c0ffee00c0ffee00c0ffee00"));
+        assert_eq!(
+            tokens.get("ACc0ffee00000000000000000000000001").map(String::as_str),
+            Some("c0ffee00c0ffee00c0ffee00c0ffee00")
+        );
         assert_eq!(tokens.len(), 2);
     }
 }

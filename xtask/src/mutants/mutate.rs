@@ -89,9 +89,8 @@ pub(crate) fn json(object: &mut Map<String, Value>, field: &str, op: Op, sibling
             _ => None,
         },
         Op::Swap => {
-            let other = partner(field, siblings, |s| {
-                object.get(s).is_some_and(|v| v != &value && same_type(v, &value))
-            });
+            let other =
+                partner(field, siblings, |s| object.get(s).is_some_and(|v| v != &value && same_type(v, &value)));
             let Some(other) = other.cloned() else { return false };
             let theirs = object.get(&other).cloned().unwrap_or(Value::Null);
             object.insert(other, value);
@@ -171,7 +170,10 @@ mod tests {
             run("start_time", Op::Shift).map(|o| o["start_time"].clone()),
             Some(json!("Fri, 24 Apr 2026 12:00:00 +0000"))
         );
-        assert_eq!(run("to", Op::Swap).map(|o| (o["to"].clone(), o["from"].clone())), Some((json!("+15017122661"), json!("+14155551212"))));
+        assert_eq!(
+            run("to", Op::Swap).map(|o| (o["to"].clone(), o["from"].clone())),
+            Some((json!("+15017122661"), json!("+14155551212")))
+        );
         assert_eq!(run("end_time", Op::Null), None, "null stays null: not fired");
         assert_eq!(run("end_time", Op::Type).map(|o| o["end_time"].clone()), Some(json!(0)));
         assert_eq!(run("to", Op::Case), None, "a number has no case");
@@ -184,8 +186,11 @@ mod tests {
     #[test]
     fn parameter_operators() {
         let siblings: Vec<String> = ["CallStatus", "Direction", "Duration"].iter().map(|s| (*s).to_owned()).collect();
-        let base: Vec<(String, String)> =
-            vec![("CallStatus".into(), "completed".into()), ("Direction".into(), "outbound-api".into()), ("Duration".into(), "1".into())];
+        let base: Vec<(String, String)> = vec![
+            ("CallStatus".into(), "completed".into()),
+            ("Direction".into(), "outbound-api".into()),
+            ("Duration".into(), "1".into()),
+        ];
         let run = |name: &str, op: Op| {
             let mut p = base.clone();
             params(&mut p, name, op, &siblings).then_some(p)

@@ -38,9 +38,12 @@ pub(crate) struct Shared {
     touches: Mutex<BTreeMap<String, BTreeSet<String>>>,
     fired: AtomicUsize,
     /// Reorder: a held webhook per call, released once another of its call went through.
-    held: Mutex<HashMap<String, Arc<(Mutex<bool>, Condvar)>>>,
+    held: Mutex<HashMap<String, Arc<Release>>>,
     stop: AtomicBool,
 }
+
+/// A held webhook's release: set once the next webhook of its call went through.
+type Release = (Mutex<bool>, Condvar);
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -340,11 +343,11 @@ fn webhook(shared: &Shared, mut request: Message, port: u16, rest: String) -> Re
     let public_url = format!("{}/s{port}{}", shared.public_base, hook.target());
     let token = lock(&shared.tokens).get(&hook.account).cloned().unwrap_or_default();
     let mut sig = signature::sign(&token, &public_url, &hook.form);
-    if let Some(op) = whole {
-        if let Some(changed) = sign_mutation(shared, op, &hook, &token, &public_url, port) {
-            shared.fired.fetch_add(1, Ordering::SeqCst);
-            sig = changed;
-        }
+    if let Some(op) = whole
+        && let Some(changed) = sign_mutation(shared, op, &hook, &token, &public_url, port)
+    {
+        shared.fired.fetch_add(1, Ordering::SeqCst);
+        sig = changed;
     }
     request.start = format!("{} {} HTTP/1.1", request.method_target().0, hook.target());
     if !hook.get {
@@ -377,7 +380,9 @@ fn sign_mutation(shared: &Shared, op: Op, hook: &Hook, token: &str, url: &str, p
             Some(signature::sign(&other, url, &hook.form))
         }
         Op::SigNoParams => (!hook.get).then(|| signature::sign(token, url, &[])),
-        Op::SigOtherUrl => Some(signature::sign(token, &format!("http://127.0.0.1:{port}{}", hook.target()), &hook.form)),
+        Op::SigOtherUrl => {
+            Some(signature::sign(token, &format!("http://127.0.0.1:{port}{}", hook.target()), &hook.form))
+        }
         Op::SigGarbled => {
             let good = signature::sign(token, url, &hook.form);
             let first = if good.starts_with('A') { 'B' } else { 'A' };
@@ -458,7 +463,10 @@ mod tests {
         assert_eq!(op(format!("GET {base}.json?PageSize=2 HTTP/1.1"), &ok), Some(ApiOp::ListEnvelope));
         assert_eq!(op(format!("GET {base}/CA1.json HTTP/1.1"), &ok), Some(ApiOp::Fetch));
         assert_eq!(op(format!("POST {base}/CA1.json HTTP/1.1"), &ok), Some(ApiOp::Update));
-        assert_eq!(op(format!("DELETE {base}/CA1.json HTTP/1.1"), &request("HTTP/1.1 204 No Content")), Some(ApiOp::Delete));
+        assert_eq!(
+            op(format!("DELETE {base}/CA1.json HTTP/1.1"), &request("HTTP/1.1 204 No Content")),
+            Some(ApiOp::Delete)
+        );
         assert_eq!(op(format!("GET {base}/CA1/Recordings.json HTTP/1.1"), &ok), None);
         assert_eq!(op(format!("GET {base}/CA1.json HTTP/1.1"), &request("HTTP/1.1 404 Not Found")), Some(ApiOp::Error));
         assert_eq!(op("GET /2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json HTTP/1.1".into(), &ok), None);

@@ -160,12 +160,16 @@ pub(crate) fn write_markdown(
     let _ = writeln!(t, "| killed (a case FAILed, snapshots off) | {} |", s.killed);
     let _ = writeln!(t, "| survived, each with its reason below | {} |", s.survived);
     let _ = writeln!(t, "| broken runs | {} |", s.broken);
-    let _ = writeln!(t, "\n**Kill ratio: {}/{} = {:.1}%** of the fired mutants.\n", s.killed, s.fired(), s.ratio() * 100.0);
+    let _ =
+        writeln!(t, "\n**Kill ratio: {}/{} = {:.1}%** of the fired mutants.\n", s.killed, s.fired(), s.ratio() * 100.0);
     let _ = writeln!(t, "## Survivors\n");
-    let survivors: Vec<_> = fates.iter().filter_map(|(id, f)| match f {
-        Fate::Survived(r) => Some((id, r.unwrap_or("**no reason: must be killed**"))),
-        _ => None,
-    }).collect();
+    let survivors: Vec<_> = fates
+        .iter()
+        .filter_map(|(id, f)| match f {
+            Fate::Survived(r) => Some((id, r.unwrap_or("**no reason: must be killed**"))),
+            _ => None,
+        })
+        .collect();
     if survivors.is_empty() {
         let _ = writeln!(t, "None.");
     }

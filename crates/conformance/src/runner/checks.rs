@@ -123,13 +123,23 @@ impl Run<'_> {
     }
 
     /// FAILs (T-SECRET-1) when an auth token the run knows appears in `texts`, what the target sent.
-    pub(super) fn check_no_secret(&mut self, kind: FailureKind, at: Option<String>, texts: &[&str], out: Option<&Outgoing>) {
+    pub(super) fn check_no_secret(
+        &mut self,
+        kind: FailureKind,
+        at: Option<String>,
+        texts: &[&str],
+        out: Option<&Outgoing>,
+    ) {
         self.checked(Some(SECRET_REQUIREMENT));
         let secrets = self.h.secrets(Some(&self.account));
         // Tokens are 32 hex digits; a shorter configured one could match by chance.
         if secrets.iter().filter(|s| s.len() >= 16).any(|s| texts.iter().any(|t| t.contains(s.as_str()))) {
-            let what = (at, "no auth token".to_owned(), "an auth token (masked: ****)".to_owned(),
-                "the target sent an account's auth token".to_owned());
+            let what = (
+                at,
+                "no auth token".to_owned(),
+                "an auth token (masked: ****)".to_owned(),
+                "the target sent an account's auth token".to_owned(),
+            );
             self.fail_as(Some(SECRET_REQUIREMENT.to_owned()), kind, what, out);
         }
     }

@@ -101,7 +101,9 @@ impl Run<'_> {
         }
         // Each URI's own `Page`, where it names one: this page, the first, the next, the previous.
         let page = i64::from(number) - 1;
-        for (key, want) in [("uri", page), ("first_page_uri", 0), ("next_page_uri", page + 1), ("previous_page_uri", page - 1)] {
+        for (key, want) in
+            [("uri", page), ("first_page_uri", 0), ("next_page_uri", page + 1), ("previous_page_uri", page - 1)]
+        {
             let Some(uri) = json.get(key).and_then(|v| v.as_str()) else { continue };
             let pairs = uri
                 .split_once('?')
