@@ -377,6 +377,10 @@ pub(crate) fn run(root: &Path, cargo: &mut Command, args: &[String]) -> Result<(
     eprintln!("\n==> xtask: mutants: {} generated from the schemas; the control run first", all.len());
     let started = Instant::now();
     let plan = control(root, &bins, &out, &all)?;
+    // What the control run recorded: each mutant's cases, for a reader of a run (and its reruns).
+    let touches = serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?;
+    let touches_path = out.join("control/touches.json");
+    std::fs::write(&touches_path, touches).map_err(|e| format!("cannot write {}: {e}", touches_path.display()))?;
     let mut fates: BTreeMap<String, Fate> = BTreeMap::new();
     let mut runnable = Vec::new();
     for m in all.iter().filter(|m| o.only.is_empty() || o.only.iter().any(|p| m.id().starts_with(p.as_str()))) {

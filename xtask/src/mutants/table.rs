@@ -136,7 +136,6 @@ fn group(m: &Mutant) -> (String, String) {
     }
 }
 
-#[allow(clippy::too_many_lines, reason = "one document, section after section")]
 pub(crate) fn write_markdown(
     path: &Path,
     all: &[Mutant],
@@ -187,6 +186,12 @@ pub(crate) fn write_markdown(
         "\n## The table\n\nK killed, **S** survived, · reached but not fired, – reached by no case, = excluded, \
          ! broken run. The number after a field is how many cases its mutants rerun.\n"
     );
+    tables(&mut t, all, fates, plan);
+    std::fs::write(path, t).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// One table per group (`api/create`, `hook/status`…): a row per field, a column per operator.
+fn tables(t: &mut String, all: &[Mutant], fates: &BTreeMap<String, Fate>, plan: &BTreeMap<String, Vec<String>>) {
     let mut groups: BTreeMap<String, Vec<&Mutant>> = BTreeMap::new();
     for m in all {
         groups.entry(group(m).0).or_default().push(m);
@@ -222,5 +227,4 @@ pub(crate) fn write_markdown(
         }
         let _ = writeln!(t);
     }
-    std::fs::write(path, t).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
