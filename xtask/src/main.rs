@@ -21,8 +21,10 @@
 //!      mode under each of 5 seeds, and `cargo xtask poor`: no case may FAIL or ERROR under a
 //!      profile that declares less than the emulator can do (the suite runs of 6 and 7 share one
 //!      job pool; all judge before the step fails);
-//!   8. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   9. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   8. `cargo xtask mutants --sample 16`: the control run through the mutating proxy, then 16
+//!      mutants evenly spread over the reachable ones; a survivor needs its documented reason;
+//!   9. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   10. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -34,6 +36,8 @@
 //! - `cargo xtask bench emulator|suite|pacing|load`: the benchmarks (never part of `ci`).
 //! - `cargo xtask package [--verify]`, `cargo xtask install-check`: the installed path (`package.rs`).
 //! - `cargo xtask load [LOAD FLAGS]`: the load check of `ci` (`load`).
+//! - `cargo xtask mutants [--sample N] [-j N] [ID-PREFIX...]`: response and webhook mutation from
+//!   the contract (`mutants/`); the full run writes `docs/mutation.md`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -62,6 +66,7 @@ mod bench_pacing;
 mod faults;
 mod load;
 mod package;
+mod mutants;
 mod pool;
 mod poor;
 mod python_sdk;
@@ -124,6 +129,8 @@ fn ci() -> Result<(), String> {
     load::check(&root(), &[])?;
     package::ci(&root(), cargo)?;
     faults_and_variance()?;
+    let sample = mutants::CI_SAMPLE.to_string();
+    mutants::run(&root(), &mut cargo(), &["--sample".to_owned(), sample])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
     schema_check::check(&root())?;
@@ -170,8 +177,9 @@ COMMANDS:
                               6. faults (below): every emulator fault must be caught
                               7. variance (below), 5 seeds, and poor (below); their suite runs share
                                  one job pool with 6's
-                              8. the official twilio Python SDK against the emulator
-                              9. the payload schemas under Python's jsonschema, patterns only
+                              8. mutants --sample 16: the control run and 16 mutants
+                              9. the official twilio Python SDK against the emulator
+                             10. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
                             see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
@@ -190,6 +198,11 @@ COMMANDS:
                             receivers slow, failing, hanging or refusing: every call must end, every
                             callback arrive once, in order, validly signed, and the bad receivers slow
                             no other account (`--help` of crates/emulator/examples/load lists the flags)
+    mutants [--sample N] [-j N] [ID-PREFIX...]
+                            mutate API responses and webhooks through a proxy, every mutant generated
+                            from schemas/*.json and the webhook parameter lists (a control run through
+                            the proxy first, which must pass); each fired mutant must make a case FAIL
+                            or have a documented reason; the full run writes docs/mutation.md
     bench emulator|suite|pacing|load
                             measure the emulator (release: creates/s, latency, bytes per stored call),
                             the suite's wall time (median of 5), the suite without subaccounts
@@ -225,6 +238,7 @@ fn main() -> ExitCode {
         "package" => package::package(&root(), cargo, rest.iter().any(|a| a == "--verify")),
         "install-check" => package::install_check(&root(), cargo()),
         "load" => load::check(&root(), rest),
+        "mutants" => mutants::run(&root(), &mut cargo(), rest),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

@@ -307,6 +307,9 @@ pub enum Rule {
     /// A string in one of callspec's registered formats ([`crate::schema::CUSTOM_FORMATS`]):
     /// `rfc2822` (Twilio's dates) or a SID kind such as `call-sid`; the same checks as the schemas'.
     Format(String),
+    /// An RFC 2822 date within this many seconds of the harness's clock, or null (a date of
+    /// something the run did happened during the run; `type` forbids null where it must be set).
+    RecentS(u64),
 }
 
 /// A poll step: repeat the request until the matchers hold.

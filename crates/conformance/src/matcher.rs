@@ -69,6 +69,7 @@ pub fn describe_rule(rule: &Rule) -> String {
         Rule::OneOf(v) => format!("is one of {}", Value::Array(v.clone())),
         Rule::StartsWith(p) => format!("starts with {p:?}"),
         Rule::Format(name) => format!("is in format {name}"),
+        Rule::RecentS(s) => format!("is a date within {s} s of now, or null"),
     }
 }
 
@@ -117,6 +118,18 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
             Some(Value::String(s)) if check_custom_format(name, s) == Some(true) => Ok(()),
             _ => mismatch(format!("a string in format {name}")),
         },
+        Rule::RecentS(seconds) => {
+            let now = time::OffsetDateTime::now_utc();
+            let near = |s: &str| {
+                callspec_model::rfc2822::parse(s)
+                    .is_ok_and(|at| (at - now).abs() <= time::Duration::seconds(*seconds as i64))
+            };
+            match found {
+                Some(Value::Null) => Ok(()),
+                Some(Value::String(s)) if near(s) => Ok(()),
+                _ => mismatch(format!("an RFC 2822 date within {seconds} s of the harness's clock ({now}), or null")),
+            }
+        }
     }
 }
 
@@ -149,6 +162,21 @@ mod tests {
         assert!(check_rule(&Rule::Regex("^CA[0-9a-f]{32}$".into()), Some(&json!("CAXX")), &vars, None).is_err());
         assert!(check_param(&ParamRule::Text("0".into()), Some("0"), &vars, None).is_ok());
         assert!(check_param(&ParamRule::Text("0".into()), None, &vars, None).is_err());
+    }
+
+    #[test]
+    fn recent_dates_are_near_the_clock_or_null() {
+        let vars = Vars::default();
+        let recent = Rule::RecentS(900);
+        let holds = |v: Value| check_rule(&recent, Some(&v), &vars, None).is_ok();
+        let now = time::OffsetDateTime::now_utc();
+        assert!(holds(json!(callspec_model::rfc2822::format(now))));
+        assert!(holds(json!(callspec_model::rfc2822::format(now - time::Duration::minutes(10)))));
+        assert!(!holds(json!(callspec_model::rfc2822::format(now + time::Duration::hours(1)))), "an hour ahead");
+        assert!(!holds(json!("Tue, 31 Aug 2010 20:36:28 +0000")), "years ago");
+        assert!(!holds(json!("not a date")));
+        assert!(holds(Value::Null), "null is for `type` to refuse");
+        assert!(check_rule(&recent, None, &vars, None).is_err(), "absent");
     }
 
     #[test]

@@ -184,6 +184,9 @@ impl Run<'_> {
         if c.signed.unwrap_or(true) {
             self.check_signature(r, &at);
         }
+        let texts: Vec<&str> =
+            std::iter::once(r.url.as_str()).chain(r.params.iter().map(|(_, v)| v.as_str())).collect();
+        self.check_no_secret(param, Some(at.clone()), &texts, None);
         if let Some(schema) = &c.schema {
             self.check_params_schema(schema, r, &at);
         }

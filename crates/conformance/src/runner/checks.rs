@@ -30,6 +30,8 @@ fn allowed_statuses(expect: &Expect) -> Vec<u16> {
 const JSON_REQUIREMENT: &str = "T-JSON-1";
 /// The requirement on the fields of an error body.
 const ERROR_BODY_REQUIREMENT: &str = "T-ERR-1";
+/// The requirement that no response and no webhook carries an auth token.
+pub(super) const SECRET_REQUIREMENT: &str = "T-SECRET-1";
 
 /// Replaces every secret in `text` by `****`.
 pub(crate) fn mask(mut text: String, secrets: &[String]) -> String {
@@ -120,6 +122,28 @@ impl Run<'_> {
         });
     }
 
+    /// FAILs (T-SECRET-1) when an auth token the run knows appears in `texts`, what the target sent.
+    pub(super) fn check_no_secret(
+        &mut self,
+        kind: FailureKind,
+        at: Option<String>,
+        texts: &[&str],
+        out: Option<&Outgoing>,
+    ) {
+        self.checked(Some(SECRET_REQUIREMENT));
+        let secrets = self.h.secrets(Some(&self.account));
+        // Tokens are 32 hex digits; a shorter configured one could match by chance.
+        if secrets.iter().filter(|s| s.len() >= 16).any(|s| texts.iter().any(|t| t.contains(s.as_str()))) {
+            let what = (
+                at,
+                "no auth token".to_owned(),
+                "an auth token (masked: ****)".to_owned(),
+                "the target sent an account's auth token".to_owned(),
+            );
+            self.fail_as(Some(SECRET_REQUIREMENT.to_owned()), kind, what, out);
+        }
+    }
+
     /// Marks the captures of a step as missing, because of `why`.
     pub(super) fn captures_missing(&mut self, captures: &BTreeMap<String, String>, why: &str) {
         for var in captures.keys() {
@@ -189,6 +213,7 @@ impl Run<'_> {
         index: Option<usize>,
     ) -> Result<Option<serde_json::Value>, StepStop> {
         self.checked(None);
+        self.check_no_secret(FailureKind::Json, None, &[&String::from_utf8_lossy(&resp.body)], Some(out));
         let alternative = match expect.either.as_slice() {
             [] => None,
             alternatives => match alternatives.iter().find(|a| allowed_statuses(a).contains(&resp.status)) {

@@ -9,6 +9,9 @@ use crate::outcome::FailureKind;
 use serde_json::json;
 use std::collections::HashSet;
 
+/// The requirement on every page's envelope.
+const PAGE_REQUIREMENT: &str = "D-PAGE-1";
+
 /// What following the pages found.
 #[derive(Default)]
 struct Walk {
@@ -41,6 +44,13 @@ impl Run<'_> {
     ) -> Result<Option<Walk>, StepStop> {
         let mut walk = Walk::default();
         let max_pages = p.max_pages.unwrap_or(1000);
+        // The filters and page size of the first request, which every page URI must keep.
+        let first_query: Vec<(String, String)> = out
+            .url
+            .split_once('?')
+            .and_then(|(_, q)| callspec_model::form::Form::parse(q.as_bytes()).ok())
+            .map(|f| f.into_pairs().into_iter().filter(|(k, _)| k != "Page" && k != "PageToken").collect())
+            .unwrap_or_default();
         loop {
             walk.pages += 1;
             if walk.pages > max_pages {
@@ -61,6 +71,7 @@ impl Run<'_> {
             // A wrong status or a body that is not JSON ends the walk; a schema gap does not.
             let Some(json) = self.check_expect(&expect, &resp, &out, index)? else { return Ok(None) };
             let next = json.get("next_page_uri").and_then(|n| n.as_str()).map(str::to_owned);
+            self.check_envelope(&json, walk.pages, &first_query, &out);
             self.read_page(p, &json, next.is_some(), &mut walk, &out);
             match next {
                 Some(uri) if !uri.is_empty() => {
@@ -69,6 +80,47 @@ impl Run<'_> {
                 }
                 _ => return Ok(Some(walk)),
             }
+        }
+    }
+
+    /// The envelope of page `number` (from 1), charged to D-PAGE-1: `page` counts from 0,
+    /// `previous_page_uri` is null on the first page only, every page URI keeps `filters`, and a
+    /// URI that names its `Page` names the right one.
+    fn check_envelope(&mut self, json: &serde_json::Value, number: u32, filters: &[(String, String)], out: &Outgoing) {
+        self.checked(Some(PAGE_REQUIREMENT));
+        let mut problems = Vec::new();
+        if json.get("page").and_then(serde_json::Value::as_u64) != Some(u64::from(number - 1)) {
+            problems.push(("/page".to_owned(), (number - 1).to_string(), show(json.get("page"))));
+        }
+        let previous = json.get("previous_page_uri");
+        match (number, previous.and_then(|v| v.as_str())) {
+            (1, None) if previous.is_some_and(serde_json::Value::is_null) => {}
+            (1, _) => problems.push(("/previous_page_uri".into(), "null on the first page".into(), show(previous))),
+            (_, Some(uri)) if uri.starts_with('/') => {}
+            _ => problems.push(("/previous_page_uri".into(), "a URI on every later page".into(), show(previous))),
+        }
+        // Each URI's own `Page`, where it names one: this page, the first, the next, the previous.
+        let page = i64::from(number) - 1;
+        for (key, want) in
+            [("uri", page), ("first_page_uri", 0), ("next_page_uri", page + 1), ("previous_page_uri", page - 1)]
+        {
+            let Some(uri) = json.get(key).and_then(|v| v.as_str()) else { continue };
+            let pairs = uri
+                .split_once('?')
+                .and_then(|(_, q)| callspec_model::form::Form::parse(q.as_bytes()).ok())
+                .map(callspec_model::form::Form::into_pairs)
+                .unwrap_or_default();
+            let named = pairs.iter().find(|(k, _)| k == "Page").map(|(_, v)| v.as_str());
+            if let Some(named) = named.filter(|n| n.parse::<i64>().ok() != Some(want)) {
+                problems.push((format!("/{key}"), format!("a URI of page {want}"), format!("Page={named}: {uri}")));
+            }
+            for pair in filters.iter().filter(|pair| !pairs.contains(pair)) {
+                problems.push((format!("/{key}"), format!("a URI keeping {}={}", pair.0, pair.1), uri.to_owned()));
+            }
+        }
+        for (pointer, expected, actual) in problems {
+            let what = (Some(pointer), expected, actual, format!("page {number}: the page envelope"));
+            self.fail_as(Some(PAGE_REQUIREMENT.to_owned()), FailureKind::Paging, what, Some(out));
         }
     }
 

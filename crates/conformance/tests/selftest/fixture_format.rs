@@ -234,6 +234,7 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::OneOf(_) => "one_of",
         Rule::StartsWith(_) => "starts_with",
         Rule::Format(_) => "format",
+        Rule::RecentS(_) => "recent_s",
     }
 }
 
@@ -247,6 +248,7 @@ fn rule_samples(pointer: Option<&str>) -> Vec<Value> {
         json!({ "one_of": ["busy", "failed"] }),
         json!({ "starts_with": "{Sink}/" }),
         json!({ "format": "rfc2822" }),
+        json!({ "recent_s": 900 }),
     ];
     rules
         .into_iter()

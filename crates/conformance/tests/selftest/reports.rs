@@ -13,9 +13,9 @@ use callspec_conformance::requirements::Catalog;
 use quick_junit::{NonSuccessKind, TestCaseStatus};
 use serde_json::Value;
 
-/// How many requirements the catalog `fixtures/requirements.toml` holds (the 71 of the project's
-/// requirement list); a change to the catalog's size must be deliberate and update this count.
-const CATALOG_SIZE: usize = 71;
+/// How many requirements the catalog `fixtures/requirements.toml` holds (the project's 71, plus
+/// T-SECRET-1, D-PAGE-1 and D-FIELDS-1 of the mutation work); a change to the size must be deliberate.
+const CATALOG_SIZE: usize = 74;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
