@@ -329,7 +329,8 @@ pub struct TimelineEvent {
     /// Whether `X-Twilio-Signature` validated (callbacks); `false` also when absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature_valid: Option<bool>,
-    /// The start of the response body (API), cut at a bound.
+    /// The start of the response body or the transport error (API), cut at a bound: kept for a
+    /// failing step's exchanges and error answers only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Whether a failure of the case points at this exchange.

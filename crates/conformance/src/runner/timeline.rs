@@ -92,8 +92,14 @@ impl Harness {
                 step: Some(x.step),
                 params: Vec::new(),
                 signature_valid: None,
-                body: x.body.map(|b| mask(crate::matcher::shorten(&b, BODY_MAX))),
+                body: None,
                 failed: failed_steps.contains(&x.step),
+            };
+            // Bodies only where a reader debugs: a failing step or an error answer; the rest
+            // would repeat one call's JSON a hundred times over.
+            let event = match event.failed || x.status.is_none_or(|s| s >= 400) {
+                true => TimelineEvent { body: x.body.map(|b| mask(crate::matcher::shorten(&b, BODY_MAX))), ..event },
+                false => event,
             };
             events.push((x.at, event));
         }
