@@ -11,6 +11,7 @@ mod command;
 mod fake;
 mod fixture_format;
 mod golden;
+mod html;
 mod hostile;
 mod init;
 mod pacing;
