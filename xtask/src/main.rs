@@ -22,7 +22,11 @@
 //!      profile that declares less than the emulator can do (the suite runs of 6 and 7 share one
 //!      job pool; all judge before the step fails);
 //!   8. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   9. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!   9. report.html in headless Chromium (`html_check`; Debian's `chromium`, installed with apt
+//!      where missing and we are root, else skipped loudly): the counts, a failing case's pointer
+//!      and expected value, the callbacks in arrival order, a target's `<script>` not run, and a
+//!      screenshot of the failing callbacks case's timeline in `target/html-check`;
+//!  10. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -34,6 +38,7 @@
 //! - `cargo xtask bench emulator|suite|pacing|load`: the benchmarks (never part of `ci`).
 //! - `cargo xtask package [--verify]`, `cargo xtask install-check`: the installed path (`package.rs`).
 //! - `cargo xtask load [LOAD FLAGS]`: the load check of `ci` (`load`).
+//! - `cargo xtask html-check`: step 9 of `ci` alone.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -60,6 +65,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod bench_pacing;
 mod faults;
+mod html_check;
 mod load;
 mod package;
 mod pool;
@@ -126,6 +132,8 @@ fn ci() -> Result<(), String> {
     faults_and_variance()?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
+    eprintln!("\n==> xtask: report.html in headless Chromium");
+    html_check::check(&root(), &mut cargo())?;
     schema_check::check(&root())?;
     Ok(())
 }
@@ -171,7 +179,8 @@ COMMANDS:
                               7. variance (below), 5 seeds, and poor (below); their suite runs share
                                  one job pool with 6's
                               8. the official twilio Python SDK against the emulator
-                              9. the payload schemas under Python's jsonschema, patterns only
+                              9. html-check (below)
+                             10. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
                             see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
@@ -202,6 +211,11 @@ COMMANDS:
     install-check           cargo install --path crates/conformance (debug) into a scratch root; the
                             installed callspec runs the suite from a scratch dir against its embedded
                             emulator and against `callspec emulator` (--target)
+    html-check              render the report.html of a run with PASS, FAIL, SKIP and ERROR cases in
+                            headless Chromium (Debian's chromium, apt-installed when missing and
+                            root, else skipped loudly) and check its DOM: counts, a failure's pointer
+                            and expected value, callbacks in arrival order, a target's <script> not
+                            run; saves target/html-check/timeline-failing-callbacks.png
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans (callspec --update-snapshots); with --check, write nothing and
                             fail when any would change or is orphaned
@@ -225,6 +239,7 @@ fn main() -> ExitCode {
         "package" => package::package(&root(), cargo, rest.iter().any(|a| a == "--verify")),
         "install-check" => package::install_check(&root(), cargo()),
         "load" => load::check(&root(), rest),
+        "html-check" => html_check::check(&root(), &mut cargo()),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

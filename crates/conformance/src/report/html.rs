@@ -43,9 +43,11 @@ ol.timeline li.failed{background:#ffebe9;outline:2px solid #cf222e}
 .param{background:#eef;border-radius:3px;padding:0 4px;margin-right:3px}
 .sig-ok{color:#1a7f37}.sig-bad{color:#cf222e;font-weight:700}
 .muted{color:#57606a}
+body.only>*:not(#cases),body.only details.case:not(.shown){display:none}
 "#;
 
-/// The page's only script: filters and search over the cases, and opening the case a link names.
+/// The page's only script: filters and search over the cases, and opening the case a link names
+/// (`#case-…`; `#only-case-…` shows that case alone).
 const SCRIPT: &str = r#"
 document.documentElement.setAttribute('data-js','ready');
 (function(){
@@ -61,8 +63,9 @@ document.documentElement.setAttribute('data-js','ready');
     document.getElementById('shown').textContent=String(shown);
   }
   ids.forEach(function(id){document.getElementById(id).addEventListener('input',apply);});
-  if(location.hash){var t=document.getElementById(location.hash.slice(1));
-    if(t&&t.tagName==='DETAILS'){t.open=true;t.scrollIntoView();}}
+  var h=location.hash.slice(1),only=h.indexOf('only-')===0,t=document.getElementById(only?h.slice(5):h);
+  if(t&&t.tagName==='DETAILS'){t.open=true;
+    if(only){document.body.classList.add('only');t.classList.add('shown');}else{t.scrollIntoView();}}
 })();
 "#;
 
@@ -269,7 +272,8 @@ fn timeline(h: &mut String, case: &CaseResult) {
         return;
     }
     let span = case.timeline.iter().map(|e| e.at_ms).max().unwrap_or(0).max(1);
-    let _ = writeln!(h, "<h3>Timeline <span class=\"muted\">({span} ms, {} exchanges)</span></h3>", case.timeline.len());
+    let _ =
+        writeln!(h, "<h3>Timeline <span class=\"muted\">({span} ms, {} exchanges)</span></h3>", case.timeline.len());
     h.push_str("<ol class=\"timeline\">\n");
     for e in &case.timeline {
         event(h, e, span);
@@ -319,7 +323,12 @@ fn event(h: &mut String, e: &TimelineEvent, span: u64) {
 
 fn body(h: &mut String, b: &str) {
     if b.chars().count() > FOLD_AT {
-        let _ = write!(h, "<details class=\"body\"><summary>body ({} chars)</summary><pre>{}</pre></details>", b.len(), esc(b));
+        let _ = write!(
+            h,
+            "<details class=\"body\"><summary>body ({} chars)</summary><pre>{}</pre></details>",
+            b.len(),
+            esc(b)
+        );
     } else if !b.is_empty() {
         let _ = write!(h, "<pre class=\"body\">{}</pre>", esc(b));
     }

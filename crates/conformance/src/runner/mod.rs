@@ -297,13 +297,8 @@ impl Harness {
         let paced = log.paced;
         result.snapshot = log.snapshot.take();
         verdict::conclude(self, case, log, &mut result);
-        let parts = timeline::Parts {
-            exchanges,
-            dropped,
-            callbacks,
-            token: token.as_deref(),
-            failures: &result.failures,
-        };
+        let parts =
+            timeline::Parts { exchanges, dropped, callbacks, token: token.as_deref(), failures: &result.failures };
         (result.timeline, result.timeline_dropped) = self.timeline(parts);
         result.duration = started.elapsed().saturating_sub(paced);
         result.queue_wait += paced;

@@ -145,9 +145,8 @@ fn callback_event(
         (Some(_), None) => None,
     };
     let named = format!("({} {})", r.method, r.path);
-    let failed = failures.iter().any(|f| {
-        is_callback_kind(f.kind) && f.pointer.as_deref().is_some_and(|p| p.contains(&named))
-    });
+    let failed =
+        failures.iter().any(|f| is_callback_kind(f.kind) && f.pointer.as_deref().is_some_and(|p| p.contains(&named)));
     TimelineEvent {
         at_ms: 0,
         direction: Direction::Callback,
