@@ -145,7 +145,7 @@ fn coverage_matrix(h: &mut String, rows: &[CoverageRow]) {
     h.push_str("<h2>Requirement coverage</h2>\n<details id=\"coverage\"><summary>");
     let covered = rows.iter().filter(|r| r.verdict.is_covered()).count();
     let failing = rows.iter().filter(|r| r.verdict == Coverage::Failing).count();
-    let _ = write!(h, "{} requirements: {covered} covered, {failing} failing</summary>\n", rows.len());
+    let _ = writeln!(h, "{} requirements: {covered} covered, {failing} failing</summary>", rows.len());
     h.push_str("<table><tr><th>Requirement</th><th>Area</th><th>Verdict</th><th>Passing</th><th>Failing</th>");
     h.push_str("<th>Not run / skipped / known</th><th>Statement</th></tr>\n");
     for r in rows {
