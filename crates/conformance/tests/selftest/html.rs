@@ -27,7 +27,10 @@ async fn results() -> Vec<CaseResult> {
     let mut fail = check(target, c, Status::Fail, &["in-progress"]).await;
     fail.name = OUT_OF_ORDER.into();
 
-    let target = canned_json(201, &call_with("status", Some(json!(HOSTILE)))).await;
+    // The body also echoes the auth token: the timeline must mask it as the console does.
+    let mut body = call_with("status", Some(json!(HOSTILE)));
+    body["caller_name"] = json!(TOKEN);
+    let target = canned_json(201, &body).await;
     let mut hostile = check(target, create_case(), Status::Fail, &["<script>"]).await;
     hostile.name = "create::902_hostile_status".into();
 
@@ -98,6 +101,9 @@ async fn html_report_of_a_mixed_run() {
     // The hostile value is text: the page's own script is its only one.
     assert_eq!(html.matches("<script>").count(), 1);
     assert!(html.contains("&lt;script&gt;document.documentElement.setAttribute(&#39;data-pwned&#39;"));
-    assert!(!html.contains(TOKEN), "no auth token in the page");
+    assert!(!html.contains(TOKEN) && !json.contains(TOKEN), "no auth token in the reports");
+    let hostile = record.cases.iter().find(|c| c.name == "create::902_hostile_status").expect("the hostile case");
+    let body = hostile.timeline.first().and_then(|e| e.body.as_deref()).unwrap_or_default();
+    assert!(body.contains("\"caller_name\":\"****\""), "the failing step's body is kept, masked: {body}");
     assert!(html.contains("id=\"case-callbacks--901_out_of_order\""));
 }
