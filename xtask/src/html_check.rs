@@ -170,12 +170,27 @@ fn chrome(chromium: &Path, args: &[&str], out: Option<&Path>) -> Result<(), Stri
 
 #[cfg(test)]
 mod tests {
-    use super::judge;
+    use super::{judge, judge_case};
 
     #[test]
     fn a_script_that_ran_is_caught() {
         let dom = "<html lang=\"en\" data-js=\"ready\" data-pwned=\"yes\"><body></body></html>";
         let err = judge(dom).expect_err("the injection must be caught");
         assert!(err.contains("a target's <script> ran"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_page_fails_every_check() {
+        let err = judge("<html lang=\"en\" data-js=\"ready\"><body></body></html>").expect_err("nothing is there");
+        assert!(err.contains("does not count 2 FAIL") && err.contains("no case"), "{err}");
+        assert!(err.contains("not shown as text"), "{err}");
+    }
+
+    #[test]
+    fn callbacks_out_of_arrival_order_are_caught() {
+        let case = "<ol class=\"timeline\"><span data-name=\"CallStatus\">CallStatus=initiated</span>\
+                    <span data-name=\"CallStatus\">CallStatus=in-progress</span></ol>";
+        let problems = judge_case(case);
+        assert!(problems.iter().any(|p| p.contains("not in arrival order")), "{problems:?}");
     }
 }
