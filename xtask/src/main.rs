@@ -24,7 +24,11 @@
 //!   8. `cargo xtask mutants --sample 16`: the control run through the mutating proxy, then 16
 //!      mutants evenly spread over the reachable ones; a survivor needs its documented reason;
 //!   9. the official twilio Python SDK, unmodified, against the emulator binary;
-//!   10. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
+//!  10. report.html in headless Chromium (`html_check`; Debian's `chromium`, installed with apt
+//!      where missing and we are root, else skipped loudly): the counts, a failing case's pointer
+//!      and expected value, the callbacks in arrival order, a target's `<script>` not run, and a
+//!      screenshot of the failing callbacks case's timeline in `target/html-check`;
+//!  11. the payload schemas under Python's `jsonschema` with no format checker: the patterns alone hold.
 //! - `cargo xtask conform [--target URL --profile FILE] [--report-dir DIR] [ARGS]`: `callspec`.
 //! - `cargo xtask emulator [EMULATOR ARGS]`: run the reference emulator.
 //! - `cargo xtask snapshots [--check]`: regenerate the golden snapshots (`callspec
@@ -38,6 +42,7 @@
 //! - `cargo xtask load [LOAD FLAGS]`: the load check of `ci` (`load`).
 //! - `cargo xtask mutants [--sample N] [-j N] [ID-PREFIX...]`: response and webhook mutation from
 //!   the contract (`mutants/`); the full run writes `docs/mutation.md`.
+//! - `cargo xtask html-check`: step 10 of `ci` alone.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -64,6 +69,7 @@ fn step(name: &str, mut cmd: Command) -> Result<(), String> {
 mod bench;
 mod bench_pacing;
 mod faults;
+mod html_check;
 mod load;
 mod mutants;
 mod package;
@@ -133,6 +139,8 @@ fn ci() -> Result<(), String> {
     mutants::run(&root(), &mut cargo(), &["--sample".to_owned(), sample])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
+    eprintln!("\n==> xtask: report.html in headless Chromium");
+    html_check::check(&root(), &mut cargo())?;
     schema_check::check(&root())?;
     Ok(())
 }
@@ -179,7 +187,8 @@ COMMANDS:
                                  one job pool with 6's
                               8. mutants --sample 16: the control run and 16 mutants
                               9. the official twilio Python SDK against the emulator
-                             10. the payload schemas under Python's jsonschema, patterns only
+                             10. html-check (below)
+                             11. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
                             see `cargo xtask conform --help`)
     emulator [ARGS]         run the reference emulator (see `cargo xtask emulator --help`)
@@ -215,6 +224,11 @@ COMMANDS:
     install-check           cargo install --path crates/conformance (debug) into a scratch root; the
                             installed callspec runs the suite from a scratch dir against its embedded
                             emulator and against `callspec emulator` (--target)
+    html-check              render the report.html of a run with PASS, FAIL, SKIP and ERROR cases in
+                            headless Chromium (Debian's chromium, apt-installed when missing and
+                            root, else skipped loudly) and check its DOM: counts, a failure's pointer
+                            and expected value, callbacks in arrival order, a target's <script> not
+                            run; saves target/html-check/timeline-failing-callbacks.png
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans (callspec --update-snapshots); with --check, write nothing and
                             fail when any would change or is orphaned
@@ -239,6 +253,7 @@ fn main() -> ExitCode {
         "install-check" => package::install_check(&root(), cargo()),
         "load" => load::check(&root(), rest),
         "mutants" => mutants::run(&root(), &mut cargo(), rest),
+        "html-check" => html_check::check(&root(), &mut cargo()),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

@@ -116,6 +116,23 @@ pub enum Action {
     Saturate(SaturateStep),
 }
 
+impl Step {
+    /// What the step does in a few words (its name, else its kind and target), for reports.
+    pub fn describe(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match &self.action {
+            Action::Request(r) => format!("request {} {}", r.request.method, r.request.path),
+            Action::Poll(p) => format!("poll {} {}", p.request.method, p.request.path),
+            Action::Callbacks(c) => format!("wait for callbacks to {}", c.path),
+            Action::Sequence(s) => format!("check the sequence {}", s.values),
+            Action::Paginate(p) => format!("page through {}", p.request.path),
+            Action::Saturate(s) => format!("saturate {}", s.request.path),
+        }
+    }
+}
+
 /// Whose credentials a request carries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -255,6 +255,9 @@ pub struct CaseResult {
     pub reason: Option<String>,
     /// For ERROR: what broke in the harness or setup.
     pub error: Option<String>,
+    /// What each step of the case does, in order (its name, else its kind and target).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<String>,
     /// The failed checks (FAIL, XFAIL), each with its own requirement and kind.
     pub failures: Vec<Failure>,
     /// Steps that did not run, and why.
@@ -277,6 +280,61 @@ pub struct CaseResult {
     /// Time spent waiting for a turn on a shared account before the case could start.
     #[serde(serialize_with = "millis", rename = "queue_wait_ms")]
     pub queue_wait: Duration,
+    /// The case's exchanges on one time axis: its API requests and the requests the target made
+    /// to the sink, ordered by time from the case's first request (bounded; see `timeline_dropped`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEvent>,
+    /// Events left out of `timeline` to keep the report small.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub timeline_dropped: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Which way an exchange of the timeline went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// The runner's request to the target's API, and its response.
+    Api,
+    /// A request the target made to the callback sink (TwiML fetch, status or recording callback).
+    Callback,
+}
+
+/// One exchange of a case's timeline; every text field is masked and bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEvent {
+    /// Milliseconds from the case's first exchange.
+    pub at_ms: u64,
+    /// Which way it went.
+    pub direction: Direction,
+    /// HTTP method.
+    pub method: String,
+    /// The API path and query, or the sink path relative to the case's prefix.
+    pub path: String,
+    /// The response status (API), absent when no response came or for callbacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// How long the API exchange took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// Zero-based step of the case that sent it (API only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// Key parameters of a callback (`CallStatus`, `SequenceNumber`, `RecordingStatus`...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, String)>,
+    /// Whether `X-Twilio-Signature` validated (callbacks); `false` also when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_valid: Option<bool>,
+    /// The start of the response body or the transport error (API), cut at a bound: kept for a
+    /// failing step's exchanges and error answers only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// Whether a failure of the case points at this exchange.
+    pub failed: bool,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -295,6 +353,7 @@ impl CaseResult {
             status: Status::Pass,
             reason: None,
             error: None,
+            steps: Vec::new(),
             failures: Vec::new(),
             not_run: Vec::new(),
             checks: Vec::new(),
@@ -303,6 +362,8 @@ impl CaseResult {
             notes: Vec::new(),
             duration: Duration::ZERO,
             queue_wait: Duration::ZERO,
+            timeline: Vec::new(),
+            timeline_dropped: 0,
         }
     }
 

@@ -1,4 +1,4 @@
-//! Every report of a run, each a view of one [`RunRecord`]: JSON, JUnit XML, Markdown summary, coverage and the terminal line.
+//! Every report of a run, each a view of one [`RunRecord`]: JSON, JUnit XML, Markdown summary, coverage, HTML (`html`) and the terminal line.
 //!
 //! The writers never panic and never re-judge a case: each one derives what it shows from the
 //! case's final [`Status`], so a case that ran and failed can never appear as skipped.
@@ -13,6 +13,9 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 use serde::Serialize;
 
 use crate::outcome::{CaseResult, CheckVerdict, REPORT_VERSION, RunRecord, Status};
+
+pub mod html;
+pub use html::REPORT_HTML;
 
 /// The run record with its summary and coverage, as written to `report.json`.
 pub const REPORT_JSON: &str = "report.json";
@@ -38,6 +41,7 @@ pub fn write_all(record: &RunRecord, dir: &Path) -> io::Result<Vec<PathBuf>> {
         (SUMMARY_MD, summary_markdown_with(record, &rows)),
         (COVERAGE_MD, coverage_document(record, &rows)),
         (COVERAGE_JSON, coverage_json_with(record, &rows).map_err(io::Error::other)?),
+        (REPORT_HTML, html::render(record, &rows)),
     ];
     let mut written = Vec::with_capacity(files.len());
     for (name, content) in files {

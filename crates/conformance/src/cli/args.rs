@@ -55,7 +55,7 @@ pub struct RunArgs {
     /// Target profile (TOML). Default: fixtures/targets/reference-emulator.toml. Required with --target.
     #[arg(long, value_name = "FILE")]
     pub profile: Option<PathBuf>,
-    /// Write report.json, junit.xml, summary.md, coverage.md and coverage.json here.
+    /// Write report.json, report.html, junit.xml, summary.md, coverage.md and coverage.json here.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
     /// Directory holding fixtures/ and schemas/, read instead of the suite embedded in callspec

@@ -194,6 +194,7 @@ pub fn skipped(case: &Case, reason: String) -> CaseResult {
     let d = &case.data;
     let mut r = CaseResult::new(&case.name, &case.file, &d.title, &d.requirements, &d.tags);
     r.status = crate::outcome::Status::Skip;
+    r.steps = d.steps.iter().map(crate::fixture::Step::describe).collect();
     r.reason = Some(reason);
     r
 }

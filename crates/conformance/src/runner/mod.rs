@@ -21,6 +21,7 @@ mod request;
 mod saturate;
 mod sequence;
 mod setup;
+mod timeline;
 mod verdict;
 
 pub use golden::{SnapshotMode, SnapshotSettings};
@@ -166,6 +167,11 @@ struct CaseLog {
     requirement: Option<String>,
     /// What the snapshot comparison did.
     snapshot: Option<crate::outcome::SnapshotOutcome>,
+    /// The case's API exchanges, for its timeline, and how many past the bound were left out.
+    exchanges: Vec<timeline::ApiExchange>,
+    exchanges_dropped: usize,
+    /// The auth token of the case's account, to validate the signatures on its timeline.
+    token: Option<String>,
 }
 
 type SharedLog = Arc<Mutex<CaseLog>>;
@@ -248,6 +254,7 @@ impl Harness {
     pub async fn run_case(&self, case: &Case) -> CaseResult {
         let d = &case.data;
         let mut result = CaseResult::new(&case.name, &case.file, &d.title, &d.requirements, &d.tags);
+        result.steps = d.steps.iter().map(Step::describe).collect();
         let deadline = scaled(self, d.deadline_ms.or(self.profile.case_deadline_ms).unwrap_or(30_000));
         let isolated = self.isolated(case);
         let queued = Instant::now();
@@ -259,8 +266,11 @@ impl Harness {
         let outcome = within_deadline(deadline, &log, self.run_steps(case, isolated, pacer, log.clone())).await;
         drop(turn);
         result.notes = self.sink.notes(&case.name);
+        let callbacks = self.sink.requests(&case.name);
         self.sink.close(&case.name);
         let mut log = std::mem::take(&mut *lock(&log));
+        let (exchanges, dropped) = (std::mem::take(&mut log.exchanges), log.exchanges_dropped);
+        let token = log.token.take();
         match outcome {
             Err(_) => {
                 log.failures.push(Failure {
@@ -287,6 +297,9 @@ impl Harness {
         let paced = log.paced;
         result.snapshot = log.snapshot.take();
         verdict::conclude(self, case, log, &mut result);
+        let parts =
+            timeline::Parts { exchanges, dropped, callbacks, token: token.as_deref(), failures: &result.failures };
+        (result.timeline, result.timeline_dropped) = self.timeline(parts);
         result.duration = started.elapsed().saturating_sub(paced);
         result.queue_wait += paced;
         result
@@ -327,6 +340,7 @@ impl Harness {
         log: SharedLog,
     ) -> Result<(), HarnessFault> {
         let (account, from) = self.setup_account(case, isolated).await?;
+        lock(&log).token = Some(account.token.clone());
         let mut vars = self.base_vars(&account, &from);
         let sink_url = self.sink.open(&case.name, BTreeMap::new());
         vars.set("Sink", sink_url);

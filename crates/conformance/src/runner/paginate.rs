@@ -59,7 +59,7 @@ impl Run<'_> {
                 self.fail(FailureKind::Paging, None, expected, actual, "next_page_uri never ends", Some(&out));
                 return Ok(None);
             }
-            let resp = match self.h.client.send(&out).await {
+            let resp = match self.send(&out).await {
                 Ok(r) => r,
                 Err(e) => {
                     let message = format!("page {} did not answer", walk.pages);

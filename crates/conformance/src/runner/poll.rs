@@ -35,7 +35,7 @@ impl Run<'_> {
         let mut last: LastAnswer = None;
         let mut last_error: Option<ClientError> = None;
         loop {
-            match self.h.client.send(&out).await {
+            match self.send(&out).await {
                 Ok(resp) => {
                     let json = resp.json().ok();
                     let status_holds = p.until_status.as_ref().is_none_or(|s| s.contains(&resp.status));

@@ -97,7 +97,7 @@ impl Run<'_> {
             super::lock(&self.log).paced += wait;
             tokio::time::sleep(wait).await;
         }
-        let resp = match self.h.client.send(&out).await {
+        let resp = match self.send(&out).await {
             Ok(resp) => resp,
             Err(e) => {
                 let message = "no usable response from the target";

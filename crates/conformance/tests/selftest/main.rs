@@ -12,6 +12,7 @@ mod fake;
 mod fixture_format;
 mod golden;
 mod hostile;
+mod html;
 mod init;
 mod pacing;
 mod profiles;

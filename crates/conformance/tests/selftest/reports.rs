@@ -273,7 +273,7 @@ fn summary_markdown_says_so_when_everything_is_expected() {
 }
 
 #[test]
-fn write_all_writes_the_five_reports() {
+fn write_all_writes_the_six_reports() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("selftest-reports").join("write_all");
     let _ = std::fs::remove_dir_all(&dir);
     let record = record();
@@ -281,7 +281,7 @@ fn write_all_writes_the_five_reports() {
 
     let names: Vec<String> =
         written.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
-    assert_eq!(names, ["report.json", "junit.xml", "summary.md", "coverage.md", "coverage.json"]);
+    assert_eq!(names, ["report.json", "junit.xml", "summary.md", "coverage.md", "coverage.json", "report.html"]);
     for path in &written {
         let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         assert!(len > 0, "{} is empty", path.display());
