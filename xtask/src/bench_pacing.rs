@@ -14,8 +14,9 @@
 //!
 //! Prints each run's wall time, exit code, counts and requests sent (the summary line).
 
+use crate::served::Served;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// One measured run.
@@ -61,43 +62,6 @@ fn measure(callspec: &Path, root: &Path, args: &[&str]) -> Result<Figures, Strin
     Ok(Figures { wall: started.elapsed(), exit: out.status.code(), summary })
 }
 
-/// A free loopback port (bound, then released for the emulator to take).
-fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("no free port: {e}"))?;
-    listener.local_addr().map(|a| a.port()).map_err(|e| format!("no local address: {e}"))
-}
-
-/// Kills the emulator when the bench ends, however it ends.
-struct Emulator(Child);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `callspec-emulator ARGS` on `port` and waits (up to 10 s) until it accepts connections.
-fn start_emulator(binary: &Path, port: u16, args: &[&str]) -> Result<Emulator, String> {
-    let child = Command::new(binary)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-    let emulator = Emulator(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("the emulator did not listen within 10 s".into());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(emulator)
-}
-
 #[allow(clippy::print_stderr, clippy::print_stdout, reason = "progress on stderr, the figures on stdout")]
 pub(crate) fn run(root: &Path, target_dir: &Path) -> Result<(), String> {
     super::bench::build(&["build", "-p", "callspec-conformance", "--bin", "callspec"])?;
@@ -113,11 +77,10 @@ pub(crate) fn run(root: &Path, target_dir: &Path) -> Result<(), String> {
     let args = ["--profile", path_str(&profile)?, "--report-dir", path_str(&report)?];
     print("no subaccounts, 1 CPS, embedded reference emulator", &measure(&callspec, root, &args)?);
 
-    let port = free_port()?;
-    let _emulator = start_emulator(&debug.join("callspec-emulator"), port, &["--ring-ms", "86400000"])?;
+    let emulator = Served::start(&debug.join("callspec-emulator"), &[], &["--ring-ms", "86400000"])?;
     let profile = shared_profile(root, &out, true)?;
     let report = out.join("never-leave-ringing");
-    let target = format!("http://127.0.0.1:{port}");
+    let target = emulator.base_url.clone();
     let args = ["--target", &target, "--profile", path_str(&profile)?, "--report-dir", path_str(&report)?];
     let what = "calls never leave ringing (--ring-ms 86400000); no subaccounts, cps or recordings declared";
     print(what, &measure(&callspec, root, &args)?);

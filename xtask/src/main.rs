@@ -77,6 +77,7 @@ mod pool;
 mod poor;
 mod python_sdk;
 mod schema_check;
+mod served;
 mod snapshots;
 mod variance;
 

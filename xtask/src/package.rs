@@ -13,10 +13,8 @@
 //!   installed `callspec` runs the whole suite against its embedded emulator, and again against
 //!   a separately started `callspec emulator` via `--target`. Both must exit 0.
 
-use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 #[allow(dead_code, unreachable_pub, reason = "shared with the runner; xtask uses the file selection")]
 #[path = "../../crates/conformance/src/suite/files.rs"]
@@ -167,47 +165,16 @@ pub(crate) fn install_check(root: &Path, mut cargo: Command) -> Result<(), Strin
 /// and stops it.
 #[allow(clippy::print_stderr, reason = "xtask reports on stderr")]
 fn against_served(bin: &Path, work: &Path, root: &Path) -> Result<(), String> {
-    let mut emulator = Command::new(bin)
-        .current_dir(work)
-        .args(["emulator", "--listen", "127.0.0.1:0", "--max-concurrent-requests", "8"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start callspec emulator: {e}"))?;
-    let url = emulator.stdout.take().ok_or("callspec emulator: no stdout".to_owned()).and_then(banner_url);
-    let result = url.and_then(|url| {
-        eprintln!("==> xtask: the installed callspec against `callspec emulator` at {url}");
-        let profile = root.join("fixtures/targets/reference-emulator.toml");
-        run(
-            "callspec --target (callspec emulator)",
-            Command::new(bin)
-                .current_dir(work)
-                .args(["-q", "--no-coverage", "--target", &url, "--profile"])
-                .arg(profile),
-        )
-    });
-    let _ = emulator.kill();
-    let _ = emulator.wait();
-    result
-}
-
-/// The base URL from the emulator's banner (`callspec emulator listening on URL`), read within
-/// 30 seconds.
-fn banner_url(stdout: std::process::ChildStdout) -> Result<String, String> {
-    let (send, receive) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let url = lines.find_map(|l| l.ok()?.strip_prefix("callspec emulator listening on ").map(str::to_owned));
-        let _ = send.send(url);
-        // Keep reading, so the emulator never blocks on a full pipe.
-        lines.for_each(drop);
-    });
-    match receive.recv_timeout(Duration::from_secs(30)) {
-        Ok(Some(url)) => Ok(url),
-        Ok(None) => Err("callspec emulator ended without its banner".into()),
-        Err(_) => Err("callspec emulator printed no banner within 30 s".into()),
-    }
+    let emulator = crate::served::Served::start(bin, &["emulator"], &["--max-concurrent-requests", "8"])?;
+    eprintln!("==> xtask: the installed callspec against `callspec emulator` at {}", emulator.base_url);
+    let profile = root.join("fixtures/targets/reference-emulator.toml");
+    run(
+        "callspec --target (callspec emulator)",
+        Command::new(bin)
+            .current_dir(work)
+            .args(["-q", "--no-coverage", "--target", &emulator.base_url, "--profile"])
+            .arg(profile),
+    )
 }
 
 /// `ci`'s checks of the installed path, after `cargo test --workspace` (which ran the example

@@ -1,10 +1,9 @@
 //! The official twilio Python SDK against the reference emulator: the SDK is installed into a
 //! venv under `target/`, unmodified, and `xtask/python/sdk_check.py` drives it.
 
-use std::net::{TcpListener, TcpStream};
+use crate::served::Served;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 /// The SDK version the check installs; bump it deliberately.
 const TWILIO_SDK: &str = "twilio==9.13.0";
@@ -13,15 +12,6 @@ const TWILIO_SDK: &str = "twilio==9.13.0";
 const ACCOUNT_SID: &str = "ACc0ffee00000000000000000000000001";
 const AUTH_TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
 const FROM: &str = "+15017122661";
-
-struct Emulator(Child);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
     let status = cmd.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
@@ -47,28 +37,11 @@ pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
     let python = venv_python(root, TWILIO_SDK)?;
     run("cargo build -p callspec-emulator", cargo.args(["build", "--quiet", "-p", "callspec-emulator"]))?;
 
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
-    let listen = format!("127.0.0.1:{port}");
-    let binary = root.join("target/debug/callspec-emulator");
-    let child = Command::new(&binary)
-        .args(["--listen", &listen, "--ring-ms", "100"])
-        // Only warnings and errors reach the CI log; the banner and request lines do not.
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-    let _emulator = Emulator(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&listen).is_err() {
-        if Instant::now() > deadline {
-            return Err(format!("the emulator did not listen on {listen} within 20 s"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let emulator = Served::start(&root.join("target/debug/callspec-emulator"), &[], &["--ring-ms", "100"])?;
     run(
         "python SDK check",
         Command::new(&python).arg(root.join("xtask/python/sdk_check.py")).args([
-            &format!("http://{listen}"),
+            &emulator.base_url,
             ACCOUNT_SID,
             AUTH_TOKEN,
             FROM,

@@ -19,10 +19,12 @@
 //!
 //! Only loopback traffic: the emulator listens on 127.0.0.1 and the calls carry no URL.
 
+#[path = "common/child.rs"]
+mod child;
+
 use callspec_emulator::seed;
-use std::io::{BufRead as _, BufReader};
+use child::ChildEmulator;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -120,71 +122,9 @@ fn parse_args() -> Res<Option<Opts>> {
     Ok(Some(o))
 }
 
-/// The emulator under test: a child process, killed (by its own handle) when dropped.
-struct Emulator {
-    child: Child,
-    base_url: String,
-}
-
-impl Emulator {
-    /// Starts the binary on a free loopback port and waits for its banner.
-    fn start(o: &Opts) -> Res<Emulator> {
-        let mut child = Command::new(&o.emulator)
-            .args(["--listen", "127.0.0.1:0", "--cps", &o.cps.to_string(), "--ring-ms", &o.ring_ms.to_string()])
-            .env_remove("RUST_LOG")
-            .env_remove("CALLSPEC_LISTEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", o.emulator.display()))?;
-        let stdout = child.stdout.take().ok_or("the emulator's stdout is not piped")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let base_url = loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(url) = line.strip_prefix("callspec emulator listening on ") {
-                        break url.trim().to_owned();
-                    }
-                }
-                Some(Err(e)) => return Err(format!("reading the emulator's banner: {e}")),
-                None => return Err("the emulator exited before printing its address".into()),
-            }
-        };
-        // Keep reading the rest of the banner so the emulator never writes to a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        if !base_url.starts_with("http://127.0.0.1:") {
-            return Err(format!("the emulator listens on {base_url}, not on loopback"));
-        }
-        Ok(Emulator { child, base_url })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// `VmRSS` (or another `Vm…` line) of the emulator, in bytes.
-    fn status_bytes(&self, field: &str) -> Res<u64> {
-        proc_status_bytes(self.pid(), field)
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A `/proc/<pid>/status` field given in kB, in bytes.
-fn proc_status_bytes(pid: u32, field: &str) -> Res<u64> {
-    let text =
-        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| format!("/proc/{pid}/status: {e}"))?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')))
-        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .ok_or_else(|| format!("no {field} in /proc/{pid}/status"))
+/// The emulator under test, at the bench's CPS and ring time.
+fn start_emulator(o: &Opts) -> Res<ChildEmulator> {
+    ChildEmulator::start(&o.emulator, &["--cps".into(), o.cps.to_string(), "--ring-ms".into(), o.ring_ms.to_string()])
 }
 
 /// User + system CPU seconds a process has used (`/proc/<pid>/stat`, fields 14 and 15, in
@@ -375,7 +315,7 @@ async fn throughput(o: &Opts) -> Res<()> {
         o.seconds,
         loadavg()
     );
-    let emulator = Emulator::start(o)?;
+    let emulator = start_emulator(o)?;
     let creator = Creator::new(&emulator.base_url, o.clients)?;
     let pid = emulator.pid().to_string();
     let t0 = Instant::now();
@@ -438,7 +378,7 @@ async fn memory(o: &Opts) -> Res<()> {
         o.clients,
         loadavg()
     );
-    let emulator = Emulator::start(o)?;
+    let emulator = start_emulator(o)?;
     let creator = Creator::new(&emulator.base_url, o.clients)?;
     let fresh = emulator.status_bytes("VmRSS")?;
     let (errors, first) = create_n(&creator, o.clients, o.warmup_calls).await;

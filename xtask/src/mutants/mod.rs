@@ -11,11 +11,12 @@ mod proxy;
 mod table;
 
 use crate::pool::{self, SuiteRun};
+use crate::served::Served;
 use catalog::Mutant;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -63,48 +64,6 @@ fn build(root: &Path, cargo: &mut Command) -> Result<Bins, String> {
     Ok(Bins { callspec, emulator })
 }
 
-/// A reference emulator process, its output drained, killed when dropped.
-struct Emulator {
-    child: Child,
-    address: String,
-}
-
-impl Emulator {
-    fn start(bin: &Path) -> Result<Emulator, String> {
-        let mut child = Command::new(bin)
-            .args(["--listen", "127.0.0.1:0", "--max-concurrent-requests", "8", "--log-format", "text"])
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the emulator: {e}"))?;
-        let stdout = child.stdout.take().ok_or("the emulator has no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| l.split("listening on http://").nth(1).map(|a| a.trim().trim_end_matches('/').to_owned()));
-        // Keep reading so the emulator never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        match address {
-            Some(address) => Ok(Emulator { child, address }),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err("the emulator did not say where it listens".into())
-            }
-        }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The reference profile with the sink's public URL pointing at the proxy.
 fn profile(root: &Path, dir: &Path, proxy_port: u16) -> Result<PathBuf, String> {
     let source = root.join("fixtures/targets/reference-emulator.toml");
@@ -147,9 +106,9 @@ fn through_proxy<T>(
     cases: &[String],
     run: impl FnOnce(&Path, &Path, &SuiteRun) -> T,
 ) -> Result<(T, Arc<proxy::Shared>), String> {
-    let emulator = Emulator::start(&bins.emulator)?;
+    let emulator = Served::start(&bins.emulator, &[], &["--max-concurrent-requests", "8"])?;
     let label = mutant.as_ref().map_or_else(|| "control".to_owned(), Mutant::id);
-    let proxy = proxy::Proxy::start(emulator.address.clone(), mutant, all, profile_tokens(root))?;
+    let proxy = proxy::Proxy::start(emulator.address().to_owned(), mutant, all, profile_tokens(root))?;
     let profile = profile(root, &dir, proxy.port)?;
     let mut args = vec![
         "--target".to_owned(),

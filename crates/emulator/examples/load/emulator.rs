@@ -2,89 +2,34 @@
 //! peak memory, and the few API requests the load sends it.
 
 use crate::LoadError;
+use crate::child::ChildEmulator;
 use callspec_emulator::seed;
 use serde_json::Value;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// How long the emulator may take to print its address.
-const BANNER_DEADLINE: Duration = Duration::from_secs(30);
-
-/// The child process, killed (by its own handle) when dropped.
-pub(crate) struct Emulator {
-    child: Child,
-    /// `http://127.0.0.1:PORT`.
-    pub(crate) base_url: String,
-}
+/// The emulator under load (the examples' shared child process), its errors as the load's.
+pub(crate) struct Emulator(ChildEmulator);
 
 impl Emulator {
     /// Starts the binary on a free loopback port with `args` and waits for its banner.
     pub(crate) fn start(binary: &Path, args: &[String]) -> Result<Emulator, LoadError> {
-        let mut child = Command::new(binary)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("RUST_LOG")
-            .env_remove("CALLSPEC_LISTEN")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|source| LoadError::Spawn { binary: binary.display().to_string(), source })?;
-        let stdout = child.stdout.take().ok_or(LoadError::Banner("its stdout is not piped".into()))?;
-        // A thread reads the banner, so waiting for it has a deadline; it then keeps reading the
-        // rest, so the emulator never writes to a closed pipe.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let banner = loop {
-                match lines.next() {
-                    Some(Ok(line)) => {
-                        if let Some(url) = line.strip_prefix("callspec emulator listening on ") {
-                            break Ok(url.trim().to_owned());
-                        }
-                    }
-                    Some(Err(e)) => break Err(format!("reading it: {e}")),
-                    None => break Err("the emulator exited before printing its address".to_owned()),
-                }
-            };
-            let _ = tx.send(banner);
-            lines.for_each(drop);
-        });
-        // On any error `child` drops, which kills the emulator.
-        let base_url = match rx.recv_timeout(BANNER_DEADLINE) {
-            Ok(banner) => banner.map_err(LoadError::Banner)?,
-            Err(_) => return Err(LoadError::Banner(format!("none within {} s", BANNER_DEADLINE.as_secs()))),
-        };
-        if !base_url.starts_with("http://127.0.0.1:") {
-            return Err(LoadError::Banner(format!("the emulator listens on {base_url}, not on loopback")));
-        }
-        Ok(Emulator { child, base_url })
+        ChildEmulator::start(binary, args).map(Emulator).map_err(LoadError::Emulator)
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) fn base_url(&self) -> &str {
+        &self.0.base_url
     }
 
     /// `VmHWM` (peak resident memory) of the emulator, in bytes.
     pub(crate) fn peak_rss(&self) -> Result<u64, LoadError> {
-        let pid = self.child.id();
-        let path = format!("/proc/{pid}/status");
-        let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Proc { path: path.clone(), source })?;
-        text.lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-            .ok_or(LoadError::Banner(format!("no VmHWM in {path}")))
+        self.0.status_bytes("VmHWM").map_err(LoadError::Emulator)
     }
 
     /// Whether the emulator is still running.
     pub(crate) fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.running()
     }
 }
 

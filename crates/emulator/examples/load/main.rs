@@ -21,6 +21,8 @@
 //! could not run.
 
 mod check;
+#[path = "../common/child.rs"]
+mod child;
 mod drive;
 mod emulator;
 mod plan;
@@ -45,15 +47,9 @@ pub(crate) enum LoadError {
     /// A flag is unknown or its value does not parse.
     #[error("{0}\n{USAGE}")]
     Usage(String),
-    /// The emulator binary did not start.
-    #[error("cannot start {binary}: {source}")]
-    Spawn { binary: String, source: std::io::Error },
-    /// The emulator's banner (its address) did not come.
-    #[error("the emulator's banner: {0}")]
-    Banner(String),
-    /// `/proc` could not be read.
-    #[error("{path}: {source}")]
-    Proc { path: String, source: std::io::Error },
+    /// The emulator process did not start, print its address, or show its memory in `/proc`.
+    #[error("the emulator process: {0}")]
+    Emulator(String),
     /// The HTTP client could not be built.
     #[error("cannot build the HTTP client: {0}")]
     Client(reqwest::Error),
@@ -195,7 +191,7 @@ async fn run(o: &Opts) -> Result<Run, LoadError> {
     let timeout = o.webhook_timeout_ms.to_string();
     let args = ["--cps".to_owned(), o.cps.to_string(), "--ring-ms".into(), o.ring_ms.to_string()];
     let mut emulator = Emulator::start(&o.emulator, &[&args[..], &["--webhook-timeout-ms".into(), timeout]].concat())?;
-    let api = Api::new(&emulator.base_url, o.clients)?;
+    let api = Api::new(emulator.base_url(), o.clients)?;
     let mut accounts = Vec::with_capacity(o.accounts);
     for index in 0..o.accounts {
         let number = format!("+1650555{:04}", 1000 + index);
