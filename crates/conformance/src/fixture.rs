@@ -174,6 +174,14 @@ pub struct RequestSpec {
     pub raw_body: Option<RawBody>,
 }
 
+impl RequestSpec {
+    /// Whether the request creates a call (`POST …/Calls.json`): what a shared account's CPS
+    /// paces and what Twilio's test credentials allow.
+    pub fn creates_call(&self) -> bool {
+        self.method.eq_ignore_ascii_case("POST") && self.path.ends_with("/Calls.json")
+    }
+}
+
 fn default_method() -> String {
     "GET".to_owned()
 }
@@ -735,7 +743,7 @@ pub fn parse_case(
         return Err(LoadErrors(errors));
     }
     let creates_calls = data.steps.iter().any(|s| match &s.action {
-        Action::Request(r) => r.request.method.eq_ignore_ascii_case("POST") && r.request.path.ends_with("/Calls.json"),
+        Action::Request(r) => r.request.creates_call(),
         Action::Saturate(r) => r.request.path.ends_with("/Calls.json"),
         _ => false,
     });
@@ -746,9 +754,7 @@ pub fn parse_case(
         .steps
         .iter()
         .filter(|s| match &s.action {
-            Action::Request(r) => {
-                r.request.method.eq_ignore_ascii_case("POST") && r.request.path.ends_with("/Calls.json")
-            }
+            Action::Request(r) => r.request.creates_call(),
             _ => false,
         })
         .map(|s| s.repeat.unwrap_or(1) as usize)

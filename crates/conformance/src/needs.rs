@@ -59,9 +59,7 @@ fn scan(value: &serde_json::Value, at: &str, found: &mut BTreeMap<&'static str, 
 /// Whether a step does more than create calls: Twilio's test credentials allow only creates.
 fn reads(action: &Action) -> bool {
     match action {
-        Action::Request(r) => {
-            !(r.request.method.eq_ignore_ascii_case("POST") && r.request.path.ends_with("/Calls.json"))
-        }
+        Action::Request(r) => !r.request.creates_call(),
         Action::Poll(_) | Action::Paginate(_) => true,
         Action::Saturate(_) | Action::Callbacks(_) | Action::Sequence(_) => false,
     }

@@ -7,17 +7,12 @@ use crate::client::Outgoing;
 use crate::fixture::{Auth, Expect, RequestSpec, RequestStep};
 use crate::outcome::FailureKind;
 
-/// Whether a request creates a call: the creates a shared account's CPS paces.
-fn creates_a_call(spec: &RequestSpec) -> bool {
-    spec.method.eq_ignore_ascii_case("POST") && spec.path.ends_with("/Calls.json")
-}
-
 /// Whether an answer may be a created call: a create the target refuses (400, 401…) queues
 /// nothing, so it needs no CPS slot.
 fn may_succeed(expect: &Expect) -> bool {
     let named = |e: &Expect| e.status.is_some() || e.status_in.is_some();
     let created = |e: &Expect| e.status == Some(201) || e.status_in.as_ref().is_some_and(|s| s.contains(&201));
-    !named(expect) && expect.either.is_empty() || created(expect) || expect.either.iter().any(created)
+    (!named(expect) && expect.either.is_empty()) || created(expect) || expect.either.iter().any(created)
 }
 
 impl Run<'_> {
@@ -89,7 +84,7 @@ impl Run<'_> {
         let out = self.build(&r.request, index)?;
         self.label = self.label_for(&out, name);
         if let Some(pacer) = self.pacer
-            && creates_a_call(&r.request)
+            && r.request.creates_call()
             && may_succeed(&r.expect)
         {
             let wait = pacer.book();
