@@ -286,6 +286,10 @@ pub(crate) fn survivor_reason(id: &str) -> Option<&'static str> {
         (false, "Timestamp" | "RecordingStartTime", "shift") => {
             "an event time an hour off: Twilio's docs give no clock or tolerance to hold it to"
         }
+        (false, "SipResponseCode", "shift") => {
+            "another SIP status: the docs give 487 (timed out) and 404 only as examples of the terminal code \
+             (calls-api-facts.md#status-callback-parameters)"
+        }
         (false, "ErrorCode", _) => {
             "the recording callback's error parameter is not confirmed by Twilio (calls-api-facts.md#recording-callbacks)"
         }
