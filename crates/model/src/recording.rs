@@ -1,4 +1,4 @@
-//! Call recordings made with `Record=true`: channels, the recording-callback events and the
+//! Call recordings (made with `Record=true` or started through the Recordings subresource): channels, the recording-callback events and the
 //! set a call subscribes to, and the facts Twilio documents about them (the source, the
 //! shortest recording kept, the media URL).
 
@@ -98,6 +98,19 @@ pub const MIN_SECONDS: u64 = 1;
 
 /// `RecordingSource` of a recording made with `Record=true` on create.
 pub const SOURCE_OUTBOUND_API: &str = "OutboundAPI";
+
+/// `source` / `RecordingSource` of a recording started with `POST …/Calls/{CA}/Recordings.json`.
+pub const SOURCE_START_CALL_RECORDING_API: &str = "StartCallRecordingAPI";
+
+/// The `uri` of a recording read through its call: `/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings/{RE}.json`.
+pub fn call_recording_uri(account: &Sid, call: &Sid, recording: &Sid) -> String {
+    format!("/{API_VERSION}/Accounts/{account}/Calls/{call}/Recordings/{recording}.json")
+}
+
+/// The `uri` of a recording read through the account: `/2010-04-01/Accounts/{AC}/Recordings/{RE}.json`.
+pub fn recording_uri(account: &Sid, recording: &Sid) -> String {
+    format!("/{API_VERSION}/Accounts/{account}/Recordings/{recording}.json")
+}
 
 /// The `RecordingUrl` of a recording: Twilio's media URL, without an extension.
 pub fn media_url(account: &Sid, recording: &Sid) -> String {

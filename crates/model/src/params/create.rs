@@ -327,19 +327,7 @@ fn read_recording(c: &mut Checker<'_>) -> RecordingSettings {
     };
     let callback = c.url("RecordingStatusCallback", code::INVALID_PARAMETER);
     let callback_method = c.method("RecordingStatusCallbackMethod");
-    let mut events = Vec::new();
-    for v in c.list("RecordingStatusCallbackEvent") {
-        match RecordingEvent::parse(v) {
-            Some(e) if !events.contains(&e) => events.push(e),
-            Some(_) => {}
-            None => c.fail(
-                "RecordingStatusCallbackEvent",
-                Problem::Malformed,
-                code::INVALID_PARAMETER,
-                format!("RecordingStatusCallbackEvent {v:?} is not one of in-progress, completed, absent"),
-            ),
-        }
-    }
+    let events = super::recording::read_recording_events(c);
     let track = c.one_of("RecordingTrack", &["inbound", "outbound", "both"], "both");
     RecordingSettings { record, channels, callback, callback_method, events, track }
 }

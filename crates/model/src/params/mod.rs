@@ -11,6 +11,7 @@
 mod application;
 mod check;
 mod create;
+mod recording;
 mod update;
 mod values;
 
@@ -18,6 +19,10 @@ pub use crate::recording::{RecordingChannels, RecordingEvent};
 pub use application::{APPLICATION_PARAMETERS, ApplicationParams};
 pub use create::{
     CREATE_PARAMETERS, CreateCallParams, Instructions, MAGIC_FROM_INVALID, MAGIC_TO_NUMBERS, magic_number_violations,
+};
+pub use recording::{
+    PauseBehavior, RecordingUpdateStatus, START_RECORDING_PARAMETERS, StartRecordingParams, UPDATE_RECORDING_PARAMETERS,
+    UpdateRecordingParams,
 };
 pub use update::{UPDATE_PARAMETERS, UpdateCallParams, UpdateStatus};
 pub use values::{HttpMethod, TWIML_MAX_CHARS, UrlProblem, send_digits_valid, url_problem};
