@@ -7,7 +7,7 @@
 //! first wins, and the other sees a terminal status and does nothing.
 
 use crate::policy;
-use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingStatus, Shared};
+use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingPlan, RecordingStatus, Shared};
 use crate::variance::Variance;
 use crate::webhook::{Outgoing, Target, WebhookKind};
 use callspec_model::call::{API_VERSION, DIRECTION_OUTBOUND_API};
@@ -15,10 +15,10 @@ use callspec_model::callback::{
     CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams, sip_response_code,
 };
 use callspec_model::error::code;
-use callspec_model::params::{Instructions, RecordingEvent};
-use callspec_model::recording::{MIN_SECONDS as MIN_RECORDING_SECONDS, media_url};
+use callspec_model::params::{Instructions, PauseBehavior, RecordingEvent};
+use callspec_model::recording::{MIN_SECONDS as MIN_RECORDING_SECONDS, SOURCE_OUTBOUND_API, media_url};
 use callspec_model::status::StatusCallbackEvent;
-use callspec_model::{CallStatus, Sid, SidKind, billing, rfc2822};
+use callspec_model::{CallStatus, billing, rfc2822};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -94,7 +94,7 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
     }
     let sequence = live.sequence;
     let terminal = event == StatusCallbackEvent::Completed;
-    let recording = rec.recording.as_deref().filter(|_| terminal);
+    let recording = rec.recordings.iter().find(|r| r.source == SOURCE_OUTBOUND_API).filter(|_| terminal);
     let variance = shared.variance;
     let mut call = voice_params(variance, account, rec, event.call_status(rec.status));
     if policy::rewrites_callback_status(faults) {
@@ -129,23 +129,23 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
     }
 }
 
-/// Queues the recording callback for `event` when the call subscribes to it.
-fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, event: RecordingEvent) {
-    let Some(recording) = rec.recording.as_deref() else {
+/// Queues the callback of the call's recording `index` for `event` when the recording
+/// subscribes to it.
+fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, index: usize, event: RecordingEvent) {
+    let Some(recording) = rec.recordings.get(index) else {
         return;
     };
-    let Some(live) = rec.live.as_deref() else {
+    let Some(target) = recording.callback.clone() else {
         return;
     };
-    let Some(plan) = live.plan.recording.as_ref() else {
-        return;
-    };
-    let Some(target) = plan.callback.clone() else {
-        return;
-    };
-    if !plan.events.contains(event) {
+    if !recording.events.contains(event) {
         return;
     }
+    let source = if recording.source == SOURCE_OUTBOUND_API {
+        policy::recording_source(shared.faults)
+    } else {
+        recording.source
+    };
     let params = RecordingCallbackParams {
         account_sid: account.sid.to_string(),
         call_sid: rec.sid().to_string(),
@@ -155,13 +155,79 @@ fn emit_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, even
         recording_duration: policy::recording_duration(shared.faults, recording.duration_s.unwrap_or(0)),
         recording_channels: recording.channels.count(),
         recording_start_time: rfc2822::format_unix_ms(recording.start_ms),
-        recording_source: policy::recording_source(shared.faults).to_owned(),
+        recording_source: source.to_owned(),
         recording_track: recording.track.to_string(),
         error_code: (event == RecordingEvent::Absent).then_some(code::RECORDING_TOO_SHORT),
     };
     let out = Outgoing { kind: WebhookKind::RecordingCallback, target, params: params.to_form(), overtakable: false };
     if let Some(live) = rec.live.as_deref_mut() {
         push(shared, account, live, out);
+    }
+}
+
+/// Starts a recording of an in-progress call with `plan`: stored, and its `in-progress`
+/// callback queued. Returns its index among the call's recordings.
+pub(crate) fn start_recording(
+    shared: &Shared,
+    account: &Account,
+    rec: &mut CallRecord,
+    plan: &RecordingPlan,
+    source: &'static str,
+    now: i64,
+) -> usize {
+    rec.recordings.push(Recording::start(plan, source, now));
+    let index = rec.recordings.len() - 1;
+    emit_recording(shared, account, rec, index, RecordingEvent::InProgress);
+    index
+}
+
+/// Pauses (`Some(behavior)`) or resumes (`None`) an active recording; no-op when it is not
+/// active or already in that state.
+pub(crate) fn pause_recording(r: &mut Recording, pause: Option<PauseBehavior>, now: i64) {
+    if !r.status.is_active() {
+        return;
+    }
+    match (pause, r.paused) {
+        (Some(behavior), None) => {
+            r.paused = Some((now, behavior));
+            r.status = RecordingStatus::Paused;
+        }
+        (None, Some((since, behavior))) => {
+            if behavior == PauseBehavior::Skip {
+                r.skipped_ms += now - since;
+            }
+            r.paused = None;
+            r.status = RecordingStatus::InProgress;
+        }
+        _ => {}
+    }
+    r.updated_ms = now;
+}
+
+/// Ends a recording if it is active: `completed`, or `absent` when shorter than a second.
+/// Returns the callback event its end earns.
+fn end_recording(r: &mut Recording, now: i64) -> Option<RecordingEvent> {
+    if !r.status.is_active() {
+        return None;
+    }
+    pause_recording(r, None, now);
+    let seconds = u64::try_from((now - r.start_ms - r.skipped_ms) / 1000).unwrap_or(0);
+    r.duration_s = Some(seconds);
+    r.updated_ms = now;
+    Some(if seconds >= MIN_RECORDING_SECONDS {
+        r.status = RecordingStatus::Completed;
+        RecordingEvent::Completed
+    } else {
+        r.status = RecordingStatus::Absent;
+        RecordingEvent::Absent
+    })
+}
+
+/// Ends the call's recording `index` if it is active, with its callback.
+pub(crate) fn stop_recording(shared: &Shared, account: &Account, rec: &mut CallRecord, index: usize, now: i64) {
+    let event = rec.recordings.get_mut(index).and_then(|r| end_recording(r, now));
+    if let Some(event) = event {
+        emit_recording(shared, account, rec, index, event);
     }
 }
 
@@ -213,16 +279,7 @@ pub(crate) fn answer(shared: &Shared, account: &Account, rec: &mut CallRecord, n
     emit_status(shared, account, rec, StatusCallbackEvent::Answered, now);
     let plan = rec.live.as_deref().map(|l| l.plan.clone())?;
     if let Some(rp) = &plan.recording {
-        rec.recording = Some(Box::new(Recording {
-            sid: Sid::random(SidKind::Recording).value(),
-            status: RecordingStatus::InProgress,
-            start_ms: now,
-            updated_ms: now,
-            duration_s: None,
-            channels: rp.channels,
-            track: rp.track.clone(),
-        }));
-        emit_recording(shared, account, rec, RecordingEvent::InProgress);
+        start_recording(shared, account, rec, rp, SOURCE_OUTBOUND_API, now);
     }
     let params = voice_params(shared.variance, account, rec, CallStatus::InProgress);
     Some(Answered { instructions: plan.instructions, params })
@@ -256,24 +313,12 @@ pub(crate) fn finish(shared: &Shared, account: &Account, rec: &mut CallRecord, s
     let talk = rec.answered_ms.map(|a| u64::try_from((now - a) / 1000).unwrap_or(0));
     rec.duration_s = Some(talk.unwrap_or(0));
     rec.price_units = talk.map(billing::price_units);
-    let mut recording_event = None;
-    if let Some(r) = rec.recording.as_deref_mut()
-        && r.status == RecordingStatus::InProgress
-    {
-        let seconds = u64::try_from((now - r.start_ms) / 1000).unwrap_or(0);
-        r.duration_s = Some(seconds);
-        r.updated_ms = now;
-        if seconds >= MIN_RECORDING_SECONDS {
-            r.status = RecordingStatus::Completed;
-            recording_event = Some(RecordingEvent::Completed);
-        } else {
-            r.status = RecordingStatus::Absent;
-            recording_event = Some(RecordingEvent::Absent);
-        }
-    }
+    let ended: Vec<Option<RecordingEvent>> = rec.recordings.iter_mut().map(|r| end_recording(r, now)).collect();
     emit_status(shared, account, rec, StatusCallbackEvent::Completed, now);
-    if let Some(event) = recording_event {
-        emit_recording(shared, account, rec, event);
+    for (index, event) in ended.into_iter().enumerate() {
+        if let Some(event) = event {
+            emit_recording(shared, account, rec, index, event);
+        }
     }
     // Dropping `live` drops the outbox sender: its task delivers what is queued, then ends.
     if let Some(live) = rec.live.take()

@@ -190,6 +190,12 @@ faults! {
     RecordingChannelsIgnored = "recording-channels-ignored", Recording;
     /// R-REC-2: `RecordingDuration` is in milliseconds instead of seconds.
     RecordingDurationInMilliseconds = "recording-duration-in-milliseconds", Recording;
+    /// R-RES-4: `Status=paused` on a call recording is answered 200 but the recording stays `in-progress`.
+    RecordingPauseIgnored = "recording-pause-ignored", Recording;
+    /// R-RES-2: a recording can be started on a call that is not in progress (201 instead of 400 / 21220).
+    RecordingStartsOnEndedCall = "recording-starts-on-ended-call", Recording;
+    /// R-RES-10: the account's `Recordings.json` ignores the `CallSid` filter.
+    RecordingsCallSidFilterIgnored = "recordings-call-sid-filter-ignored", Recording;
     /// Q-RATE-2: the CPS is ignored: queued calls leave the queue at once.
     CpsIgnored = "cps-ignored", Rate;
     /// Q-RATE-2: queued calls leave the queue at 2 calls per second instead of 1.

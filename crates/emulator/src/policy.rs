@@ -359,6 +359,21 @@ pub(crate) const fn recording_source(faults: FaultSet) -> &'static str {
     if faults.has(Fault::RecordingSourceWrong) { "RecordVerb" } else { recording::SOURCE_OUTBOUND_API }
 }
 
+/// Whether `Status=paused` pauses the recording.
+pub(crate) const fn pauses_recording(faults: FaultSet) -> bool {
+    !faults.has(Fault::RecordingPauseIgnored)
+}
+
+/// Whether a recording may start on a call in `status` (only in progress).
+pub(crate) fn recording_may_start(faults: FaultSet, status: CallStatus) -> bool {
+    status == CallStatus::InProgress || faults.has(Fault::RecordingStartsOnEndedCall)
+}
+
+/// Whether the account's recordings list applies its `CallSid` filter.
+pub(crate) const fn recordings_call_sid_filter_applies(faults: FaultSet) -> bool {
+    !faults.has(Fault::RecordingsCallSidFilterIgnored)
+}
+
 // ---------------------------------------------------------------------------------------------
 // RATE
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use callspec_model::billing::{self, PRICE_UNIT};
 use callspec_model::call::{API_VERSION, Call, DIRECTION_OUTBOUND_API, SubresourceUris, call_uri};
 use callspec_model::error::code;
-use callspec_model::recording::{SOURCE_OUTBOUND_API, media_url};
+use callspec_model::recording::{call_recording_uri, media_url, recording_uri};
 use callspec_model::rfc2822::format_unix_ms as rfc2822_ms;
 use callspec_model::{Sid, SidKind};
 use serde_json::{Value, json};
@@ -127,15 +127,30 @@ fn vary(variance: Variance, view: View, key: u64, call: &mut Call) {
     }
 }
 
-/// A call's recording as the Recording resource.
-pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording) -> Value {
+/// Which form of the Recording resource to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordingView {
+    /// Read through the call (`…/Calls/{CA}/Recordings…`): `track`, no `media_url` or
+    /// `subresource_uris`, `uri` under the call.
+    Call,
+    /// The answer of a `Status=stopped` update, through the call: `status` `stopped`.
+    Stopped,
+    /// Read through the account (`…/Recordings…`): `media_url` and `subresource_uris`, `uri`
+    /// under the account.
+    Account,
+}
+
+/// A call's recording as the Recording resource, in `view`'s form. `duration` is null while
+/// the recording runs; a soft-deleted one shows `status` `deleted`.
+pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording, view: RecordingView) -> Value {
     let sid = r.sid();
-    let duration = match r.status {
-        RecordingStatus::InProgress => "-1".to_owned(),
-        _ => r.duration_s.unwrap_or(0).to_string(),
+    let duration = if r.status.is_active() { Value::Null } else { json!(r.duration_s.unwrap_or(0).to_string()) };
+    let status = match view {
+        _ if r.deleted => "deleted",
+        RecordingView::Stopped => "stopped",
+        RecordingView::Call | RecordingView::Account => r.status.as_str(),
     };
-    let base = format!("/{API_VERSION}/Accounts/{account}/Recordings/{sid}");
-    json!({
+    let mut value = json!({
         "account_sid": account.to_string(),
         "api_version": API_VERSION,
         "call_sid": call.to_string(),
@@ -147,19 +162,25 @@ pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording) -> Value {
         "sid": sid.to_string(),
         "price": null,
         "price_unit": PRICE_UNIT,
-        "status": r.status.as_str(),
+        "status": status,
         "channels": r.channels.count(),
-        "source": SOURCE_OUTBOUND_API,
-        "track": r.track.as_ref(),
+        "source": r.source,
         "error_code": if r.status == RecordingStatus::Absent { json!(code::RECORDING_TOO_SHORT) } else { Value::Null },
         "encryption_details": null,
-        "media_url": media_url(account, &sid),
-        "uri": format!("{base}.json"),
-        "subresource_uris": {
+    });
+    if view == RecordingView::Account {
+        let base = format!("/{API_VERSION}/Accounts/{account}/Recordings/{sid}");
+        value["media_url"] = json!(media_url(account, &sid));
+        value["uri"] = json!(recording_uri(account, &sid));
+        value["subresource_uris"] = json!({
             "add_on_results": format!("{base}/AddOnResults.json"),
             "transcriptions": format!("{base}/Transcriptions.json"),
-        },
-    })
+        });
+    } else {
+        value["track"] = json!(r.track.as_ref());
+        value["uri"] = json!(call_recording_uri(account, call, &sid));
+    }
+    value
 }
 
 /// An IncomingPhoneNumber resource.

@@ -11,7 +11,9 @@ use crate::fault::FaultSet;
 use crate::policy;
 use crate::variance::{self, Variance};
 use crate::webhook::{Outgoing, Target, WebhookClient};
-use callspec_model::params::{AccountDirectory, ApplicationParams, HttpMethod, Instructions, RecordingChannels};
+use callspec_model::params::{
+    AccountDirectory, ApplicationParams, HttpMethod, Instructions, PauseBehavior, RecordingChannels,
+};
 use callspec_model::recording::RecordingEventSet;
 use callspec_model::{CallStatus, Sid, SidKind, StatusEventSet};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -178,6 +180,8 @@ pub(crate) struct AccountData {
     pub(crate) next_slot: Option<Instant>,
     /// Calls taken off the queue so far (variance keys each dequeue gap by it).
     pub(crate) dequeues: u64,
+    /// Recordings of deleted calls.
+    pub(crate) detached_recordings: Vec<DetachedRecording>,
 }
 
 impl AccountData {
@@ -284,7 +288,7 @@ impl Application {
     }
 }
 
-/// What a recording-enabled call records and reports.
+/// What a recording records and reports: `Record=true`'s settings, or a recording start's.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordingPlan {
     /// Mono or dual.
@@ -340,6 +344,8 @@ pub(crate) struct Live {
 pub(crate) enum RecordingStatus {
     /// Recording.
     InProgress,
+    /// Paused through the Recordings subresource.
+    Paused,
     /// Finished, at least a second long.
     Completed,
     /// Finished but too short to keep (error 16101).
@@ -351,19 +357,28 @@ impl RecordingStatus {
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
             RecordingStatus::InProgress => "in-progress",
+            RecordingStatus::Paused => "paused",
             RecordingStatus::Completed => "completed",
             RecordingStatus::Absent => "absent",
         }
     }
+
+    /// Whether the recording still runs (recording or paused).
+    pub(crate) const fn is_active(self) -> bool {
+        matches!(self, RecordingStatus::InProgress | RecordingStatus::Paused)
+    }
 }
 
-/// A call's recording (`Record=true`), made when the call is answered.
+/// A call's recording, made when a `Record=true` call is answered or started through the
+/// call's Recordings subresource.
 #[derive(Debug, Clone)]
 pub(crate) struct Recording {
     /// RE SID value.
     pub(crate) sid: u128,
     /// Its status.
     pub(crate) status: RecordingStatus,
+    /// `OutboundAPI` or `StartCallRecordingAPI`.
+    pub(crate) source: &'static str,
     /// Start, ms.
     pub(crate) start_ms: i64,
     /// Last change, ms.
@@ -374,13 +389,51 @@ pub(crate) struct Recording {
     pub(crate) channels: RecordingChannels,
     /// inbound, outbound or both.
     pub(crate) track: Box<str>,
+    /// `RecordingStatusCallback` and its method.
+    pub(crate) callback: Option<Target>,
+    /// The recording events reported.
+    pub(crate) events: RecordingEventSet,
+    /// When the current pause began, ms, and whether it is skipped (`PauseBehavior=skip`).
+    pub(crate) paused: Option<(i64, PauseBehavior)>,
+    /// Paused time left out of the recording (`PauseBehavior=skip`), ms.
+    pub(crate) skipped_ms: i64,
+    /// Deleted (kept as soft-deleted metadata).
+    pub(crate) deleted: bool,
 }
 
 impl Recording {
+    /// A recording that starts now.
+    pub(crate) fn start(plan: &RecordingPlan, source: &'static str, now: i64) -> Recording {
+        Recording {
+            sid: Sid::random(SidKind::Recording).value(),
+            status: RecordingStatus::InProgress,
+            source,
+            start_ms: now,
+            updated_ms: now,
+            duration_s: None,
+            channels: plan.channels,
+            track: plan.track.clone(),
+            callback: plan.callback.clone(),
+            events: plan.events,
+            paused: None,
+            skipped_ms: 0,
+            deleted: false,
+        }
+    }
+
     /// The recording's SID.
     pub(crate) const fn sid(&self) -> Sid {
         Sid::from_parts(SidKind::Recording, self.sid)
     }
+}
+
+/// A recording whose call was deleted (deleting a call keeps its recordings).
+#[derive(Debug, Clone)]
+pub(crate) struct DetachedRecording {
+    /// CA SID value of the deleted call.
+    pub(crate) call: u128,
+    /// The recording.
+    pub(crate) recording: Recording,
 }
 
 /// One stored call.
@@ -413,8 +466,9 @@ pub(crate) struct CallRecord {
     pub(crate) duration_s: Option<u64>,
     /// 1/100000 USD, for answered calls once ended.
     pub(crate) price_units: Option<u32>,
-    /// The recording, once answered with `Record=true`.
-    pub(crate) recording: Option<Box<Recording>>,
+    /// Its recordings, oldest first: `Record=true`'s once answered, and those started through
+    /// the Recordings subresource.
+    pub(crate) recordings: Vec<Recording>,
     /// Live-only parts; `None` once ended.
     pub(crate) live: Option<Box<Live>>,
 }
@@ -443,7 +497,7 @@ impl CallRecord {
             queue_time_ms: self.queue_time_ms,
             duration_s: self.duration_s,
             price_units: self.price_units,
-            recording: None,
+            recordings: Vec::new(),
             live: None,
         }
     }

@@ -53,10 +53,14 @@ pub mod code {
     pub const DOCUMENT_PARSE_FAILURE: u32 = 12100;
     /// A recording too short to keep: `absent`, with this `ErrorCode`.
     pub const RECORDING_TOO_SHORT: u32 = 16101;
+    /// `Twilio.CURRENT` named a call with more than one active recording.
+    pub const CONCURRENT_RECORDINGS: u32 = 16108;
     /// Authentication failed (HTTP 401).
     pub const AUTHENTICATION: u32 = 20003;
     /// The HTTP method is not allowed on the resource (HTTP 405).
     pub const METHOD_NOT_ALLOWED: u32 = 20004;
+    /// The resource cannot be deleted before it is complete (a recording still running).
+    pub const NOT_COMPLETE: u32 = 20009;
     /// The requested resource was not found (HTTP 404).
     pub const NOT_FOUND: u32 = 20404;
     /// Too many concurrent requests (HTTP 429).

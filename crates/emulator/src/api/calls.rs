@@ -1,15 +1,14 @@
 //! Calls: create (validated by the model, then queued), fetch, update (cancel, hang up,
-//! redirect), delete, and a call's recordings.
+//! redirect), delete (its recordings stay, detached).
 
-use super::page;
 use super::{Req, refuse};
 use crate::callflow;
-use crate::error::{ApiError, json_response};
+use crate::error::ApiError;
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::queue;
 use crate::resources::{self, View};
-use crate::state::{Application, CallRecord, Control, Directory, Live, Plan, RecordingPlan, now_ms};
+use crate::state::{Application, CallRecord, Control, DetachedRecording, Directory, Live, Plan, RecordingPlan, now_ms};
 use crate::variance;
 use crate::webhook::Target;
 use axum::http::StatusCode;
@@ -105,7 +104,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             queue_time_ms: 0,
             duration_s: None,
             price_units: None,
-            recording: None,
+            recordings: Vec::new(),
             live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
         };
         rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
@@ -211,18 +210,11 @@ pub(super) fn delete(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
             format!("Call {ca} is {}; only a call that has ended can be deleted.", rec.status),
         ));
     }
-    data.calls.remove(&seq);
+    // Deleting a call keeps its recordings (listed under the account).
+    if let Some(rec) = data.calls.remove(&seq) {
+        let call = rec.sid;
+        data.detached_recordings
+            .extend(rec.recordings.into_iter().map(|recording| DetachedRecording { call, recording }));
+    }
     Ok(policy::delete_status(req.shared.faults).into_response())
-}
-
-/// `GET …/Calls/{Sid}/Recordings.json`.
-pub(super) fn recordings(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
-    let query = req.query_form()?;
-    req.strict_check(&query, &["PageSize", "Page"], &[])?;
-    let items = {
-        let data = req.account.read();
-        let rec = data.call(&ca).ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
-        rec.recording.as_deref().map(|r| resources::recording(&req.account.sid, &ca, r)).into_iter().collect()
-    };
-    Ok(json_response(StatusCode::OK, &page::simple("recordings", req.path, &query, items)?))
 }

@@ -35,7 +35,7 @@ pub(super) const LIST_PARAMETERS: &[&str] = &[
 
 /// A date filter's value: a whole UTC day, or an instant (to the second).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum When {
+pub(super) enum When {
     /// `[start, end)` in ms.
     Day(i64, i64),
     /// ms, whole seconds.
@@ -44,7 +44,7 @@ enum When {
 
 /// `=`, `<` or `>` on a date filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub(super) enum Op {
     /// On that day (or that second).
     On,
     /// Strictly before.
@@ -54,7 +54,7 @@ enum Op {
 }
 
 impl When {
-    fn parse(s: &str) -> Option<When> {
+    pub(super) fn parse(s: &str) -> Option<When> {
         let s = s.trim();
         let date_format = time::macros::format_description!("[year]-[month]-[day]");
         if let Ok(date) = time::Date::parse(s, &date_format) {
@@ -67,7 +67,7 @@ impl When {
         rfc2822::parse(s).ok().map(|at| When::Instant(at.unix_timestamp() * 1000))
     }
 
-    fn matches(self, op: Op, t: i64) -> bool {
+    pub(super) fn matches(self, op: Op, t: i64) -> bool {
         let (lo, hi) = match self {
             When::Day(lo, hi) => (lo, hi),
             When::Instant(at) => (at, at + 1000),
@@ -77,6 +77,16 @@ impl When {
             Op::Before => t < lo,
             Op::OnOrAfter => t >= lo,
         }
+    }
+}
+
+/// The operator of a date filter named `name` on the field `base` (`base`, `base<`, `base>`).
+pub(super) fn date_op(name: &str, base: &str) -> Option<Op> {
+    match name.strip_prefix(base)? {
+        "" => Some(Op::On),
+        "<" => Some(Op::Before),
+        ">" => Some(Op::OnOrAfter),
+        _ => None,
     }
 }
 
@@ -112,7 +122,7 @@ struct Filters {
     end: Vec<(Op, When)>,
 }
 
-fn invalid(name: &str, value: &str, why: &str) -> ApiError {
+pub(super) fn invalid(name: &str, value: &str, why: &str) -> ApiError {
     ApiError::bad_request(code::INVALID_PARAMETER, format!("{name} {why}: {value:?}"))
 }
 
@@ -120,15 +130,6 @@ impl Filters {
     fn parse(query: &Form) -> Result<Filters, ApiError> {
         let mut f = Filters::default();
         for (name, value) in query.pairs() {
-            let date_op = |base: &str| -> Option<Op> {
-                let rest = name.strip_prefix(base)?;
-                match rest {
-                    "" => Some(Op::On),
-                    "<" => Some(Op::Before),
-                    ">" => Some(Op::OnOrAfter),
-                    _ => None,
-                }
-            };
             match name.as_str() {
                 "To" => f.to = Some(value.clone()),
                 "From" => f.from = Some(value.clone()),
@@ -143,11 +144,11 @@ impl Filters {
                     f.parent = Some(sid);
                 }
                 _ => {
-                    if let Some(op) = date_op("StartTime") {
+                    if let Some(op) = date_op(name, "StartTime") {
                         let when =
                             When::parse(value).ok_or_else(|| invalid(name, value, "is not a date (YYYY-MM-DD)"))?;
                         f.start.push((op, when));
-                    } else if let Some(op) = date_op("EndTime") {
+                    } else if let Some(op) = date_op(name, "EndTime") {
                         let when =
                             When::parse(value).ok_or_else(|| invalid(name, value, "is not a date (YYYY-MM-DD)"))?;
                         f.end.push((op, when));

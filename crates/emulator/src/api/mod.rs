@@ -11,6 +11,7 @@ mod calls;
 mod list;
 mod numbers;
 mod page;
+mod recordings;
 
 use crate::error::ApiError;
 use crate::fault::FaultSet;
@@ -55,6 +56,12 @@ enum Route {
     Call(Sid, Sid),
     /// `/Accounts/{AC}/Calls/{CA}/Recordings.json`.
     CallRecordings(Sid, Sid),
+    /// `/Accounts/{AC}/Calls/{CA}/Recordings/{RE}.json` (or `Twilio.CURRENT.json`).
+    CallRecording(Sid, Sid, RecordingRef),
+    /// `/Accounts/{AC}/Recordings.json`.
+    Recordings(Sid),
+    /// `/Accounts/{AC}/Recordings/{RE}.json`.
+    Recording(Sid, Sid),
     /// `/Accounts/{AC}/IncomingPhoneNumbers.json`.
     Numbers(Sid),
     /// `/Accounts/{AC}/IncomingPhoneNumbers/{PN}.json`.
@@ -63,6 +70,24 @@ enum Route {
     Applications(Sid),
     /// `/Accounts/{AC}/Applications/{AP}.json`.
     Application(Sid, Sid),
+}
+
+/// The recording a call-recording path names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordingRef {
+    /// By its `RE` SID.
+    Sid(Sid),
+    /// `Twilio.CURRENT`: the call's single active recording.
+    Current,
+}
+
+impl RecordingRef {
+    fn parse(segment: &str) -> Option<RecordingRef> {
+        match segment {
+            "Twilio.CURRENT.json" => Some(RecordingRef::Current),
+            _ => json_sid(segment, SidKind::Recording).map(RecordingRef::Sid),
+        }
+    }
 }
 
 fn json_sid(segment: &str, kind: SidKind) -> Option<Sid> {
@@ -82,6 +107,11 @@ impl Route {
             ["Accounts", ac, "Calls", ca, "Recordings.json"] => {
                 Route::CallRecordings(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?)
             }
+            ["Accounts", ac, "Calls", ca, "Recordings", re] => {
+                Route::CallRecording(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?, RecordingRef::parse(re)?)
+            }
+            ["Accounts", ac, "Recordings.json"] => Route::Recordings(account(ac)?),
+            ["Accounts", ac, "Recordings", re] => Route::Recording(account(ac)?, json_sid(re, SidKind::Recording)?),
             ["Accounts", ac, "IncomingPhoneNumbers.json"] => Route::Numbers(account(ac)?),
             ["Accounts", ac, "IncomingPhoneNumbers", pn] => {
                 Route::Number(account(ac)?, json_sid(pn, SidKind::PhoneNumber)?)
@@ -102,6 +132,9 @@ impl Route {
             | Route::Calls(a)
             | Route::Call(a, _)
             | Route::CallRecordings(a, _)
+            | Route::CallRecording(a, ..)
+            | Route::Recordings(a)
+            | Route::Recording(a, _)
             | Route::Numbers(a)
             | Route::Number(a, _)
             | Route::Applications(a)
@@ -112,9 +145,14 @@ impl Route {
     /// The methods the route supports, as an `Allow` header value.
     fn allow(self) -> &'static str {
         match self {
-            Route::Accounts | Route::Calls(_) | Route::Numbers(_) | Route::Applications(_) => "GET, POST",
-            Route::Call(..) => "GET, POST, DELETE",
-            Route::Account(_) | Route::CallRecordings(..) | Route::Number(..) | Route::Application(..) => "GET",
+            Route::Accounts
+            | Route::Calls(_)
+            | Route::CallRecordings(..)
+            | Route::Numbers(_)
+            | Route::Applications(_) => "GET, POST",
+            Route::Call(..) | Route::CallRecording(..) => "GET, POST, DELETE",
+            Route::Recording(..) => "GET, DELETE",
+            Route::Account(_) | Route::Recordings(_) | Route::Number(..) | Route::Application(..) => "GET",
         }
     }
 }
@@ -258,6 +296,7 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     let req =
         Req { shared, caller, account, path, query: parts.uri.query().unwrap_or(""), headers: &parts.headers, body };
     let post = *method == Method::POST;
+    let delete = *method == Method::DELETE;
     match route {
         Route::Accounts if post => accounts::create(&req),
         Route::Accounts => accounts::list(&req),
@@ -265,9 +304,16 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
         Route::Calls(_) if post => calls::create(&req),
         Route::Calls(_) => list::list(&req),
         Route::Call(_, ca) if post => calls::update(&req, ca),
-        Route::Call(_, ca) if *method == Method::DELETE => calls::delete(&req, ca),
+        Route::Call(_, ca) if delete => calls::delete(&req, ca),
         Route::Call(_, ca) => calls::fetch(&req, ca),
-        Route::CallRecordings(_, ca) => calls::recordings(&req, ca),
+        Route::CallRecordings(_, ca) if post => recordings::start(&req, ca),
+        Route::CallRecordings(_, ca) => recordings::list_of_call(&req, ca),
+        Route::CallRecording(_, ca, re) if post => recordings::update(&req, ca, re),
+        Route::CallRecording(_, ca, re) if delete => recordings::delete_of_call(&req, ca, re),
+        Route::CallRecording(_, ca, re) => recordings::fetch_of_call(&req, ca, re),
+        Route::Recordings(_) => recordings::list(&req),
+        Route::Recording(_, re) if delete => recordings::delete(&req, re),
+        Route::Recording(_, re) => recordings::fetch(&req, re),
         Route::Numbers(_) if post => numbers::create_number(&req),
         Route::Numbers(_) => numbers::list_numbers(&req),
         Route::Number(_, pn) => numbers::fetch_number(&req, pn),
@@ -332,6 +378,21 @@ mod tests {
             Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings.json")),
             Some(Route::CallRecordings(ac, ca))
         );
+        let re = Sid::parse("RE0123456789abcdef0123456789abcdef").expect("sid");
+        assert_eq!(
+            Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings/Twilio.CURRENT.json")),
+            Some(Route::CallRecording(ac, ca, RecordingRef::Current))
+        );
+        assert_eq!(
+            Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings/{re}.json")),
+            Some(Route::CallRecording(ac, ca, RecordingRef::Sid(re)))
+        );
+        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings.json")), Some(Route::Recordings(ac)));
+        assert_eq!(
+            Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings/{re}.json")),
+            Some(Route::Recording(ac, re))
+        );
+        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings/{re}")), None);
         assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}.json")), Some(Route::Account(ac)));
         assert_eq!(Route::parse("/2010-04-01/Accounts.json"), Some(Route::Accounts));
         for bad in [

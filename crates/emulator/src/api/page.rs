@@ -104,17 +104,28 @@ impl Envelope<'_> {
     }
 }
 
-/// A whole small list (numbers, applications, recordings, accounts) paged by `Page` alone.
+/// A whole small list (numbers, applications, accounts) paged by `Page` alone.
 pub(super) fn simple(key: &str, path: &str, query: &Form, all: Vec<Value>) -> Result<Value, ApiError> {
+    filtered(key, path, query, &[], all)
+}
+
+/// A whole small list paged by `Page` alone, with the filters it was read with echoed in its
+/// URIs (recordings).
+pub(super) fn filtered(
+    key: &str,
+    path: &str,
+    query: &Form,
+    filters: &[(String, String)],
+    all: Vec<Value>,
+) -> Result<Value, ApiError> {
     let (size, page) = page_params(query)?;
     let start = page.saturating_mul(size);
     let more = all.len() > start.saturating_add(size);
     let items: Vec<Value> = all.into_iter().skip(start).take(size).collect();
-    let envelope =
-        Envelope { key, path, filters: &[], size, page, token: None, next_token: None, previous_token: None };
+    let envelope = Envelope { key, path, filters, size, page, token: None, next_token: None, previous_token: None };
     let mut value = envelope.render(items);
     if more {
-        value["next_page_uri"] = json!(page_uri(path, &[], size, page + 1, None));
+        value["next_page_uri"] = json!(page_uri(path, filters, size, page + 1, None));
     }
     Ok(value)
 }

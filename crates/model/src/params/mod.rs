@@ -21,8 +21,8 @@ pub use create::{
     CREATE_PARAMETERS, CreateCallParams, Instructions, MAGIC_FROM_INVALID, MAGIC_TO_NUMBERS, magic_number_violations,
 };
 pub use recording::{
-    PauseBehavior, RecordingUpdateStatus, START_RECORDING_PARAMETERS, StartRecordingParams, UPDATE_RECORDING_PARAMETERS,
-    UpdateRecordingParams,
+    PauseBehavior, RecordingUpdateStatus, START_RECORDING_PARAMETERS, StartRecordingParams,
+    UPDATE_RECORDING_PARAMETERS, UpdateRecordingParams,
 };
 pub use update::{UPDATE_PARAMETERS, UpdateCallParams, UpdateStatus};
 pub use values::{HttpMethod, TWIML_MAX_CHARS, UrlProblem, send_digits_valid, url_problem};

@@ -199,7 +199,8 @@ mod tests {
 
     #[test]
     fn start_refuses_unknown_values() {
-        for body in ["RecordingChannels=stereo", "RecordingTrack=left", "Trim=yes", "RecordingStatusCallbackEvent=done"] {
+        for body in ["RecordingChannels=stereo", "RecordingTrack=left", "Trim=yes", "RecordingStatusCallbackEvent=done"]
+        {
             let parsed = StartRecordingParams::parse(&Form::parse(body.as_bytes()).expect("form"));
             assert_eq!(parsed.violations.len(), 1, "{body}");
             assert_eq!(parsed.violations[0].error.code, code::INVALID_PARAMETER, "{body}");
