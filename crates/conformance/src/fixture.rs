@@ -180,6 +180,16 @@ impl RequestSpec {
     pub fn creates_call(&self) -> bool {
         self.method.eq_ignore_ascii_case("POST") && self.path.ends_with("/Calls.json")
     }
+
+    /// Whether the request uses the Recordings resource beyond `Record=true`'s list of a call's
+    /// recordings: it starts a recording, or names one (`…/Recordings/{Sid}`), or reads the
+    /// account's `Recordings.json`.
+    pub fn uses_recordings_resource(&self) -> bool {
+        let path = self.path.as_str();
+        path.contains("/Recordings/")
+            || path.ends_with("/Accounts/{AccountSid}/Recordings.json")
+            || (self.method.eq_ignore_ascii_case("POST") && path.ends_with("/Recordings.json"))
+    }
 }
 
 fn default_method() -> String {

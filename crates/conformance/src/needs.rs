@@ -87,6 +87,15 @@ pub fn implied(raw: &serde_json::Value, data: &CaseFile) -> BTreeMap<&'static st
             }
             Action::Sequence(_) => None,
         };
+        let request = match &step.action {
+            Action::Request(r) => Some(&r.request),
+            Action::Poll(p) => Some(&p.request),
+            Action::Paginate(p) => Some(&p.request),
+            Action::Saturate(_) | Action::Callbacks(_) | Action::Sequence(_) => None,
+        };
+        if request.is_some_and(|r| r.uses_recordings_resource()) {
+            found.entry("recordings-resource").or_insert_with(|| format!("/steps/{i} uses the Recordings resource"));
+        }
         if reads(&step.action) {
             found.entry("reads").or_insert_with(|| format!("/steps/{i} reads, updates or deletes"));
         }

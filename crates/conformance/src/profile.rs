@@ -180,6 +180,10 @@ pub struct Capabilities {
     /// `Record=true` and the call's `Recordings.json`.
     #[serde(default)]
     pub recordings: bool,
+    /// The Recordings resource: start, update (pause, resume, stop), fetch and delete a
+    /// recording through `…/Calls/{CA}/Recordings`, and the account's `Recordings.json`.
+    #[serde(default)]
+    pub recordings_resource: bool,
     /// The target can reach the sink: TwiML fetches and callbacks.
     #[serde(default)]
     pub callbacks: bool,
@@ -208,6 +212,7 @@ pub const NEEDS: &[&str] = &[
     "subaccounts",
     "applications",
     "recordings",
+    "recordings-resource",
     "callbacks",
     "cps",
     "concurrency-limit",
@@ -228,6 +233,7 @@ impl Capabilities {
             "subaccounts" => self.subaccounts,
             "applications" => self.applications,
             "recordings" => self.recordings,
+            "recordings-resource" => self.recordings_resource,
             "callbacks" => self.callbacks,
             "cps" => self.cps.is_some(),
             "concurrency-limit" => self.concurrency_limit.is_some(),

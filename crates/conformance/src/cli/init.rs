@@ -424,6 +424,10 @@ fn capabilities(d: &Detected) -> String {
     line("applications", &d.applications);
     line("callbacks", &d.callbacks);
     line("recordings", &Finding::new(false, "not probed: set true if Record=true and the call's Recordings.json work"));
+    line(
+        "recordings_resource",
+        &Finding::new(false, "not probed: set true if recordings start, pause, stop and delete via the API"),
+    );
     t.push_str("# cps = 1.0                      # the target's dequeue rate per account: unlocks the timing cases\n");
     t.push_str(
         "# queues_calls = false           # a target that never queues calls: shared-account creates are not spaced\n",

@@ -17,6 +17,8 @@ pub(super) fn schema_requirement(schema: &str) -> Option<&'static str> {
         "error" => "T-ERR-1",
         "status-callback" => "S-PARAM-1",
         "recording-callback" => "R-REC-2",
+        "recording" => "R-RES-11",
+        "recording-page" => "R-RES-8",
         _ => return None,
     })
 }
