@@ -16,6 +16,7 @@ mod html;
 mod init;
 mod pacing;
 mod profiles;
+mod recording_schema;
 mod reports;
 mod schema_patterns;
 mod schemas;
