@@ -3,7 +3,8 @@
 The SDK is pointed at the emulator through its supported extension point: a custom
 `http_client` (the approach Twilio documents for running the SDK against a mock API).
 A local HTTP server serves TwiML and records status callbacks; the SDK's own
-RequestValidator must accept the emulator's X-Twilio-Signature.
+RequestValidator must accept the emulator's X-Twilio-Signature. `check_recordings` drives the
+Recordings resource (start, pause, resume through Twilio.CURRENT, stop, list, fetch, delete).
 
 Usage: python sdk_check.py BASE_URL ACCOUNT_SID AUTH_TOKEN FROM_NUMBER
 Exit status 0 when every check held; each failure is printed.
@@ -90,6 +91,60 @@ def wait_for(predicate, what):
     return True
 
 
+# --- Recordings resource -------------------------------------------------------------------
+# Kept in one function so it can move to an SDK driver as a unit.
+
+
+def check_recordings(client, hook):
+    """Starts, pauses, resumes, stops, lists, fetches and deletes a recording through the SDK."""
+    call = client.calls.create(to="+14155551212", from_=FROM, twiml="<Response><Pause length=\"30\"/></Response>")
+    deadline = time.monotonic() + DEADLINE_S
+    while client.calls(call.sid).fetch().status != "in-progress":
+        if time.monotonic() > deadline:
+            check(False, "the recorded call is answered (timed out)")
+            return
+        time.sleep(0.1)
+    recordings = client.calls(call.sid).recordings
+    rec = recordings.create(
+        recording_status_callback=hook + "/recording",
+        recording_status_callback_event=["in-progress", "completed", "absent"],
+        recording_channels="dual",
+    )
+    check(rec.sid.startswith("RE") and len(rec.sid) == 34, "recordings.create returns an RE sid: %s" % rec.sid)
+    check(rec.status == "in-progress" and rec.source == "StartCallRecordingAPI" and rec.call_sid == call.sid,
+          "a started recording is in-progress, StartCallRecordingAPI (got %s, %s)" % (rec.status, rec.source))
+    check(rec.channels == 2, "RecordingChannels=dual gives channels 2 (got %r)" % rec.channels)
+    paused = recordings(rec.sid).update(status="paused", pause_behavior="skip")
+    check(paused.status == "paused", "update status=paused pauses it (got %s)" % paused.status)
+    resumed = recordings("Twilio.CURRENT").update(status="in-progress")
+    check(resumed.sid == rec.sid and resumed.status == "in-progress",
+          "Twilio.CURRENT resumes the same recording (got %s)" % resumed.status)
+    stopped = recordings(rec.sid).update(status="stopped")
+    check(stopped.status in ("stopped", "processing", "completed", "absent"), "status=stopped ends it (got %s)" % stopped.status)
+    ended = recordings(rec.sid).fetch()
+    check(ended.status in ("completed", "absent") and ended.duration is not None and ended.duration.isdigit(),
+          "a stopped recording reads %s with duration %r" % (ended.status, ended.duration))
+    check([r.sid for r in recordings.list()] == [rec.sid], "the call's recordings list holds it alone")
+    listed = client.recordings.list(call_sid=call.sid)
+    check([r.sid for r in listed] == [rec.sid], "the account's list with call_sid holds it alone")
+    check(client.recordings(rec.sid).fetch().call_sid == call.sid, "the account fetch names the call")
+
+    def recording_callbacks():
+        return [(m, path, p, sig) for (m, path, p, sig) in received if path.startswith("/recording")]
+
+    wait_for(lambda: len(recording_callbacks()) >= 2, "two recording callbacks arrive")
+    validator = RequestValidator(AUTH_TOKEN)
+    for method, path, params, signature in recording_callbacks():
+        check(params.get("RecordingSource") == "StartCallRecordingAPI" and params.get("RecordingSid") == rec.sid,
+              "the %s recording callback names the recording and StartCallRecordingAPI" % params.get("RecordingStatus"))
+        check(signature is not None and validator.validate(hook + path, params, signature),
+              "RequestValidator accepts the %s recording callback" % params.get("RecordingStatus"))
+
+    check(recordings(rec.sid).delete() is True, "delete of the stopped recording succeeds")
+    check(client.recordings.list(call_sid=call.sid) == [], "the deleted recording leaves the account's list")
+    check(client.calls(call.sid).update(status="completed").status == "completed", "the recorded call hangs up")
+
+
 def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -146,6 +201,8 @@ def main():
         check(False, "fetch after delete raises")
     except Exception as e:  # TwilioRestException
         check(getattr(e, "status", None) == 404 and getattr(e, "code", None) == 20404, "fetch after delete is 404 / 20404")
+
+    check_recordings(client, hook)
 
     server.shutdown()
     print("python SDK check: %d failure(s)" % len(failures))
