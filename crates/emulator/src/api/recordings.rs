@@ -306,10 +306,10 @@ mod tests {
         let list = vec![done.clone(), live.clone()];
         assert_eq!(find(&list, RecordingRef::Current, "/p").ok(), Some(1));
         assert_eq!(find(&list, RecordingRef::Sid(done.sid()), "/p").ok(), Some(0));
-        assert!(matches!(find(&[done.clone()], RecordingRef::Current, "/p"), Err(ApiError::NotFound(_))));
-        let two = vec![live.clone(), recording(RecordingStatus::InProgress, false)];
+        assert!(matches!(find(std::slice::from_ref(&done), RecordingRef::Current, "/p"), Err(ApiError::NotFound(_))));
+        let two = vec![live, recording(RecordingStatus::InProgress, false)];
         assert!(matches!(find(&two, RecordingRef::Current, "/p"), Err(ApiError::Twilio(e)) if e.code == 16108));
         let deleted = recording(RecordingStatus::Completed, true);
-        assert!(find(&[deleted.clone()], RecordingRef::Sid(deleted.sid()), "/p").is_err());
+        assert!(find(std::slice::from_ref(&deleted), RecordingRef::Sid(deleted.sid()), "/p").is_err());
     }
 }
