@@ -175,8 +175,10 @@ pub(crate) fn start_recording(
     source: &'static str,
     now: i64,
 ) -> usize {
-    rec.recordings.push(Recording::start(plan, source, now));
-    let index = rec.recordings.len() - 1;
+    let index = rec.recordings.len();
+    let mut recording = Recording::start(plan, source, now);
+    recording.varied = shared.variance.recording_start_variants(rec.variance_key, index);
+    rec.recordings.push(recording);
     emit_recording(shared, account, rec, index, RecordingEvent::InProgress);
     index
 }

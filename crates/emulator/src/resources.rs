@@ -141,10 +141,15 @@ pub(crate) enum RecordingView {
 }
 
 /// A call's recording as the Recording resource, in `view`'s form. `duration` is null while
-/// the recording runs; a soft-deleted one shows `status` `deleted`.
+/// the recording runs (`"-1"` when variance mode varied it); a soft-deleted one shows `status`
+/// `deleted`.
 pub(crate) fn recording(account: &Sid, call: &Sid, r: &Recording, view: RecordingView) -> Value {
     let sid = r.sid();
-    let duration = if r.status.is_active() { Value::Null } else { json!(r.duration_s.unwrap_or(0).to_string()) };
+    let duration = match (r.status.is_active(), r.varied) {
+        (true, false) => Value::Null,
+        (true, true) => json!("-1"),
+        (false, _) => json!(r.duration_s.unwrap_or(0).to_string()),
+    };
     let status = match view {
         _ if r.deleted => "deleted",
         RecordingView::Stopped => "stopped",

@@ -399,6 +399,8 @@ pub(crate) struct Recording {
     pub(crate) skipped_ms: i64,
     /// Deleted (kept as soft-deleted metadata).
     pub(crate) deleted: bool,
+    /// Variance mode: its start answered 200, and `duration` reads `"-1"` while it runs.
+    pub(crate) varied: bool,
 }
 
 impl Recording {
@@ -418,6 +420,7 @@ impl Recording {
             paused: None,
             skipped_ms: 0,
             deleted: false,
+            varied: false,
         }
     }
 

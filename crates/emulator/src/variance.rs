@@ -48,12 +48,17 @@ pub(crate) enum Behaviour {
     /// fields over time (`subresource_uris` grew from 2 keys to 9;
     /// `calls-api-facts.md#call-resource-fields`).
     AddedFields,
+    /// A recording start answers 200 instead of 201, and the recording's `duration` reads
+    /// `"-1"` instead of null while it runs: Twilio's OpenAPI lists both 200 and 201 for the
+    /// start, and `"-1"` has been seen for a running recording
+    /// (`calls-api-facts.md#recordings-resource`).
+    RecordingStartVariants,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 8] = [
+    pub(crate) const ALL: [Behaviour; 9] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -62,6 +67,7 @@ impl Behaviour {
         Behaviour::DurationZeroWhenUnanswered,
         Behaviour::GeoParameters,
         Behaviour::AddedFields,
+        Behaviour::RecordingStartVariants,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -185,6 +191,12 @@ impl Variance {
         self.happens(Behaviour::AddedFields, call, 0)
     }
 
+    /// Whether the call's recording number `index` (from 0) answers its start 200 and reads
+    /// `duration` `"-1"` while it runs ([`Behaviour::RecordingStartVariants`]).
+    pub(crate) const fn recording_start_variants(self, call: u64, index: usize) -> bool {
+        self.happens(Behaviour::RecordingStartVariants, call, index as u64)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -222,6 +234,7 @@ mod tests {
             Behaviour::DurationZeroWhenUnanswered => variance.unanswered_duration(key, CallStatus::NoAnswer).is_some(),
             Behaviour::GeoParameters => !variance.geography(key, "+14155551212").is_empty(),
             Behaviour::AddedFields => variance.adds_fields(key),
+            Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
         }
     }
 

@@ -68,9 +68,11 @@ pub(super) fn start(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
     }
     let now = now_ms();
     let index = callflow::start_recording(req.shared, account, rec, &plan, SOURCE_START_CALL_RECORDING_API, now);
-    let body = resources::recording(&account.sid, &ca, &rec.recordings[index], RecordingView::Call);
+    let recording = &rec.recordings[index];
+    let (body, varied) = (resources::recording(&account.sid, &ca, recording, RecordingView::Call), recording.varied);
     drop(data);
-    Ok(json_response(StatusCode::CREATED, &body))
+    // Variance mode may answer 200, which Twilio's OpenAPI lists beside 201.
+    Ok(json_response(if varied { StatusCode::OK } else { StatusCode::CREATED }, &body))
 }
 
 /// The index of the recording `which` names among `recordings`: by SID (not deleted), or the
