@@ -20,6 +20,7 @@ mod connections;
 mod exposure;
 mod garbage;
 mod logs;
+mod recordings;
 mod refusals;
 mod variance;
 
