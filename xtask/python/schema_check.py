@@ -32,7 +32,7 @@ GP = "GP" + "0123456789abcdef" * 2
 TK = "TK" + "fedcba9876543210" * 2
 
 SEED_EXAMPLES = ["seed-phone", "seed-client", "seed-sip", "seed-send-digits"]
-PAYLOAD_SCHEMAS = ["call", "call-page", "error", "status-callback", "recording-callback"]
+PAYLOAD_SCHEMAS = ["call", "call-page", "error", "status-callback", "recording-callback", "recording", "recording-page"]
 
 ISO_DATE = "2010-08-31T20:36:28Z"
 DATE = "Tue, 31 Aug 2010 20:36:28 +0000"
@@ -295,6 +295,29 @@ def recording_callback_checks(validators):
                     with_value(good, "RecordingDuration", "-1"), "/RecordingDuration")
 
 
+def recording_checks(validators):
+    """The OpenAPI create201 example of CreateCallRecording (the call form) and a page of it."""
+    good = {
+        "account_sid": AC, "api_version": "2010-04-01", "call_sid": CA, "conference_sid": None, "channels": 2,
+        "date_created": DATE, "date_updated": DATE, "start_time": DATE, "price": None, "price_unit": None,
+        "duration": None, "sid": RE, "source": "StartCallRecordingAPI", "status": "in-progress",
+        "error_code": None, "encryption_details": None, "track": "both",
+        "uri": f"/2010-04-01/Accounts/{AC}/Calls/{CA}/Recordings/{RE}.json",
+    }
+    expect_valid(validators, "recording", "the create201 example", good)
+    expect_valid(validators, "recording", "a completed one, duration \"4\"", with_value(good, "duration", "4"))
+    expect_rejected(validators, "recording", "a 31-hex sid", with_value(good, "sid", RE[:33]), "/sid")
+    expect_rejected(validators, "recording", "an ISO start_time", with_value(good, "start_time", ISO_DATE), "/start_time")
+    expect_rejected(validators, "recording", "duration 4.5", with_value(good, "duration", "4.5"), "/duration")
+    list_ = f"/2010-04-01/Accounts/{AC}/Recordings.json"
+    page = {"recordings": [good], "page": 0, "page_size": 50, "start": 0, "end": 0, "uri": list_,
+            "first_page_uri": list_, "next_page_uri": None, "previous_page_uri": None}
+    expect_valid(validators, "recording-page", "a page of one recording", page)
+    bad = copy.deepcopy(page)
+    bad["recordings"][0]["call_sid"] = CA[:33]
+    expect_rejected(validators, "recording-page", "a recording with a 31-hex call_sid", bad, "/recordings/0/call_sid")
+
+
 def error_checks(validators):
     good = {
         "code": 21201,
@@ -332,6 +355,7 @@ def main():
     call_page_checks(validators)
     status_callback_checks(validators)
     recording_callback_checks(validators)
+    recording_checks(validators)
     error_checks(validators)
     control(documents, registry)
     print(f"{passed} passed, {failed} failed")
