@@ -133,4 +133,21 @@ mod tests {
         assert_eq!(need_of_variable("TrialFrom"), Some("trial"));
         assert_eq!(need_of_variable("AnswerNumber"), None);
     }
+
+    #[test]
+    fn the_recordings_resource_is_read_from_method_and_path() {
+        let uses = |method: &str, path: &str| {
+            let spec: crate::fixture::RequestSpec =
+                serde_json::from_value(serde_json::json!({"method": method, "path": path})).expect("a request");
+            spec.uses_recordings_resource()
+        };
+        let call = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}";
+        assert!(uses("POST", &format!("{call}/Recordings.json")), "a start");
+        assert!(uses("POST", &format!("{call}/Recordings/Twilio.CURRENT.json")), "an update");
+        assert!(uses("DELETE", "/2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json"), "a delete");
+        assert!(uses("GET", "/2010-04-01/Accounts/{AccountSid}/Recordings.json"), "the account's list");
+        assert!(!uses("GET", &format!("{call}/Recordings.json")), "Record=true's list of a call needs `recordings`");
+        assert!(!uses("GET", "{Recordings}"), "a captured list URI");
+        assert!(!uses("POST", "/2010-04-01/Accounts/{AccountSid}/Calls.json"));
+    }
 }
