@@ -15,10 +15,12 @@ mod exec;
 mod finish;
 pub mod init;
 pub mod print;
+mod sdk;
 
 pub use args::{Cli, Command, RunArgs};
 pub use embedded::Embedded;
 pub use finish::finish;
+pub use sdk::SdkArgs;
 
 use crate::client::Client;
 use crate::fixture::{Case, load_suite_cases};
@@ -206,6 +208,7 @@ pub fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Run(a)) => a,
         Some(Command::Init(a)) => return init::run(a),
+        Some(Command::Sdk(a)) => return sdk::run(a),
         #[cfg(feature = "emulator")]
         Some(Command::Emulator(a)) => return embedded::serve(a),
         None => cli.run,
