@@ -74,17 +74,28 @@ pub struct Setup<'a> {
     pub today: String,
 }
 
-/// The driver, restarted after a fault.
+/// The driver, restarted after a scenario's fault; once a start fails (no handshake), the
+/// remaining cases are ERROR with that fault, without starting it again.
 struct Slot<'a> {
     command: &'a str,
     deadline: Duration,
     driver: Option<Driver>,
+    failed_start: Option<driver::DriverFault>,
 }
 
 impl Slot<'_> {
     async fn get(&mut self) -> Result<&mut Driver, Fault> {
+        if let Some(fault) = &self.failed_start {
+            return Err(Fault::Driver(fault.clone()));
+        }
         if self.driver.is_none() {
-            self.driver = Some(Driver::start(self.command, self.deadline).await?);
+            match Driver::start(self.command, self.deadline).await {
+                Ok(d) => self.driver = Some(d),
+                Err(e) => {
+                    self.failed_start = Some(e.clone());
+                    return Err(Fault::Driver(e));
+                }
+            }
         }
         self.driver.as_mut().ok_or_else(|| Fault::Setup("the driver is not running".into()))
     }
@@ -110,6 +121,7 @@ pub async fn run(setup: &Setup<'_>, mut on_result: impl FnMut(&CaseResult)) -> (
         command: setup.command,
         deadline: Duration::from_secs_f64(HANDSHAKE_SECS as f64 * setup.ctx.multiplier.max(0.1)),
         driver: None,
+        failed_start: None,
     };
     let mut label = None;
     let mut results = Vec::new();

@@ -17,6 +17,11 @@ fn query_param(query: &str, name: &str) -> Option<String> {
     Form::parse(query.as_bytes()).ok().and_then(|f| f.get(name).map(str::to_owned))
 }
 
+/// A query parameter's value for messages: the value, or `absent`.
+fn shown(value: Option<&str>) -> String {
+    value.map_or_else(|| "absent".to_owned(), str::to_owned)
+}
+
 /// The query of a `next_page_uri`.
 fn next_query(page: &Value) -> Option<String> {
     let uri = page["next_page_uri"].as_str()?;
@@ -64,7 +69,7 @@ pub fn requests(f: &mut Findings, exchanges: &[Exchange], path: &str, page_size:
             } else {
                 "the request does not carry the PageToken of the previous page's next_page_uri"
             };
-            f.fail(miss(at("query/PageToken"), format!("{expected_token:?}"), format!("{token:?}"), message));
+            f.fail(miss(at("query/PageToken"), shown(expected_token.as_deref()), shown(token.as_deref()), message));
         }
         if let Some(t) = &token {
             if tokens_seen.contains(t) {

@@ -19,6 +19,7 @@ mod profiles;
 mod reports;
 mod schema_patterns;
 mod schemas;
+mod sdk;
 mod sink;
 mod snapshot_dirs;
 mod verdicts;
