@@ -27,7 +27,7 @@ pub struct SdkArgs {
     /// Write report.json, report.html, junit.xml, summary.md, coverage.md and coverage.json here.
     #[arg(long, value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
-    /// Multiply every deadline (the handshake's, each scenario's) by this factor.
+    /// Multiply every deadline (the handshake's, each scenario's) by this factor (above 0, at most 1000).
     #[arg(long, value_name = "F", default_value_t = 1.0)]
     pub timeout_multiplier: f64,
     /// The SDK's known failures, in the baseline file format (`[[known_failures]]` entries naming
@@ -48,8 +48,8 @@ const REFERENCE_PROFILE: &str = "fixtures/targets/reference-emulator.toml";
 
 /// Runs `callspec sdk`.
 pub(super) fn run(args: SdkArgs) -> ExitCode {
-    if !(args.timeout_multiplier.is_finite() && args.timeout_multiplier > 0.0) {
-        return config_error("callspec sdk: --timeout-multiplier must be a positive number");
+    if !(args.timeout_multiplier > 0.0 && args.timeout_multiplier <= 1000.0) {
+        return config_error("callspec sdk: --timeout-multiplier must be a number above 0 and at most 1000");
     }
     let suite = Suite::at(None);
     let loaded = (|| -> Result<_, String> {

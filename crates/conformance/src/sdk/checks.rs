@@ -2,7 +2,8 @@
 //! emulator journaled (Basic auth, `.json` paths, form encoding, repeated keys, booleans, paging
 //! parameters) and the driver's answers against what the emulator returned (the call, every
 //! page's SIDs, the error). Each check cites its `SDK-…` requirement; expected values are
-//! literals of the scenario or the emulator's own answer, never computed by the model.
+//! literals of the scenario or the emulator's own answer, never computed by the model. What the
+//! checks assume of SDKs: `docs/reference/calls-api-facts.md#sdk-clients`.
 
 use super::Exchange;
 use super::protocol::Answer;

@@ -119,7 +119,7 @@ fn result_of(def: &Def) -> CaseResult {
 pub async fn run(setup: &Setup<'_>, mut on_result: impl FnMut(&CaseResult)) -> (Vec<CaseResult>, Option<String>) {
     let mut slot = Slot {
         command: setup.command,
-        deadline: Duration::from_secs_f64(HANDSHAKE_SECS as f64 * setup.ctx.multiplier.max(0.1)),
+        deadline: Duration::from_secs_f64(HANDSHAKE_SECS as f64 * setup.ctx.multiplier),
         driver: None,
         failed_start: None,
     };
