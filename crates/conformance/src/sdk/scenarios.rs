@@ -84,7 +84,7 @@ pub const CASES: &[Def] = &[
     },
     Def {
         name: "sdk::007_accept_signatures",
-        title: "The webhook validator accepts what Twilio signs (vectors V1-V12, port variants)",
+        title: "The webhook validator accepts what Twilio signs (vectors V1-V12, V14, port variants)",
         scenario: Scenario::ValidateWebhook,
         requirements: &["SDK-SIG-1"],
         kind: Kind::Signatures(Expect::Accept),

@@ -1,5 +1,5 @@
 //! The webhook signatures `callspec sdk` asks a driver to validate, with the verdict each must
-//! get, as literals: the vectors V1–V13 of `docs/reference/calls-api-facts.md#signature-test-vectors`
+//! get, as literals: the vectors V1–V14 of `docs/reference/calls-api-facts.md#signature-test-vectors`
 //! (the SDKs' shared test vectors, token `12345`), the port variants of
 //! `calls-api-facts.md#request-signatures`, and forgeries of them. Nothing here is computed.
 
@@ -7,6 +7,7 @@
 pub const TOKEN: &str = "12345";
 
 const URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2";
+const GET_URL: &str = "https://mycompany.com/myapp.php?foo=1&bar=2&CallSid=CA1234567890ABCDE&Digits=1234";
 const BODY: &str = r#"{"property": "value", "boolean": true}"#;
 const BASE: &[(&str, &str)] = &[
     ("CallSid", "CA1234567890ABCDE"),
@@ -99,6 +100,8 @@ pub const ACCEPT: &[Vector] = &[
     v("V10", "https://mycompany.com/myapp.php?foo=1&bar=2&Body=It%27s+amazing", BASE, "TfZzewPq8wqrGlMfyAud8+/IvJ0="),
     v("V11", "https://user:pass@mycompany.com/myapp.php?foo=1&bar=2", BASE, "CukzLTc1tT5dXEDIHm/tKBanW10="),
     v("V12", "https://user:pass@mycompany.com:443/myapp.php?foo=1&bar=2", BASE, "ZQFR1PTIZXF2MXB8ZnKCvnnA+rI="),
+    // A GET carries its parameters in the query string: the signed string is the URL alone.
+    v("V14", GET_URL, &[], "L2PBWCn+V0G1KfmEqKao6qMzPqo="),
     // Twilio signs voice webhooks over HTTPS without the port: an application that sees its URL
     // with `:443` must still accept the signature made without it, and the reverse.
     v("V1 given :443", "https://mycompany.com:443/myapp.php?foo=1&bar=2", BASE, "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
@@ -117,6 +120,12 @@ pub const REJECT: &[Vector] = &[
     reject(v("V1 forged signature", URL, BASE, "RSOYDt4T1cUTdK1PDd93/VVr8B9=")),
     reject(Vector { token: "54321", ..v("V1 signed with another token", URL, BASE, "RSOYDt4T1cUTdK1PDd93/VVr8B8=") }),
     reject(v("V5 with a tampered parameter", URL, V5_TAMPERED, "IK+Dwps556ElfBT0I3Rgjkr1wJU=")),
+    reject(v(
+        "V14 with a query parameter changed",
+        "https://mycompany.com/myapp.php?foo=1&bar=2&CallSid=CA1234567890ABCDE&Digits=1235",
+        &[],
+        "L2PBWCn+V0G1KfmEqKao6qMzPqo=",
+    )),
     reject(v("V1 truncated signature", URL, BASE, "RSOYDt4T1cUTdK1PDd93/VVr8B8")),
     reject(v(
         "V1 signature on another URL",
