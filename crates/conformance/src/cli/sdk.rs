@@ -124,10 +124,12 @@ async fn gate(
     let wall = started.elapsed();
     printer.finish(&results, tally, wall);
     let dropped = emulator.journal_dropped();
+    // Every request the emulator received: callspec's setup and the SDK's alike.
+    let received = (crate::sdk::Journal::len(&emulator) + dropped) as u64;
     emulator.shutdown().await;
     let target =
         TargetInfo { name: label.unwrap_or_else(|| format!("driver `{}`", args.driver)), base_url, embedded: true };
-    let record = crate::sdk::record(results, target, catalog, version, started_at, wall, client.requests_sent());
+    let record = crate::sdk::record(results, target, catalog, version, started_at, wall, received);
     finish(args, &record, &mut printer, dropped)
 }
 

@@ -217,7 +217,8 @@ pub fn unmatched_known(known: &[KnownFailure]) -> Vec<String> {
     known.iter().filter(|k| !CASES.iter().any(|d| k.matches(d.name))).map(KnownFailure::describe).collect()
 }
 
-/// The run record of an SDK run: the results and the catalog's SDK rows.
+/// The run record of an SDK run: the results and the catalog's SDK rows; `requests_sent` counts
+/// every request the emulator received (callspec's setup and the SDK's).
 pub fn record(
     results: Vec<CaseResult>,
     target: TargetInfo,
