@@ -1,6 +1,7 @@
 //! `callspec sdk` against drivers that are wrong on purpose: the broken driver
 //! (`drivers/broken/driver.py`) must FAIL exactly the checks of its three mistakes and pass the
-//! rest; a driver that prints garbage, hangs or never starts is ERROR (exit 2), never FAIL; a
+//! rest; known failures turn its covered failures XFAIL and a stale entry XPASS; a driver that
+//! prints garbage, hangs or never starts is ERROR (exit 2), never FAIL; a
 //! known-failure entry naming no scenario is refused. Needs `python3` on the PATH.
 
 use super::command::{BIN, repo_root, scratch, text};
@@ -98,4 +99,35 @@ fn a_driver_that_cannot_start_exits_2_and_a_stray_known_failure_is_refused() {
     let out = sdk(&["--driver", "python3 drivers/broken/driver.py", "--known-failures", file.to_str().unwrap_or("")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("sdk::999_nothing"), "{}", text(&out));
+}
+
+#[test]
+fn known_failures_make_a_covered_failure_xfail_and_a_stale_entry_xpass() {
+    let dir = scratch("sdk-xfail");
+    let file = dir.join("known.toml");
+    std::fs::write(
+        &file,
+        "[[known_failures]]\ncase = \"sdk::001_create_call\"\nrequirement = \"SDK-FORM-2\"\n\
+         reason = \"comma-joined on purpose\"\ncategory = \"bug\"\n\n\
+         [[known_failures]]\ncase = \"sdk::002_fetch_call\"\nreason = \"stale\"\ncategory = \"bug\"\n",
+    )
+    .expect("known failures");
+    let out = sdk(&[
+        "--driver",
+        "python3 drivers/broken/driver.py",
+        "-q",
+        "--known-failures",
+        file.to_str().unwrap_or(""),
+        "--report-dir",
+        dir.to_str().unwrap_or("."),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let got = outcome(&dir);
+    assert_eq!(got["sdk::001_create_call"].0, "XFAIL", "{got:?}");
+    assert_eq!(got["sdk::002_fetch_call"].0, "XPASS", "{got:?}");
+    assert_eq!(got["sdk::003_list_calls_paged"].0, "FAIL", "{got:?}");
+    let coverage = std::fs::read_to_string(dir.join("coverage.json")).expect("coverage.json");
+    let coverage: Value = serde_json::from_str(&coverage).expect("JSON");
+    let form2 = coverage["requirements"].as_array().into_iter().flatten().find(|r| r["id"] == "SDK-FORM-2");
+    assert_eq!(form2.map(|r| r["verdict"].clone()), Some(Value::from("known_failure")), "{coverage}");
 }
