@@ -48,10 +48,14 @@ def wire(value):
     return value
 
 
+def date(value):
+    return parsedate_to_datetime(value).isoformat() if value else None
+
+
 def call(body):
-    created = body.get("date_created")
     return {"sid": body["sid"], "status": body["status"], "to": body["to"], "from": body["from"],
-            "date_created": parsedate_to_datetime(created).isoformat() if created else None}
+            "date_created": date(body.get("date_created")), "end_time": date(body.get("end_time")),
+            "duration": body.get("duration")}
 
 
 def calls_path(req):

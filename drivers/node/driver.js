@@ -37,6 +37,8 @@ const call = (c) => ({
   to: c.to,
   from: c.from,
   date_created: c.dateCreated ? c.dateCreated.toISOString() : null,
+  end_time: c.endTime ? c.endTime.toISOString() : null,
+  duration: c.duration ?? null,
 });
 
 async function perform(req) {

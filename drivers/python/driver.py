@@ -42,10 +42,13 @@ def client(req):
     return Client(req["account_sid"], req["auth_token"], http_client=Redirect(req["base_url"]))
 
 
+def date(value):
+    return value.isoformat() if value else None
+
+
 def call_json(call):
-    created = call.date_created
     return {"sid": call.sid, "status": call.status, "to": call.to, "from": call._from,
-            "date_created": created.isoformat() if created else None}
+            "date_created": date(call.date_created), "end_time": date(call.end_time), "duration": call.duration}
 
 
 def kwargs(params):

@@ -247,7 +247,29 @@ pub fn call(f: &mut Findings, answer: &Answer, api: Option<&Value>) {
     for field in ["sid", "status", "to", "from"] {
         same(f, R, field, ok.get(field), &api[field]);
     }
-    date(f, ok.get("date_created"), &api["date_created"]);
+    for field in ["date_created", "end_time"] {
+        date(f, field, ok.get(field), &api[field]);
+    }
+    duration(f, ok.get("duration"), &api["duration"]);
+}
+
+/// `duration`: Twilio sends a string of seconds (or null); an SDK may keep the string or read it
+/// as a number of the same value.
+fn duration(f: &mut Findings, got: Option<&Value>, want: &Value) {
+    let seconds = want.as_str().and_then(|s| s.parse::<i64>().ok());
+    let holds = got == Some(want) || (seconds.is_some() && got.and_then(Value::as_i64) == seconds);
+    if holds {
+        f.pass("SDK-READ-1");
+    } else {
+        f.fail(Miss {
+            requirement: "SDK-READ-1",
+            kind: FailureKind::Matcher,
+            pointer: "/answer/ok/duration".into(),
+            expected: format!("{want}, as that string or its number of seconds"),
+            actual: got.map_or_else(|| "absent".into(), Value::to_string),
+            message: "the SDK did not read `duration` as the API answered it".into(),
+        });
+    }
 }
 
 fn same(f: &mut Findings, requirement: &str, field: &str, got: Option<&Value>, want: &Value) {
@@ -265,9 +287,9 @@ fn same(f: &mut Findings, requirement: &str, field: &str, got: Option<&Value>, w
     }
 }
 
-/// `date_created`: the API's RFC 2822 date and the driver's RFC 3339 one are the same instant
+/// A date field: the API's RFC 2822 date and the driver's RFC 3339 one are the same instant
 /// (null for null).
-fn date(f: &mut Findings, got: Option<&Value>, want: &Value) {
+fn date(f: &mut Findings, field: &str, got: Option<&Value>, want: &Value) {
     use time::format_description::well_known::Rfc3339;
     let api = want.as_str().and_then(|s| callspec_model::rfc2822::parse(s).ok());
     let sdk = got.and_then(Value::as_str).and_then(|s| time::OffsetDateTime::parse(s, &Rfc3339).ok());
@@ -281,10 +303,10 @@ fn date(f: &mut Findings, got: Option<&Value>, want: &Value) {
         f.fail(Miss {
             requirement: "SDK-READ-1",
             kind: FailureKind::Matcher,
-            pointer: "/answer/ok/date_created".into(),
+            pointer: format!("/answer/ok/{field}"),
             expected: format!("{want} as an RFC 3339 date of the same instant"),
             actual: got.map_or_else(|| "absent".into(), Value::to_string),
-            message: "the SDK did not read `date_created` as the instant the API answered".into(),
+            message: format!("the SDK did not read `{field}` as the instant the API answered"),
         });
     }
 }

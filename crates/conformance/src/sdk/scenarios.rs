@@ -49,7 +49,7 @@ pub const CASES: &[Def] = &[
     },
     Def {
         name: "sdk::002_fetch_call",
-        title: "Fetch a call and read it",
+        title: "Fetch a completed call and read it (dates, duration)",
         scenario: Scenario::FetchCall,
         requirements: &["SDK-AUTH-1", "SDK-PATH-1", "SDK-READ-1"],
         kind: Kind::Fetch,
@@ -145,12 +145,36 @@ impl Ctx<'_> {
 
     /// Creates a call through callspec's own client; its SID.
     async fn setup_call(&self, to: &str) -> Result<String, Fault> {
-        let body = callspec_model::Form::from_pairs([
-            ("To", to),
-            ("From", self.from.as_str()),
-            ("Twiml", "<Response><Pause length=\"30\"/></Response>"),
-        ])
-        .encode();
+        self.setup_call_with(to, "<Response><Pause length=\"30\"/></Response>").await
+    }
+
+    /// Creates a call that answers, runs a one-second TwiML and ends; its SID once it is
+    /// `completed` (so it has a `duration` and an `end_time`), polled within a deadline.
+    async fn setup_completed_call(&self) -> Result<String, Fault> {
+        let sid = self.setup_call_with(&self.answer, "<Response><Pause length=\"1\"/></Response>").await?;
+        let until = tokio::time::Instant::now() + self.deadline(20);
+        loop {
+            let out = Outgoing {
+                method: "GET".into(),
+                url: format!("{}{}", self.common.base_url, self.call_path(&sid)),
+                basic: Some((self.common.account_sid.clone(), self.common.auth_token.clone())),
+                body: None,
+            };
+            let got = self.client.send(&out).await.map_err(|e| Fault::Setup(e.to_string()))?;
+            let status = got.json().ok().and_then(|v| v["status"].as_str().map(str::to_owned));
+            if status.as_deref() == Some("completed") {
+                return Ok(sid);
+            }
+            if tokio::time::Instant::now() >= until {
+                return Err(Fault::Setup(format!("call {sid} did not complete in time (status {status:?})")));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn setup_call_with(&self, to: &str, twiml: &str) -> Result<String, Fault> {
+        let body =
+            callspec_model::Form::from_pairs([("To", to), ("From", self.from.as_str()), ("Twiml", twiml)]).encode();
         let out = Outgoing {
             method: "POST".into(),
             url: format!("{}{}", self.common.base_url, self.calls_path()),
@@ -198,7 +222,7 @@ pub async fn run(def: &Def, ctx: &Ctx<'_>, driver: &mut Driver) -> Result<Found,
     match def.kind {
         Kind::Create => create(ctx, driver, &mut f).await?,
         Kind::Fetch => {
-            let sid = ctx.setup_call(&ctx.no_answer).await?;
+            let sid = ctx.setup_completed_call().await?;
             let (answer, xs) = ctx.ask(driver, def.scenario, &ctx.common, obj(json!({"call_sid": sid})), 15).await?;
             read_call(ctx, &mut f, &answer, &xs, "GET", &ctx.call_path(&sid));
         }
