@@ -299,14 +299,14 @@ mod tests {
     async fn requests_in_flight_never_exceed_the_limit() {
         use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a test server");
+        let addr = listener.local_addr().expect("its address");
         let now = std::sync::Arc::new(AtomicUsize::new(0));
         let peak = std::sync::Arc::new(AtomicUsize::new(0));
         let (n, p) = (now.clone(), peak.clone());
         tokio::spawn(async move {
             loop {
-                let (mut sock, _) = listener.accept().await.unwrap();
+                let Ok((mut sock, _)) = listener.accept().await else { return };
                 let (n, p) = (n.clone(), p.clone());
                 tokio::spawn(async move {
                     let mut buf = [0u8; 4096];
@@ -325,7 +325,7 @@ mod tests {
                 });
             }
         });
-        let client = Client::new(Duration::from_secs(10), 1024).unwrap().with_concurrency_limit(3);
+        let client = Client::new(Duration::from_secs(10), 1024).expect("a client").with_concurrency_limit(3);
         let url = format!("http://{addr}/2010-04-01/Accounts/AC1/Calls.json");
         let out = Outgoing { method: "GET".into(), url, basic: Some(("AC1".into(), "t".into())), body: None };
         let mut sends = tokio::task::JoinSet::new();
