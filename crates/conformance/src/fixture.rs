@@ -338,6 +338,10 @@ pub enum Rule {
     /// Absent, or present and holding this rule: a value Twilio sends only sometimes but, when it
     /// does, with a documented meaning (`Caller` in a TwiML request).
     AbsentOr(Box<Rule>),
+    /// Agrees with this text (templated, usually a value an earlier view of the same resource
+    /// showed): equal, unless either side is unset (absent, null or `""`), for a value Twilio
+    /// may fill in late but never changes (`phone_number_sid`).
+    AgreesWith(String),
 }
 
 /// A poll step: repeat the request until the matchers hold.

@@ -71,6 +71,7 @@ pub fn describe_rule(rule: &Rule) -> String {
         Rule::Format(name) => format!("is in format {name}"),
         Rule::RecentS(s) => format!("is a date within {s} s of now, or null"),
         Rule::AbsentOr(inner) => format!("is absent or {}", describe_rule(inner)),
+        Rule::AgreesWith(t) => format!("agrees with {t:?} where both are set"),
     }
 }
 
@@ -87,6 +88,16 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
                 other => other,
             }),
         },
+        Rule::AgreesWith(earlier) => {
+            let earlier = vars.render(earlier, index)?;
+            let unset = |s: &str| s.is_empty() || s == "null";
+            match found {
+                None | Some(Value::Null) => Ok(()),
+                Some(Value::String(s)) if unset(s) || unset(&earlier) || *s == earlier => Ok(()),
+                _ if unset(&earlier) => Ok(()),
+                _ => mismatch(format!("{earlier:?} (the value shown earlier), or unset")),
+            }
+        }
         Rule::Present(want) => {
             if found.is_some() == *want {
                 Ok(())
@@ -172,6 +183,22 @@ mod tests {
         assert!(check_rule(&Rule::Regex("^CA[0-9a-f]{32}$".into()), Some(&json!("CAXX")), &vars, None).is_err());
         assert!(check_param(&ParamRule::Text("0".into()), Some("0"), &vars, None).is_ok());
         assert!(check_param(&ParamRule::Text("0".into()), None, &vars, None).is_err());
+    }
+
+    #[test]
+    fn agreeing_values_are_equal_where_both_are_set() {
+        let mut vars = Vars::default();
+        let rule = Rule::AgreesWith("{Earlier}".into());
+        let holds = |vars: &Vars, v: Option<Value>| check_rule(&rule, v.as_ref(), vars, None).is_ok();
+        vars.set("Earlier", "PNab".to_owned());
+        assert!(holds(&vars, Some(json!("PNab"))));
+        assert!(!holds(&vars, Some(json!("PNAB"))), "another case is another value");
+        assert!(!holds(&vars, Some(json!(7))));
+        assert!(holds(&vars, Some(json!(""))) && holds(&vars, Some(Value::Null)) && holds(&vars, None), "unset now");
+        for unset in ["", "null"] {
+            vars.set("Earlier", unset.to_owned());
+            assert!(holds(&vars, Some(json!("PNab"))), "unset earlier: {unset:?}");
+        }
     }
 
     #[test]

@@ -241,14 +241,11 @@ pub(crate) fn twilio_may_produce(id: &str) -> Option<&'static str> {
                  Twilio may give (calls-api-facts.md#call-resource-fields)",
             )
         }
-        "api/create/queue_time/shift"
-        | "api/fetch/queue_time/shift"
-        | "api/list-item/queue_time/shift"
-        | "api/update/queue_time/shift"
-        | "api/update/duration/shift"
-        | "hook/recording/RecordingDuration/shift" => Some(
-            "a length Twilio measures, one unit longer, in a view no second view of the same call pins: \
-             Twilio may measure that (calls-api-facts.md#call-resource-fields)",
+        // A later view pins the fetched and listed lengths (the cases compare them), not these.
+        "api/create/queue_time/shift" | "api/update/duration/shift" | "hook/recording/RecordingDuration/shift" => Some(
+            "a length Twilio measures, one unit longer, in a view no later view of the same call pins \
+                 (the queue time at create, the length in the update's answer, the recording's): Twilio may \
+                 measure that (calls-api-facts.md#call-resource-fields)",
         ),
         "hook/recording/ErrorCode/drop" => Some(
             "Twilio does not confirm the name of the absent recording's error parameter, so it may send none \

@@ -236,6 +236,7 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::Format(_) => "format",
         Rule::RecentS(_) => "recent_s",
         Rule::AbsentOr(_) => "absent_or",
+        Rule::AgreesWith(_) => "agrees_with",
     }
 }
 
@@ -251,6 +252,7 @@ fn rule_samples(pointer: Option<&str>) -> Vec<Value> {
         json!({ "format": "rfc2822" }),
         json!({ "recent_s": 900 }),
         json!({ "absent_or": { "equals": "{From}" } }),
+        json!({ "agrees_with": "{From}" }),
     ];
     rules
         .into_iter()
