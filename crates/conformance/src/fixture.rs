@@ -335,6 +335,13 @@ pub enum Rule {
     /// An RFC 2822 date within this many seconds of the harness's clock, or null (a date of
     /// something the run did happened during the run; `type` forbids null where it must be set).
     RecentS(u64),
+    /// Absent, or present and holding this rule: a value Twilio sends only sometimes but, when it
+    /// does, with a documented meaning (`Caller` in a TwiML request).
+    AbsentOr(Box<Rule>),
+    /// Agrees with this text (templated, usually a value an earlier view of the same resource
+    /// showed): equal, unless either side is unset (absent, null or `""`), for a value Twilio
+    /// may fill in late but never changes (`phone_number_sid`).
+    AgreesWith(String),
 }
 
 /// A poll step: repeat the request until the matchers hold.

@@ -261,6 +261,9 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     if let Some(budget) = profile.max_requests_per_second {
         client = client.with_budget(budget);
     }
+    if let Some(limit) = profile.capabilities.concurrency_limit {
+        client = client.with_concurrency_limit(limit);
+    }
     let preflight = crate::preflight::check(&client, &base_url, &main).await.map_err(|e| format!("callspec: {e}"))?;
     let bind = profile.sink.bind.clone().unwrap_or_else(|| "127.0.0.1:0".into());
     let public = profile.sink.public_base_url.clone().unwrap_or_else(|| "http://127.0.0.1:{port}".into());
