@@ -23,7 +23,8 @@
 //!      job pool; all judge before the step fails);
 //!   8. `cargo xtask mutants --sample 16`: the control run through the mutating proxy, then 16
 //!      mutants evenly spread over the reachable ones; a survivor needs its documented reason;
-//!   9. the official twilio Python SDK, unmodified, against the emulator binary;
+//!   9. the official twilio Python SDK, unmodified, against the emulator binary, and `callspec sdk`
+//!      with its driver (`drivers/python/driver.py`, `sdk_gate`);
 //!  10. report.html in headless Chromium (`html_check`; Debian's `chromium`, installed with apt
 //!      where missing and we are root, else skipped loudly): the counts, a failing case's pointer
 //!      and expected value, the callbacks in arrival order, a target's `<script>` not run, and a
@@ -43,6 +44,7 @@
 //! - `cargo xtask mutants [--sample N] [-j N] [ID-PREFIX...]`: response and webhook mutation from
 //!   the contract (`mutants/`); the full run writes `docs/mutation.md`.
 //! - `cargo xtask html-check`: step 10 of `ci` alone.
+//! - `cargo xtask sdk`: `callspec sdk` with the official SDKs' drivers (`sdk_gate`), part of step 9.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,7 @@ mod pool;
 mod poor;
 mod python_sdk;
 mod schema_check;
+mod sdk_gate;
 mod served;
 mod snapshots;
 mod variance;
@@ -140,6 +143,8 @@ fn ci() -> Result<(), String> {
     mutants::run(&root(), &mut cargo(), &["--sample".to_owned(), sample])?;
     eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
     python_sdk::check(&root(), &mut cargo())?;
+    eprintln!("\n==> xtask: callspec sdk with the official SDKs' drivers");
+    sdk_gate::check(&root(), &mut cargo())?;
     eprintln!("\n==> xtask: report.html in headless Chromium");
     html_check::check(&root(), &mut cargo())?;
     schema_check::check(&root())?;
@@ -160,7 +165,9 @@ fn forward(package: &str, bin: &str, args: &[String]) -> Result<(), String> {
 fn with_root(args: &[String]) -> Vec<String> {
     let args = args.strip_prefix(&["--".to_owned()]).unwrap_or(args);
     let (command, rest) = match args.split_first() {
-        Some((c, _)) if c == "init" || c == "emulator" || args.iter().any(|a| a == "--root") => return args.to_vec(),
+        Some((c, _)) if c == "init" || c == "emulator" || c == "sdk" || args.iter().any(|a| a == "--root") => {
+            return args.to_vec();
+        }
         Some((c, r)) if c == "run" => (vec![c.clone()], r),
         _ => (Vec::new(), args),
     };
@@ -187,7 +194,8 @@ COMMANDS:
                               7. variance (below), 5 seeds, and poor (below); their suite runs share
                                  one job pool with 6's
                               8. mutants --sample 16: the control run and 16 mutants
-                              9. the official twilio Python SDK against the emulator
+                              9. the official twilio Python SDK against the emulator, and
+                                 callspec sdk with its driver (sdk, below)
                              10. html-check (below)
                              11. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
@@ -230,6 +238,9 @@ COMMANDS:
                             root, else skipped loudly) and check its DOM: counts, a failure's pointer
                             and expected value, callbacks in arrival order, a target's <script> not
                             run; saves target/html-check/timeline-failing-callbacks.png
+    sdk                     callspec sdk with the official SDKs' drivers (drivers/python, its
+                            known failures in drivers/python/known-failures.toml); reports in
+                            target/sdk/<driver>
     snapshots [--check]     regenerate every golden snapshot from the reference emulator and remove
                             orphans (callspec --update-snapshots); with --check, write nothing and
                             fail when any would change or is orphaned
@@ -255,6 +266,7 @@ fn main() -> ExitCode {
         "load" => load::check(&root(), rest),
         "mutants" => mutants::run(&root(), &mut cargo(), rest),
         "html-check" => html_check::check(&root(), &mut cargo()),
+        "sdk" => sdk_gate::check(&root(), &mut cargo()),
         "snapshots" => snapshots::run(&root(), &mut cargo(), rest.iter().any(|a| a == "--check")),
         "help" | "-h" | "--help" => {
             print!("{HELP}");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The SDK version the check installs; bump it deliberately.
-const TWILIO_SDK: &str = "twilio==9.13.0";
+pub(crate) const TWILIO_SDK: &str = "twilio==9.13.0";
 
 /// The emulator's seeded main account (see `crates/emulator/src/seed.rs`).
 const ACCOUNT_SID: &str = "ACc0ffee00000000000000000000000001";

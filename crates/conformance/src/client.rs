@@ -1,5 +1,6 @@
-//! Requests to the target: credentials, time limits, a cap on body size, and a curl command
-//! that reproduces each request with the secrets masked.
+//! Requests to the target: credentials, time limits, a cap on body size, the profile's request
+//! budget and per-account concurrency limit, and a curl command that reproduces each request
+//! with the secrets masked.
 
 use base64::Engine as _;
 use std::time::{Duration, Instant};
@@ -88,6 +89,34 @@ pub struct Client {
     sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// The profile's request budget (`max_requests_per_second`), shared by every clone.
     budget: Option<std::sync::Arc<crate::pace::Pacer>>,
+    /// The profile's `concurrency_limit`: requests in flight per account, shared by every clone.
+    slots: Option<std::sync::Arc<AccountSlots>>,
+}
+
+/// Request slots per account, so that the harness itself never exceeds the concurrency limit
+/// the target declares (the 429 it would earn is the harness's doing, not the target's).
+#[derive(Debug)]
+struct AccountSlots {
+    limit: usize,
+    by_account: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>,
+}
+
+impl AccountSlots {
+    /// The semaphore of the account a request acts on: the `AC…` after `/Accounts/` in its
+    /// path, else its Basic user (an account-less request is counted against its credentials).
+    fn of(&self, out: &Outgoing) -> std::sync::Arc<tokio::sync::Semaphore> {
+        let key = account_of(&out.url).or_else(|| out.basic.as_ref().map(|(user, _)| user.clone())).unwrap_or_default();
+        let mut map = self.by_account.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(key).or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(self.limit))).clone()
+    }
+}
+
+/// The account SID in a Twilio API URL's path, if any.
+fn account_of(url: &str) -> Option<String> {
+    let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let (_, after) = path.split_once("/Accounts/")?;
+    let sid = after.split(['/', '?', '.']).next()?;
+    sid.starts_with("AC").then(|| sid.to_owned())
 }
 
 impl Client {
@@ -102,13 +131,21 @@ impl Client {
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
-        Ok(Client { http, timeout, max_body, sent: Default::default(), budget: None })
+        Ok(Client { http, timeout, max_body, sent: Default::default(), budget: None, slots: None })
     }
 
     /// Sends at most `per_second` requests a second from here on (a target with a quota); each
     /// request waits for its slot before its own timeout starts.
     pub fn with_budget(mut self, per_second: f64) -> Client {
         self.budget = crate::pace::Pacer::new(per_second).map(std::sync::Arc::new);
+        self
+    }
+
+    /// Keeps at most `limit` requests in flight per account from here on (the profile's
+    /// `concurrency_limit`); a request waits for its slot before its own timeout starts.
+    pub fn with_concurrency_limit(mut self, limit: u32) -> Client {
+        self.slots = (limit > 0)
+            .then(|| std::sync::Arc::new(AccountSlots { limit: limit as usize, by_account: Default::default() }));
         self
     }
 
@@ -123,6 +160,11 @@ impl Client {
         if let Some(budget) = &self.budget {
             budget.wait().await;
         }
+        // Every slot holder is a request of ours with its own timeout, so this wait is bounded.
+        let _slot = match &self.slots {
+            Some(slots) => slots.of(out).acquire_owned().await.ok(),
+            None => None,
+        };
         self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         let method = reqwest::Method::from_bytes(out.method.as_bytes())
@@ -231,5 +273,69 @@ mod tests {
         assert!(!c.contains("s3cret"), "{c}");
         assert!(c.contains("--data-urlencode 'To=+14155551212'"), "{c}");
         assert!(c.contains("-u 'AC1:****'"), "{c}");
+    }
+
+    #[test]
+    fn the_account_is_read_from_the_path_else_the_credentials() {
+        assert_eq!(account_of("http://h:1/2010-04-01/Accounts/ACab12/Calls.json").as_deref(), Some("ACab12"));
+        assert_eq!(account_of("http://h:1/2010-04-01/Accounts/ACab12.json").as_deref(), Some("ACab12"));
+        assert_eq!(account_of("http://h:1/2010-04-01/Accounts.json"), None);
+        let slots = AccountSlots { limit: 1, by_account: Default::default() };
+        let out = |url: &str| Outgoing {
+            method: "GET".into(),
+            url: url.into(),
+            basic: Some(("ACmain".into(), "t".into())),
+            body: None,
+        };
+        let sub = slots.of(&out("http://h/2010-04-01/Accounts/ACsub/Calls.json"));
+        let main = slots.of(&out("http://h/2010-04-01/Accounts.json"));
+        assert!(!std::sync::Arc::ptr_eq(&sub, &main));
+        assert!(std::sync::Arc::ptr_eq(&main, &slots.of(&out("http://h/2010-04-01/Accounts/ACmain/Calls.json"))));
+    }
+
+    /// Twelve concurrent requests on one account with a limit of three: the server never sees
+    /// more than three at once, and every request is answered.
+    #[tokio::test]
+    async fn requests_in_flight_never_exceed_the_limit() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a test server");
+        let addr = listener.local_addr().expect("its address");
+        let now = std::sync::Arc::new(AtomicUsize::new(0));
+        let peak = std::sync::Arc::new(AtomicUsize::new(0));
+        let (n, p) = (now.clone(), peak.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let (n, p) = (n.clone(), p.clone());
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(read) = sock.read(&mut buf).await {
+                        if read == 0 {
+                            return;
+                        }
+                        p.fetch_max(n.fetch_add(1, SeqCst) + 1, SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        n.fetch_sub(1, SeqCst);
+                        let reply = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+                        if sock.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let client = Client::new(Duration::from_secs(10), 1024).expect("a client").with_concurrency_limit(3);
+        let url = format!("http://{addr}/2010-04-01/Accounts/AC1/Calls.json");
+        let out = Outgoing { method: "GET".into(), url, basic: Some(("AC1".into(), "t".into())), body: None };
+        let mut sends = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let (client, out) = (client.clone(), out.clone());
+            sends.spawn(async move { client.send(&out).await });
+        }
+        let answers = sends.join_all().await;
+        assert!(answers.iter().all(|a| a.as_ref().is_ok_and(|r| r.status == 200)), "{answers:?}");
+        assert!(peak.load(SeqCst) <= 3, "peak {}", peak.load(SeqCst));
+        assert!(peak.load(SeqCst) >= 2, "the requests ran concurrently at all: peak {}", peak.load(SeqCst));
     }
 }

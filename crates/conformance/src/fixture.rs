@@ -345,6 +345,13 @@ pub enum Rule {
     /// An RFC 2822 date within this many seconds of the harness's clock, or null (a date of
     /// something the run did happened during the run; `type` forbids null where it must be set).
     RecentS(u64),
+    /// Absent, or present and holding this rule: a value Twilio sends only sometimes but, when it
+    /// does, with a documented meaning (`Caller` in a TwiML request).
+    AbsentOr(Box<Rule>),
+    /// Agrees with this text (templated, usually a value an earlier view of the same resource
+    /// showed): equal, unless either side is unset (absent, null or `""`), for a value Twilio
+    /// may fill in late but never changes (`phone_number_sid`).
+    AgreesWith(String),
 }
 
 /// A poll step: repeat the request until the matchers hold.
@@ -528,15 +535,25 @@ pub struct Case {
     pub creates: usize,
 }
 
+/// Why a case may not cite `id`: it is not in the catalog, or it is an SDK requirement, which
+/// `callspec sdk`'s scenarios cover, never a server case.
+fn unknown_requirement(catalog: &Catalog, id: &str) -> String {
+    if catalog.contains(id) {
+        format!("requirement {id:?} is an SDK requirement (checked by `callspec sdk`), not one a server case can cite")
+    } else {
+        format!("unknown requirement ID {id:?}")
+    }
+}
+
 /// What is wrong with step `i` of a case beyond its schema: an unknown requirement, a poll for a
 /// passing state without its own interval, an inconsistent callbacks step.
 fn step_problems(shown: &Path, i: usize, step: &Step, catalog: &Catalog) -> Vec<LoadError> {
     let mut errors = Vec::new();
     if let Some(id) = &step.requirement
-        && !catalog.contains(id)
+        && !catalog.contains_server(id)
     {
         errors.push(
-            LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
+            LoadError::new(shown, LoadErrorKind::UnknownRequirement, unknown_requirement(catalog, id))
                 .at(format!("/steps/{i}/requirement")),
         );
     }
@@ -739,9 +756,9 @@ pub fn parse_case(
         .map(|(at, message)| LoadError::new(shown, LoadErrorKind::Invalid, message).at(at))
         .collect();
     for (i, id) in data.requirements.iter().enumerate() {
-        if !catalog.contains(id) {
+        if !catalog.contains_server(id) {
             errors.push(
-                LoadError::new(shown, LoadErrorKind::UnknownRequirement, format!("unknown requirement ID {id:?}"))
+                LoadError::new(shown, LoadErrorKind::UnknownRequirement, unknown_requirement(catalog, id))
                     .at(format!("/requirements/{i}")),
             );
         }

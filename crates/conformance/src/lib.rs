@@ -38,6 +38,7 @@ pub mod report;
 pub mod requirements;
 pub mod runner;
 pub mod schema;
+pub mod sdk;
 pub mod sink;
 pub mod snapshot;
 pub mod suite;

@@ -70,6 +70,8 @@ pub fn describe_rule(rule: &Rule) -> String {
         Rule::StartsWith(p) => format!("starts with {p:?}"),
         Rule::Format(name) => format!("is in format {name}"),
         Rule::RecentS(s) => format!("is a date within {s} s of now, or null"),
+        Rule::AbsentOr(inner) => format!("is absent or {}", describe_rule(inner)),
+        Rule::AgreesWith(t) => format!("agrees with {t:?} where both are set"),
     }
 }
 
@@ -77,6 +79,25 @@ pub fn describe_rule(rule: &Rule) -> String {
 pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option<usize>) -> Result<(), RuleError> {
     let mismatch = |expected: String| Err(RuleError::Mismatch(Mismatch { expected, actual: show(found) }));
     match rule {
+        Rule::AbsentOr(inner) => match found {
+            None => Ok(()),
+            Some(_) => check_rule(inner, found, vars, index).map_err(|e| match e {
+                RuleError::Mismatch(m) => {
+                    RuleError::Mismatch(Mismatch { expected: format!("absent, or {}", m.expected), actual: m.actual })
+                }
+                other => other,
+            }),
+        },
+        Rule::AgreesWith(earlier) => {
+            let earlier = vars.render(earlier, index)?;
+            let unset = |s: &str| s.is_empty() || s == "null";
+            match found {
+                None | Some(Value::Null) => Ok(()),
+                Some(Value::String(s)) if unset(s) || unset(&earlier) || *s == earlier => Ok(()),
+                _ if unset(&earlier) => Ok(()),
+                _ => mismatch(format!("{earlier:?} (the value shown earlier), or unset")),
+            }
+        }
         Rule::Present(want) => {
             if found.is_some() == *want {
                 Ok(())
@@ -162,6 +183,36 @@ mod tests {
         assert!(check_rule(&Rule::Regex("^CA[0-9a-f]{32}$".into()), Some(&json!("CAXX")), &vars, None).is_err());
         assert!(check_param(&ParamRule::Text("0".into()), Some("0"), &vars, None).is_ok());
         assert!(check_param(&ParamRule::Text("0".into()), None, &vars, None).is_err());
+    }
+
+    #[test]
+    fn agreeing_values_are_equal_where_both_are_set() {
+        let mut vars = Vars::default();
+        let rule = Rule::AgreesWith("{Earlier}".into());
+        let holds = |vars: &Vars, v: Option<Value>| check_rule(&rule, v.as_ref(), vars, None).is_ok();
+        vars.set("Earlier", "PNab".to_owned());
+        assert!(holds(&vars, Some(json!("PNab"))));
+        assert!(!holds(&vars, Some(json!("PNAB"))), "another case is another value");
+        assert!(!holds(&vars, Some(json!(7))));
+        assert!(holds(&vars, Some(json!(""))) && holds(&vars, Some(Value::Null)) && holds(&vars, None), "unset now");
+        for unset in ["", "null"] {
+            vars.set("Earlier", unset.to_owned());
+            assert!(holds(&vars, Some(json!("PNab"))), "unset earlier: {unset:?}");
+        }
+    }
+
+    #[test]
+    fn absent_or_holds_when_absent_else_applies_its_rule() {
+        let vars = Vars::default();
+        let rule: Rule = serde_json::from_value(json!({ "absent_or": { "equals": "+15017122661" } })).expect("a rule");
+        assert!(check_param(&ParamRule::Rule(rule.clone()), None, &vars, None).is_ok());
+        assert!(check_param(&ParamRule::Rule(rule.clone()), Some("+15017122661"), &vars, None).is_ok());
+        let m = check_param(&ParamRule::Rule(rule.clone()), Some(""), &vars, None).expect_err("empty is present");
+        assert_eq!(
+            m,
+            RuleError::Mismatch(Mismatch { expected: "absent, or \"+15017122661\"".into(), actual: "\"\"".into() })
+        );
+        assert_eq!(describe_rule(&rule), "is absent or equals \"+15017122661\"");
     }
 
     #[test]

@@ -12,9 +12,9 @@ use toml::{Table, Value};
 use crate::error::{LoadError, LoadErrorKind, LoadErrors};
 use crate::outcome::RequirementInfo;
 
-/// The letters `observable` may hold: R = the REST response, CB = a request the target makes to the
-/// harness, T = timing.
-pub const OBSERVABLE: [&str; 3] = ["R", "CB", "T"];
+/// The letters `observable` may hold: R = the REST exchange, CB = a request the target makes to the
+/// harness, T = timing, D = the answer of an SDK driver (`callspec sdk`).
+pub const OBSERVABLE: [&str; 4] = ["R", "CB", "T", "D"];
 
 /// The text fields every requirement must have, in file order.
 const TEXT_FIELDS: [&str; 4] = ["id", "area", "statement", "source"];
@@ -35,6 +35,12 @@ pub struct Requirement {
 }
 
 impl Requirement {
+    /// Whether it is a requirement on an SDK (ID `SDK-…`): what a client library sends and how
+    /// it reads the answers, checked by `callspec sdk`, never by the server suite's cases.
+    pub fn is_sdk(&self) -> bool {
+        is_sdk_id(&self.id)
+    }
+
     /// The requirement as reports show it.
     pub fn info(&self) -> RequirementInfo {
         RequirementInfo { id: self.id.clone(), area: self.area.clone(), statement: self.statement.clone() }
@@ -140,6 +146,12 @@ impl Catalog {
         self.index.contains_key(id)
     }
 
+    /// Whether the catalog defines `id` as a requirement on a server (not an SDK requirement),
+    /// which a case may cite.
+    pub fn contains_server(&self, id: &str) -> bool {
+        self.contains(id) && !is_sdk_id(id)
+    }
+
     /// The requirement with this ID.
     pub fn get(&self, id: &str) -> Option<&Requirement> {
         self.index.get(id).and_then(|&i| self.requirements.get(i))
@@ -160,9 +172,16 @@ impl Catalog {
         self.requirements.is_empty()
     }
 
-    /// The requirements as reports show them, in file order.
+    /// The server requirements as reports show them, in file order: what the suite's cases
+    /// cover (the SDK requirements are `callspec sdk`'s, see [`Catalog::sdk_infos`]).
     pub fn infos(&self) -> Vec<RequirementInfo> {
-        self.requirements.iter().map(Requirement::info).collect()
+        self.requirements.iter().filter(|r| !r.is_sdk()).map(Requirement::info).collect()
+    }
+
+    /// The SDK requirements (IDs `SDK-…`) as reports show them, in file order: what the
+    /// scenarios of `callspec sdk` cover.
+    pub fn sdk_infos(&self) -> Vec<RequirementInfo> {
+        self.requirements.iter().filter(|r| r.is_sdk()).map(Requirement::info).collect()
     }
 }
 
@@ -210,7 +229,7 @@ fn read_requirement(entry: &Table, at: &str, report: &mut dyn FnMut(String, Stri
     let id = id.filter(|id| {
         let ok = is_valid_id(id);
         if !ok {
-            report(format!("{at}/id"), format!("requirement ID `{id}` does not match ^[A-Z]-[A-Z]+-[0-9]+$"));
+            report(format!("{at}/id"), format!("requirement ID `{id}` does not match ^([A-Z]|SDK)-[A-Z]+-[0-9]+$"));
         }
         ok
     });
@@ -273,14 +292,19 @@ fn read_observable(entry: &Table, at: &str, report: &mut dyn FnMut(String, Strin
     ok.then_some(letters)
 }
 
-/// Whether `id` matches `^[A-Z]-[A-Z]+-[0-9]+$`.
+/// Whether `id` names an SDK requirement (`SDK-…`).
+pub fn is_sdk_id(id: &str) -> bool {
+    id.starts_with("SDK-")
+}
+
+/// Whether `id` matches `^([A-Z]|SDK)-[A-Z]+-[0-9]+$`.
 fn is_valid_id(id: &str) -> bool {
     let mut parts = id.split('-');
     let (Some(letter), Some(word), Some(number), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
-    letter.len() == 1
+    (letter.len() == 1 || letter == "SDK")
         && letter.bytes().all(|b| b.is_ascii_uppercase())
         && !word.is_empty()
         && word.bytes().all(|b| b.is_ascii_uppercase())

@@ -196,6 +196,7 @@ pub async fn run(args: Args) -> io::Result<()> {
         webhook_allow_hosts: args.webhook_allow_hosts,
         faults: args.faults,
         variance: args.twilio_variance,
+        journal: false,
     };
     let stop = stop_signal()?;
     let emulator = crate::spawn(config).await?;

@@ -49,6 +49,9 @@ pub struct Config {
     /// callbacks out of order, a jittered dequeue, …), deterministically per seed. A testing aid
     /// for the conformance suite; see `variance` in the crate docs.
     pub variance: Option<u64>,
+    /// Keep a request journal (default false): every API request and its answer, in memory,
+    /// read through [`crate::Emulator::journal`]. See [`crate::Journal`].
+    pub journal: bool,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             webhook_allow_hosts: Vec::new(),
             faults: Vec::new(),
             variance: None,
+            journal: false,
         }
     }
 }

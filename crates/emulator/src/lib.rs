@@ -10,7 +10,8 @@
 //!
 //! 0. `fault` (the fault names), `seed` (accounts, numbers, callee table), `twiml` (the TwiML
 //!    reader): data and parsers; `egress` (the hosts webhooks may reach), `redact` (what logs
-//!    may show: masked URLs, escaped control characters).
+//!    may show: masked URLs, escaped control characters), `journal` (the optional record of
+//!    every API exchange, [`Config::journal`]).
 //! 1. `config` (the settings); `callee` (what each number does when dialed).
 //! 2. `policy`: the decisions a [`Fault`] flips, one function each. Twilio's behaviour itself
 //!    (values, rules, defaults, event sets) comes from `callspec_model`. `variance`: the
@@ -37,6 +38,7 @@ mod config;
 mod egress;
 mod error;
 pub mod fault;
+mod journal;
 mod lifecycle;
 mod policy;
 mod queue;
@@ -52,6 +54,7 @@ mod webhook;
 pub use config::Config;
 pub use egress::{HostPattern, HostPatternError};
 pub use fault::{Fault, FaultArea, UnknownFault, parse_faults};
+pub use journal::{JOURNAL_CAPACITY, Journal, JournalEntry};
 
 use axum::Router;
 use axum::body::Body;
@@ -70,13 +73,14 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// A running emulator. Dropping it stops the background tasks too (without waiting).
 pub struct Emulator {
     local_addr: SocketAddr,
+    journal: Option<Journal>,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
 }
 
 /// The API of a configured, seeded emulator whose background tasks stop when `stopped` turns
 /// true.
-fn app(config: Config, stopped: watch::Receiver<bool>) -> std::io::Result<Router> {
+fn app(config: Config, stopped: watch::Receiver<bool>) -> std::io::Result<(Router, Option<Journal>)> {
     let faults = fault::FaultSet::new(&config.faults);
     if !faults.is_empty() {
         let names: Vec<&str> = config.faults.iter().map(|f| f.name()).collect();
@@ -92,7 +96,8 @@ fn app(config: Config, stopped: watch::Receiver<bool>) -> std::io::Result<Router
     let webhooks = webhook::WebhookClient::new(config.webhook_timeout, faults, egress)?;
     let shared = Arc::new(Shared::new(config, webhooks, stopped));
     accounts::seed_accounts(&shared);
-    Ok(api::router(shared))
+    let journal = shared.journal.clone();
+    Ok((api::router(shared), journal))
 }
 
 /// Says loudly that the API is reachable from other machines, where the seed credentials
@@ -121,10 +126,10 @@ pub async fn spawn(config: Config) -> std::io::Result<Emulator> {
     warn_if_exposed(local_addr, &config);
     let deadlines = serve::Deadlines::of(&config);
     let (stop, stopped) = watch::channel(false);
-    let router = app(config, stopped.clone())?;
+    let (router, journal) = app(config, stopped.clone())?;
     let server = tokio::spawn(serve::run(listener, router, deadlines, stopped));
     tracing::info!(addr = %local_addr, "callspec emulator listening");
-    Ok(Emulator { local_addr, stop, server: Some(server) })
+    Ok(Emulator { local_addr, journal, stop, server: Some(server) })
 }
 
 /// An emulator without a listener: requests are handed to [`InProcess::handle`] and never
@@ -140,7 +145,7 @@ impl InProcess {
     /// runtime: the accounts' queues start at once.
     pub fn new(config: Config) -> std::io::Result<InProcess> {
         let (stop, stopped) = watch::channel(false);
-        Ok(InProcess { router: app(config, stopped)?, stop })
+        Ok(InProcess { router: app(config, stopped)?.0, stop })
     }
 
     /// Answers one request as the API would over HTTP.
@@ -170,6 +175,11 @@ impl Emulator {
         self.local_addr
     }
 
+    /// The request journal, when [`Config::journal`] asked for one.
+    pub fn journal(&self) -> Option<&Journal> {
+        self.journal.as_ref()
+    }
+
     /// Stops accepting connections, ends every call's background task, lets open requests
     /// finish (closing connections still open after a few seconds) and returns.
     pub async fn shutdown(mut self) {
@@ -194,6 +204,7 @@ mod layering {
     /// Every module below `api` with its layer (see the crate docs) and its source.
     const MODULES: &[(&str, u8, &str)] = &[
         ("fault", 0, include_str!("fault.rs")),
+        ("journal", 0, include_str!("journal.rs")),
         ("egress", 0, include_str!("egress.rs")),
         ("redact", 0, include_str!("redact.rs")),
         ("seed", 0, include_str!("seed.rs")),

@@ -8,6 +8,7 @@
 
 use crate::config::Config;
 use crate::fault::FaultSet;
+use crate::journal::Journal;
 use crate::policy;
 use crate::variance::{self, Variance};
 use crate::webhook::{Outgoing, Target, WebhookClient};
@@ -50,6 +51,8 @@ pub(crate) struct Shared {
     shutdown: watch::Receiver<bool>,
     /// In-flight API request permits per account (Twilio's limit is per account), when limited.
     pub(crate) limiters: Option<std::sync::Mutex<HashMap<Sid, Arc<Semaphore>>>>,
+    /// The request journal, when `config.journal` asks for one.
+    pub(crate) journal: Option<Journal>,
 }
 
 impl Shared {
@@ -61,6 +64,7 @@ impl Shared {
             variance: Variance::new(config.variance),
             period: policy::dequeue_period(faults, &config),
             limiters: policy::concurrency_limit(faults, &config).map(|_| std::sync::Mutex::new(HashMap::new())),
+            journal: config.journal.then(Journal::default),
             config,
             accounts: RwLock::new(HashMap::new()),
             webhooks,

@@ -28,7 +28,7 @@ fn base_params() -> Vec<(String, String)> {
 /// A signature vector: name, URL, POST parameters, expected signature.
 type Vector = (&'static str, String, Vec<(String, String)>, &'static str);
 
-/// Vectors V1-V13 of `docs/reference/calls-api-facts.md#signature-test-vectors`, literally:
+/// Vectors V1-V14 of `docs/reference/calls-api-facts.md#signature-test-vectors`, literally:
 /// (name, URL, params, expected).
 #[test]
 fn signature_vectors() {
@@ -75,6 +75,12 @@ fn signature_vectors() {
             "https://user@mycompany.com/myapp.php?foo=1&bar=2".into(),
             base_params(),
             "2YRLlVAflCqxaNicjMpJcSTgzSs=",
+        ),
+        (
+            "V14",
+            "https://mycompany.com/myapp.php?foo=1&bar=2&CallSid=CA1234567890ABCDE&Digits=1234".into(),
+            vec![],
+            "L2PBWCn+V0G1KfmEqKao6qMzPqo=",
         ),
     ];
     for (name, url, params, expected) in &cases {

@@ -163,33 +163,71 @@ fn read_chunked(reader: &mut impl BufRead) -> io::Result<Vec<u8>> {
 
 /// Sends `request` to `upstream` on a fresh connection and reads the whole response.
 pub(crate) fn exchange(upstream: &str, request: &Message, timeout: std::time::Duration) -> io::Result<Message> {
-    stream_exchange(upstream, request, &mut io::empty(), 0, timeout)
+    stream_exchange(upstream, request, &mut io::empty(), 0, None, timeout).map(|(response, _)| response)
 }
 
 /// Sends the head of `request` (its body, then `length` more bytes from `rest` as they arrive:
-/// a slow sender stays slow, so the target sees a request in flight) and reads the response.
+/// a slow sender stays slow, so the target sees a request in flight) and reads the response
+/// meanwhile, full duplex: a target may answer before the body is in (an early 429), and the
+/// client must see that answer while it still holds its body. Then the client's read side
+/// (`client`) is shut, which ends the relay, and the flag returned is false: the connection
+/// carries an unread body and must be closed after the answer.
 pub(crate) fn stream_exchange(
     upstream: &str,
     request: &Message,
-    rest: &mut impl Read,
+    rest: &mut (impl Read + Send),
     length: usize,
+    client: Option<&std::net::TcpStream>,
     timeout: std::time::Duration,
-) -> io::Result<Message> {
-    let mut stream = std::net::TcpStream::connect(upstream)?;
+) -> io::Result<(Message, bool)> {
+    let stream = std::net::TcpStream::connect(upstream)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let mut head = request.clone();
-    head.body.clear();
-    let mut text = format!("{}\r\n", head.start);
-    for (name, value) in &head.headers {
+    let mut writer = stream.try_clone()?;
+    writer.write_all(forwarded_head(request, length).as_bytes())?;
+    writer.write_all(&request.body)?;
+    let all_read = std::sync::atomic::AtomicBool::new(length == 0);
+    let head = request.method_target().0 == "HEAD";
+    std::thread::scope(|scope| {
+        let relay = scope.spawn(|| relay_body(rest, &mut writer, length, &all_read));
+        let mut reader = BufReader::new(&stream);
+        let response = read_message(&mut reader, true, head);
+        let complete = all_read.load(std::sync::atomic::Ordering::SeqCst);
+        if !complete {
+            // The relay may be blocked on the client: end its read, and the upstream's too.
+            if let Some(client) = client {
+                let _ = client.shutdown(std::net::Shutdown::Read);
+            }
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        let relayed = relay.join().map_err(|_| bad("the body relay panicked"))?;
+        let response = response?.ok_or_else(|| bad("the upstream closed without answering"))?;
+        // A relay error after an answer (the target stopped reading) does not spoil the answer.
+        if complete { relayed.map(|()| (response, true)) } else { Ok((response, false)) }
+    })
+}
+
+/// The request's head as forwarded: hop-by-hop headers replaced, the full length declared.
+fn forwarded_head(request: &Message, length: usize) -> String {
+    let mut text = format!("{}\r\n", request.start);
+    for (name, value) in &request.headers {
         let hop = ["connection", "keep-alive", "transfer-encoding", "content-length"];
         if !hop.iter().any(|h| name.eq_ignore_ascii_case(h)) {
             text.push_str(&format!("{name}: {value}\r\n"));
         }
     }
     text.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n", request.body.len() + length));
-    stream.write_all(text.as_bytes())?;
-    stream.write_all(&request.body)?;
+    text
+}
+
+/// Copies `length` bytes from the client to the upstream as they arrive; sets `all_read` once
+/// the last byte is read from the client.
+fn relay_body(
+    rest: &mut impl Read,
+    upstream: &mut impl Write,
+    length: usize,
+    all_read: &std::sync::atomic::AtomicBool,
+) -> io::Result<()> {
     let mut buf = [0u8; 8192];
     let mut left = length;
     while left > 0 {
@@ -197,12 +235,13 @@ pub(crate) fn stream_exchange(
         if n == 0 {
             return Err(bad("the client closed mid-body"));
         }
-        stream.write_all(&buf[..n])?;
         left -= n;
+        if left == 0 {
+            all_read.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        upstream.write_all(&buf[..n])?;
     }
-    let head = request.method_target().0 == "HEAD";
-    let mut reader = BufReader::new(stream);
-    read_message(&mut reader, true, head)?.ok_or_else(|| bad("the upstream closed without answering"))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -115,11 +115,6 @@ fn through_proxy<T>(
         format!("http://127.0.0.1:{}", proxy.port),
         "--profile".to_owned(),
         profile.display().to_string(),
-        // The proxy relays a held request's body before it reads the answer, so it cannot show the
-        // harness an early 429: the concurrency case would race through it. It runs unproxied in
-        // every other job of `ci`.
-        "--skip".to_owned(),
-        "rate::002_concurrency_limit".to_owned(),
     ];
     if !cases.is_empty() {
         args.push("--exact".into());

@@ -131,35 +131,45 @@ fn serve(shared: &Shared, stream: TcpStream) {
     let mut reader = BufReader::new(stream);
     while let Ok(Some(request)) = http::read_head(&mut reader) {
         let close = request.header("connection").is_some_and(|c| c.eq_ignore_ascii_case("close"));
-        let response = handle(shared, request, &mut reader).unwrap_or_else(|problem| Message {
-            start: "HTTP/1.1 502 Bad Gateway".into(),
-            headers: vec![("content-type".into(), "text/plain".into())],
-            body: problem.into_bytes(),
+        let (response, body_read) = handle(shared, request, &mut reader, &out).unwrap_or_else(|problem| {
+            let message = Message {
+                start: "HTTP/1.1 502 Bad Gateway".into(),
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: problem.into_bytes(),
+            };
+            (message, false)
         });
+        let close = close || !body_read;
         if response.write_to(&mut out, if close { "close" } else { "keep-alive" }).is_err() || close {
             return;
         }
     }
 }
 
-/// Serves one request whose head was read; its body is still in `reader`.
-fn handle(shared: &Shared, mut request: Message, reader: &mut impl std::io::BufRead) -> Result<Message, String> {
+/// Serves one request whose head was read; its body is still in `reader`. The flag says whether
+/// the body was read whole (if not, the connection must close after the answer).
+fn handle(
+    shared: &Shared,
+    mut request: Message,
+    reader: &mut (impl std::io::BufRead + Send),
+    client: &TcpStream,
+) -> Result<(Message, bool), String> {
     let target = request.method_target().1.to_owned();
     let read = |e: std::io::Error| format!("proxy: reading the request: {e}");
     if let Some((port, rest)) = sink_route(&target) {
         http::read_body(reader, &mut request, false, false).map_err(read)?;
-        return webhook(shared, request, port, rest);
+        return webhook(shared, request, port, rest).map(|response| (response, true));
     }
     // API request bodies stream through as they arrive, so a held request is held at the target too.
-    let response = match http::content_length(&request).map_err(read)? {
-        Some(length) => http::stream_exchange(&shared.upstream, &request, reader, length, UPSTREAM),
+    let (response, body_read) = match http::content_length(&request).map_err(read)? {
+        Some(length) => http::stream_exchange(&shared.upstream, &request, reader, length, Some(client), UPSTREAM),
         None => {
             http::read_body(reader, &mut request, false, false).map_err(read)?;
-            http::exchange(&shared.upstream, &request, UPSTREAM)
+            http::exchange(&shared.upstream, &request, UPSTREAM).map(|response| (response, true))
         }
     }
     .map_err(|e| format!("proxy: upstream: {e}"))?;
-    Ok(api(shared, &request, response))
+    Ok((api(shared, &request, response), body_read))
 }
 
 /// `/s{port}/c/…` → the sink's port and its own path.

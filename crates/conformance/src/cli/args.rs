@@ -3,11 +3,12 @@
 //! ```text
 //! callspec [run] [OPTIONS] [FILTER]...   run the suite (the default command)
 //! callspec init --target URL [OPTIONS]   probe a target and write a starter profile
+//! callspec sdk --driver COMMAND          gate an SDK through its driver (docs/sdk-driver.md)
 //! callspec emulator [FLAGS]              serve the reference emulator (feature `emulator`)
 //! ```
 //!
 //! Running the suite is the default, so `callspec --target URL --profile FILE` needs no
-//! subcommand; `init` and `emulator` are subcommands beside `run`, and later ones (`sdk`) will be.
+//! subcommand; `init`, `sdk` and `emulator` are subcommands beside `run`.
 //! Several name filters select the cases matching any of them; the libtest flags that make
 //! sense for a suite (`--exact`, `--skip`, `--list`, `--test-threads`, `--format`, `-q`) keep
 //! their libtest meaning.
@@ -40,6 +41,9 @@ pub enum Command {
     Run(RunArgs),
     /// Probe a target and write a commented starter profile of what it can do.
     Init(InitArgs),
+    /// Gate an SDK's release: run its driver's scenarios against the strict reference emulator
+    /// (docs/sdk-driver.md).
+    Sdk(super::sdk::SdkArgs),
     /// Serve the reference emulator (the flags of `callspec-emulator`), e.g. as a test double.
     #[cfg(feature = "emulator")]
     Emulator(super::embedded::EmulatorArgs),

@@ -50,12 +50,76 @@ impl Embedded {
         Err(NO_EMULATOR.into())
     }
 
+    /// Starts the reference emulator for `callspec sdk`: strict (unknown parameters, non-form
+    /// bodies and comma-joined lists refused, as a careful SDK must expect), its request journal
+    /// on, calls dequeued without waiting, webhooks kept on this machine.
+    #[cfg(feature = "emulator")]
+    pub(super) async fn start_sdk() -> Result<(String, Embedded), String> {
+        let local: callspec_emulator::HostPattern = "localhost".parse().map_err(|e| format!("callspec sdk: {e}"))?;
+        let config = callspec_emulator::Config {
+            cps: 50.0,
+            strict: true,
+            journal: true,
+            webhook_allow_hosts: vec![local],
+            ..callspec_emulator::Config::default()
+        };
+        let emulator =
+            callspec_emulator::spawn(config).await.map_err(|e| format!("cannot start the embedded emulator: {e}"))?;
+        Ok((emulator.base_url(), Embedded(emulator)))
+    }
+
+    /// Without the emulator feature there is nothing to start.
+    #[cfg(not(feature = "emulator"))]
+    pub(super) async fn start_sdk() -> Result<(String, Embedded), String> {
+        Err(NO_EMULATOR.into())
+    }
+
+    /// Exchanges the journal could not keep (it is bounded).
+    pub fn journal_dropped(&self) -> usize {
+        #[cfg(feature = "emulator")]
+        return self.0.journal().map_or(0, callspec_emulator::Journal::dropped);
+        #[cfg(not(feature = "emulator"))]
+        match *self {}
+    }
+
     /// Stops the emulator, letting open requests finish.
     pub async fn shutdown(self) {
         #[cfg(feature = "emulator")]
         self.0.shutdown().await;
         #[cfg(not(feature = "emulator"))]
         match self {}
+    }
+}
+
+impl crate::sdk::Journal for Embedded {
+    fn len(&self) -> usize {
+        #[cfg(feature = "emulator")]
+        return self.0.journal().map_or(0, callspec_emulator::Journal::len);
+        #[cfg(not(feature = "emulator"))]
+        match *self {}
+    }
+
+    fn since(&self, from: usize) -> Vec<crate::sdk::Exchange> {
+        #[cfg(feature = "emulator")]
+        return self.0.journal().map_or_else(Vec::new, |j| {
+            j.since(from)
+                .into_iter()
+                .map(|e| crate::sdk::Exchange {
+                    method: e.method,
+                    path: e.path,
+                    query: e.query,
+                    headers: e.headers,
+                    body: e.body,
+                    status: e.status,
+                    response_body: e.response_body,
+                })
+                .collect()
+        });
+        #[cfg(not(feature = "emulator"))]
+        {
+            let _ = from;
+            match *self {}
+        }
     }
 }
 

@@ -15,10 +15,12 @@ mod exec;
 mod finish;
 pub mod init;
 pub mod print;
+mod sdk;
 
 pub use args::{Cli, Command, RunArgs};
 pub use embedded::Embedded;
 pub use finish::finish;
+pub use sdk::SdkArgs;
 
 use crate::client::Client;
 use crate::fixture::{Case, load_suite_cases};
@@ -206,6 +208,7 @@ pub fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Run(a)) => a,
         Some(Command::Init(a)) => return init::run(a),
+        Some(Command::Sdk(a)) => return sdk::run(a),
         #[cfg(feature = "emulator")]
         Some(Command::Emulator(a)) => return embedded::serve(a),
         None => cli.run,
@@ -257,6 +260,9 @@ pub async fn prepare(options: &Options, loaded: &Loaded) -> Result<Prepared, Str
     let mut client = Client::new(timeout, 1 << 20).map_err(|e| e.to_string())?;
     if let Some(budget) = profile.max_requests_per_second {
         client = client.with_budget(budget);
+    }
+    if let Some(limit) = profile.capabilities.concurrency_limit {
+        client = client.with_concurrency_limit(limit);
     }
     let preflight = crate::preflight::check(&client, &base_url, &main).await.map_err(|e| format!("callspec: {e}"))?;
     let bind = profile.sink.bind.clone().unwrap_or_else(|| "127.0.0.1:0".into());

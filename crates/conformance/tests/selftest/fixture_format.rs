@@ -235,6 +235,8 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::StartsWith(_) => "starts_with",
         Rule::Format(_) => "format",
         Rule::RecentS(_) => "recent_s",
+        Rule::AbsentOr(_) => "absent_or",
+        Rule::AgreesWith(_) => "agrees_with",
     }
 }
 
@@ -249,6 +251,8 @@ fn rule_samples(pointer: Option<&str>) -> Vec<Value> {
         json!({ "starts_with": "{Sink}/" }),
         json!({ "format": "rfc2822" }),
         json!({ "recent_s": 900 }),
+        json!({ "absent_or": { "equals": "{From}" } }),
+        json!({ "agrees_with": "{From}" }),
     ];
     rules
         .into_iter()

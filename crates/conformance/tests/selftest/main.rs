@@ -20,6 +20,7 @@ mod recording_schema;
 mod reports;
 mod schema_patterns;
 mod schemas;
+mod sdk;
 mod sink;
 mod snapshot_dirs;
 mod verdicts;

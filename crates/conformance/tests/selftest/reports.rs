@@ -15,7 +15,9 @@ use serde_json::Value;
 
 /// How many requirements the catalog `fixtures/requirements.toml` holds (the project's 71, plus
 /// T-SECRET-1, D-PAGE-1 and D-FIELDS-1 of the mutation work); a change to the size must be deliberate.
-const CATALOG_SIZE: usize = 86;
+const CATALOG_SIZE: usize = 97;
+/// How many of them are SDK requirements (`SDK-…`, `callspec sdk`'s).
+const SDK_SIZE: usize = 11;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -338,7 +340,7 @@ fn the_catalog_loads_every_requirement() {
 
     let ids: Vec<&str> = catalog.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids.first(), Some(&"T-AUTH-1"));
-    assert_eq!(ids.last(), Some(&"W-SIG-2"));
+    assert_eq!(ids.last(), Some(&"SDK-SIG-2"));
 
     let timeout = catalog.get("I-TIMEOUT-1").expect("I-TIMEOUT-1");
     assert_eq!(timeout.area, "CREATE: call instructions");
@@ -347,11 +349,17 @@ fn the_catalog_loads_every_requirement() {
 
     let mut areas: Vec<&str> = catalog.iter().map(|r| r.area.as_str()).collect();
     areas.dedup();
-    assert_eq!(areas.len(), 9, "areas are contiguous in the file: {areas:?}");
+    assert_eq!(areas.len(), 13, "areas are contiguous in the file: {areas:?}");
 
+    // The server run's coverage has no SDK rows, and `callspec sdk`'s only SDK rows.
     let infos = catalog.infos();
-    assert_eq!(infos.len(), CATALOG_SIZE);
+    assert_eq!(infos.len(), CATALOG_SIZE - SDK_SIZE);
     assert_eq!(infos[0].id, "T-AUTH-1");
+    assert!(infos.iter().all(|r| !r.id.starts_with("SDK-")));
+    let sdk = catalog.sdk_infos();
+    assert_eq!(sdk.len(), SDK_SIZE);
+    assert!(sdk.iter().all(|r| r.id.starts_with("SDK-") && r.area.starts_with("SDK: ")));
+    assert!(catalog.contains("SDK-FORM-2") && !catalog.contains_server("SDK-FORM-2"));
 }
 
 #[test]

@@ -15,6 +15,7 @@ mod recordings;
 
 use crate::error::ApiError;
 use crate::fault::FaultSet;
+use crate::journal::{Journal, JournalEntry};
 use crate::policy;
 use crate::state::{Account, Shared};
 use axum::Router;
@@ -243,11 +244,16 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let mut response = match serve(&shared, req).await {
+    let head = shared.journal.as_ref().map(|_| journal_head(&req));
+    let mut body = Vec::new();
+    let mut response = match serve(&shared, req, &mut body).await {
         Ok(r) => r,
         Err(e) => e.render(shared.faults),
     };
     policy::content_type(shared.faults, &mut response);
+    if let (Some(journal), Some(head)) = (&shared.journal, head) {
+        response = record(journal, head, body, response).await;
+    }
     tracing::info!(
         method = %method,
         path = %path,
@@ -258,7 +264,37 @@ async fn entry(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     response
 }
 
-async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError> {
+/// The journal's entry for a request, before its body is read (answer still empty).
+fn journal_head(req: &Request) -> JournalEntry {
+    let headers = req
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    JournalEntry {
+        method: req.method().as_str().to_owned(),
+        path: req.uri().path().to_owned(),
+        query: req.uri().query().unwrap_or("").to_owned(),
+        headers,
+        body: Vec::new(),
+        status: 0,
+        response_body: Vec::new(),
+    }
+}
+
+/// Records the exchange in the journal and gives the response back, its body buffered (API
+/// answers are small JSON documents; one that cannot be read is journaled empty).
+async fn record(journal: &Journal, mut head: JournalEntry, body: Vec<u8>, response: Response) -> Response {
+    let (parts, answer) = response.into_parts();
+    let bytes = axum::body::to_bytes(answer, usize::MAX).await.unwrap_or_default();
+    head.body = body;
+    head.status = parts.status.as_u16();
+    head.response_body = bytes.to_vec();
+    journal.record(head);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+async fn serve(shared: &Arc<Shared>, req: Request, journaled: &mut Vec<u8>) -> Result<Response, ApiError> {
     let caller = auth::authenticate(shared, req.headers())?;
     let (parts, body) = req.into_parts();
     let path = parts.uri.path();
@@ -289,6 +325,9 @@ async fn serve(shared: &Arc<Shared>, req: Request) -> Result<Response, ApiError>
     } else {
         Vec::new()
     };
+    if shared.journal.is_some() {
+        journaled.clone_from(&body);
+    }
     if after_body {
         permit = take_slot(shared, &account)?;
     }

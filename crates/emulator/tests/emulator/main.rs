@@ -19,6 +19,7 @@ mod binary;
 mod connections;
 mod exposure;
 mod garbage;
+mod journal;
 mod logs;
 mod recordings;
 mod refusals;
