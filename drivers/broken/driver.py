@@ -7,7 +7,8 @@ but makes three mistakes an SDK could make, each of which `callspec sdk` must FA
 - it follows next_page_uri with its PageToken dropped (SDK-PAGE-1);
 - its webhook validator accepts every signature, forged ones included (SDK-SIG-2).
 
-Everything else (Basic auth, .json paths, form encoding, booleans, error fields) is right.
+Everything else (Basic auth, .json paths, form encoding, booleans, error fields) is right. Its
+handshake lists the scenarios it performs, so the delete and recording scenarios are SKIP.
 """
 
 import base64
@@ -18,6 +19,10 @@ import urllib.parse
 import urllib.request
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+
+
+# The scenarios it performs: the others (deleting, recordings) are SKIP.
+SCENARIOS = ["create_call", "fetch_call", "list_calls", "update_call", "validate_webhook"]
 
 
 def send(req, method, path, form=None):
@@ -55,7 +60,7 @@ def date(value):
 def call(body):
     return {"sid": body["sid"], "status": body["status"], "to": body["to"], "from": body["from"],
             "date_created": date(body.get("date_created")), "end_time": date(body.get("end_time")),
-            "duration": body.get("duration")}
+            "duration": body.get("duration"), "answered_by": body.get("answered_by")}
 
 
 def calls_path(req):
@@ -89,7 +94,8 @@ def perform(req):
 
 
 def main():
-    print(json.dumps({"callspec_driver": 1, "sdk": "broken-driver", "version": "0"}), flush=True)
+    print(json.dumps({"callspec_driver": 1, "sdk": "broken-driver", "version": "0", "scenarios": SCENARIOS}),
+          flush=True)
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -39,7 +39,10 @@ const call = (c) => ({
   date_created: c.dateCreated ? c.dateCreated.toISOString() : null,
   end_time: c.endTime ? c.endTime.toISOString() : null,
   duration: c.duration ?? null,
+  answered_by: c.answeredBy ?? null,
 });
+
+const recording = (r) => ({ sid: r.sid, call_sid: r.callSid, status: r.status });
 
 async function perform(req) {
   switch (req.scenario) {
@@ -51,6 +54,18 @@ async function perform(req) {
       return { sids: (await client(req).calls.list({ pageSize: req.page_size })).map((c) => c.sid) };
     case "update_call":
       return call(await client(req).calls(req.call_sid).update(options(req.params)));
+    case "delete_call":
+      return { deleted: await client(req).calls(req.call_sid).remove() };
+    case "start_recording":
+      return recording(await client(req).calls(req.call_sid).recordings.create(options(req.params)));
+    case "update_recording":
+      return recording(await client(req).calls(req.call_sid).recordings(req.recording_sid).update(options(req.params)));
+    case "list_recordings":
+      return { sids: (await client(req).calls(req.call_sid).recordings.list()).map((r) => r.sid) };
+    case "fetch_recording":
+      return recording(await client(req).calls(req.call_sid).recordings(req.recording_sid).fetch());
+    case "delete_recording":
+      return { deleted: await client(req).calls(req.call_sid).recordings(req.recording_sid).remove() };
     case "validate_webhook": {
       if (req.body !== null && req.body !== undefined) {
         return { valid: twilio.validateRequestWithBody(req.auth_token, req.signature, req.url, req.body) };

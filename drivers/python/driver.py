@@ -23,7 +23,10 @@ KEYWORDS = {
     "To": "to", "From": "from_", "Url": "url", "Twiml": "twiml", "Method": "method",
     "StatusCallback": "status_callback", "StatusCallbackEvent": "status_callback_event",
     "StatusCallbackMethod": "status_callback_method", "Record": "record", "Status": "status",
-    "Timeout": "timeout",
+    "Timeout": "timeout", "PauseBehavior": "pause_behavior", "RecordingChannels": "recording_channels",
+    "RecordingStatusCallback": "recording_status_callback",
+    "RecordingStatusCallbackEvent": "recording_status_callback_event",
+    "RecordingStatusCallbackMethod": "recording_status_callback_method",
 }
 
 
@@ -48,7 +51,16 @@ def date(value):
 
 def call_json(call):
     return {"sid": call.sid, "status": call.status, "to": call.to, "from": call._from,
-            "date_created": date(call.date_created), "end_time": date(call.end_time), "duration": call.duration}
+            "date_created": date(call.date_created), "end_time": date(call.end_time), "duration": call.duration,
+            "answered_by": call.answered_by}
+
+
+def recordings(req):
+    return client(req).calls(req["call_sid"]).recordings
+
+
+def recording_json(rec):
+    return {"sid": rec.sid, "call_sid": rec.call_sid, "status": rec.status}
 
 
 def kwargs(params):
@@ -78,6 +90,18 @@ def perform(req):
         return {"sids": [c.sid for c in client(req).calls.stream(page_size=req["page_size"])]}
     if scenario == "update_call":
         return call_json(client(req).calls(req["call_sid"]).update(**kwargs(req["params"])))
+    if scenario == "delete_call":
+        return {"deleted": client(req).calls(req["call_sid"]).delete()}
+    if scenario == "start_recording":
+        return recording_json(recordings(req).create(**kwargs(req["params"])))
+    if scenario == "update_recording":
+        return recording_json(recordings(req)(req["recording_sid"]).update(**kwargs(req["params"])))
+    if scenario == "list_recordings":
+        return {"sids": [r.sid for r in recordings(req).stream()]}
+    if scenario == "fetch_recording":
+        return recording_json(recordings(req)(req["recording_sid"]).fetch())
+    if scenario == "delete_recording":
+        return {"deleted": recordings(req)(req["recording_sid"]).delete()}
     if scenario == "validate_webhook":
         validator = RequestValidator(req["auth_token"])
         params = req["body"] if req.get("body") is not None else Params(req["params"])

@@ -128,15 +128,27 @@ fn masked_auth(value: &str, token: &str) -> String {
 
 /// `SDK-PATH-1`: the SDK sent exactly one request, `method` on `path`; that exchange.
 pub fn single<'a>(f: &mut Findings, exchanges: &'a [Exchange], method: &str, path: &str) -> Option<&'a Exchange> {
+    single_for(f, "SDK-PATH-1", exchanges, method, path)
+}
+
+/// `requirement` (`SDK-PATH-1`, `SDK-REC-1`, `SDK-DEL-1`): the SDK sent exactly one request,
+/// `method` on `path`; that exchange.
+pub fn single_for<'a>(
+    f: &mut Findings,
+    requirement: &'static str,
+    exchanges: &'a [Exchange],
+    method: &str,
+    path: &str,
+) -> Option<&'a Exchange> {
     let listed: Vec<String> = exchanges.iter().map(|x| format!("{} {}", x.method, x.path)).collect();
     match exchanges {
         [x] if x.method == method && x.path == path => {
-            f.pass("SDK-PATH-1");
+            f.pass(requirement);
             Some(x)
         }
         _ => {
             f.fail(Miss {
-                requirement: "SDK-PATH-1",
+                requirement,
                 kind: FailureKind::Matcher,
                 pointer: "/requests".into(),
                 expected: format!("one request: {method} {path}"),
@@ -244,13 +256,59 @@ pub fn call(f: &mut Findings, answer: &Answer, api: Option<&Value>) {
             return;
         }
     };
-    for field in ["sid", "status", "to", "from"] {
+    for field in ["sid", "status", "to", "from", "answered_by"] {
         same(f, R, field, ok.get(field), &api[field]);
     }
     for field in ["date_created", "end_time"] {
         date(f, field, ok.get(field), &api[field]);
     }
     duration(f, ok.get("duration"), &api["duration"]);
+}
+
+/// `SDK-REC-2`: the driver's recording is the one the API answered (`api`): `sid`, `call_sid`,
+/// `status`.
+pub fn recording(f: &mut Findings, answer: &Answer, api: Option<&Value>) {
+    const R: &str = "SDK-REC-2";
+    let Some(api) = api else {
+        f.not_run(R, "the API answered no recording to compare with (see the request checks)");
+        return;
+    };
+    match answer {
+        Answer::Ok(ok) => {
+            for field in ["sid", "call_sid", "status"] {
+                same(f, R, field, ok.get(field), &api[field]);
+            }
+        }
+        Answer::Error(_) => f.fail(Miss {
+            requirement: R,
+            kind: FailureKind::Status,
+            pointer: "/answer".into(),
+            expected: format!("the recording {} the API answered", api["sid"]),
+            actual: answer.describe(),
+            message: "the SDK raised an error where the API answered the recording".into(),
+        }),
+    }
+}
+
+/// `SDK-DEL-1`: the API answered the DELETE (`x`) with 204 and the driver reports
+/// `{"deleted": true}`.
+pub fn deleted(f: &mut Findings, answer: &Answer, x: &Exchange) {
+    const R: &str = "SDK-DEL-1";
+    if x.status != 204 {
+        f.not_run(R, "the API did not answer the DELETE with 204 (see the request checks)");
+        return;
+    }
+    match answer {
+        Answer::Ok(ok) if ok.get("deleted") == Some(&Value::Bool(true)) => f.pass(R),
+        _ => f.fail(Miss {
+            requirement: R,
+            kind: FailureKind::Status,
+            pointer: "/answer/ok/deleted".into(),
+            expected: "true (the API answered 204)".into(),
+            actual: answer.describe(),
+            message: format!("the SDK did not report the deletion of {} as a success", x.path),
+        }),
+    }
 }
 
 /// `duration`: Twilio sends a string of seconds (or null); an SDK may keep the string or read it

@@ -23,16 +23,34 @@ pub enum Scenario {
     UpdateCall,
     /// Validate a webhook's signature; answer whether it is valid.
     ValidateWebhook,
+    /// Delete call `call_sid`; answer `{"deleted": true}`.
+    DeleteCall,
+    /// Start a recording of call `call_sid` with `params`; answer the recording.
+    StartRecording,
+    /// Update recording `recording_sid` of call `call_sid` with `params`; answer the recording.
+    UpdateRecording,
+    /// List the recordings of call `call_sid`; answer every SID.
+    ListRecordings,
+    /// Fetch recording `recording_sid` of call `call_sid`; answer the recording.
+    FetchRecording,
+    /// Delete recording `recording_sid` of call `call_sid`; answer `{"deleted": true}`.
+    DeleteRecording,
 }
 
 impl Scenario {
     /// Every scenario, in the order the run asks them.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 11] = [
         Scenario::CreateCall,
         Scenario::FetchCall,
         Scenario::ListCalls,
         Scenario::UpdateCall,
         Scenario::ValidateWebhook,
+        Scenario::DeleteCall,
+        Scenario::StartRecording,
+        Scenario::UpdateRecording,
+        Scenario::ListRecordings,
+        Scenario::FetchRecording,
+        Scenario::DeleteRecording,
     ];
 
     /// The name on the wire.
@@ -43,6 +61,12 @@ impl Scenario {
             Scenario::ListCalls => "list_calls",
             Scenario::UpdateCall => "update_call",
             Scenario::ValidateWebhook => "validate_webhook",
+            Scenario::DeleteCall => "delete_call",
+            Scenario::StartRecording => "start_recording",
+            Scenario::UpdateRecording => "update_recording",
+            Scenario::ListRecordings => "list_recordings",
+            Scenario::FetchRecording => "fetch_recording",
+            Scenario::DeleteRecording => "delete_recording",
         }
     }
 }

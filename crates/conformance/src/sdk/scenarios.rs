@@ -12,6 +12,8 @@ use crate::outcome::FailureKind;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
+mod recordings;
+
 /// One case of the SDK run.
 #[derive(Debug, Clone, Copy)]
 pub struct Def {
@@ -34,6 +36,8 @@ enum Kind {
     Update(&'static str),
     FetchUnknown,
     Signatures(Expect),
+    DeleteCall,
+    Recording(recordings::Case),
 }
 
 const WIRE: &[&str] = &["SDK-AUTH-1", "SDK-PATH-1", "SDK-FORM-1", "SDK-READ-1"];
@@ -96,6 +100,48 @@ pub const CASES: &[Def] = &[
         requirements: &["SDK-SIG-2"],
         kind: Kind::Signatures(Expect::Reject),
     },
+    Def {
+        name: "sdk::009_delete_call",
+        title: "Delete an ended call, then fetch it and surface the 404",
+        scenario: Scenario::DeleteCall,
+        requirements: &["SDK-AUTH-1", "SDK-PATH-1", "SDK-DEL-1", "SDK-ERR-1"],
+        kind: Kind::DeleteCall,
+    },
+    Def {
+        name: "sdk::010_start_recording",
+        title: "Start a recording of an in-progress call with a list parameter and a callback URL",
+        scenario: Scenario::StartRecording,
+        requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-FORM-1", "SDK-FORM-2", "SDK-REC-2"],
+        kind: Kind::Recording(recordings::Case::Start),
+    },
+    Def {
+        name: "sdk::011_update_recording",
+        title: "Pause a recording, resume it through Twilio.CURRENT, stop it",
+        scenario: Scenario::UpdateRecording,
+        requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-FORM-1", "SDK-REC-2"],
+        kind: Kind::Recording(recordings::Case::Update),
+    },
+    Def {
+        name: "sdk::012_list_recordings",
+        title: "List a call's recordings",
+        scenario: Scenario::ListRecordings,
+        requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-REC-2"],
+        kind: Kind::Recording(recordings::Case::List),
+    },
+    Def {
+        name: "sdk::013_fetch_recording",
+        title: "Fetch a stopped recording",
+        scenario: Scenario::FetchRecording,
+        requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-REC-2"],
+        kind: Kind::Recording(recordings::Case::Fetch),
+    },
+    Def {
+        name: "sdk::014_delete_recording",
+        title: "Delete a stopped recording",
+        scenario: Scenario::DeleteRecording,
+        requirements: &["SDK-AUTH-1", "SDK-DEL-1"],
+        kind: Kind::Recording(recordings::Case::Delete),
+    },
 ];
 
 /// Why a case could not reach a verdict: the case is ERROR.
@@ -143,6 +189,31 @@ impl Ctx<'_> {
         format!("/2010-04-01/Accounts/{}/Calls/{sid}.json", self.common.account_sid)
     }
 
+    fn recordings_path(&self, call: &str) -> String {
+        format!("/2010-04-01/Accounts/{}/Calls/{call}/Recordings.json", self.common.account_sid)
+    }
+
+    fn recording_path(&self, call: &str, sid: &str) -> String {
+        format!("/2010-04-01/Accounts/{}/Calls/{call}/Recordings/{sid}.json", self.common.account_sid)
+    }
+
+    /// Sends `method` to `path` (with a form body of `pairs` when given) through callspec's own
+    /// client, as the account; the status and the JSON body (`null` when there is none).
+    async fn api(&self, method: &str, path: &str, pairs: Option<&[(&str, &str)]>) -> Result<(u16, Value), Fault> {
+        let body = pairs.map(|p| {
+            let form = callspec_model::Form::from_pairs(p.iter().copied()).encode();
+            ("application/x-www-form-urlencoded".to_owned(), form.into_bytes())
+        });
+        let out = Outgoing {
+            method: method.into(),
+            url: format!("{}{path}", self.common.base_url),
+            basic: Some((self.common.account_sid.clone(), self.common.auth_token.clone())),
+            body,
+        };
+        let got = self.client.send(&out).await.map_err(|e| Fault::Setup(e.to_string()))?;
+        Ok((got.status, got.json().unwrap_or(Value::Null)))
+    }
+
     /// Creates a call through callspec's own client; its SID.
     async fn setup_call(&self, to: &str) -> Result<String, Fault> {
         self.setup_call_with(to, "<Response><Pause length=\"30\"/></Response>").await
@@ -152,42 +223,41 @@ impl Ctx<'_> {
     /// `completed` (so it has a `duration` and an `end_time`), polled within a deadline.
     async fn setup_completed_call(&self) -> Result<String, Fault> {
         let sid = self.setup_call_with(&self.answer, "<Response><Pause length=\"1\"/></Response>").await?;
+        self.wait_status(&sid, "completed").await?;
+        Ok(sid)
+    }
+
+    /// Creates a call that answers and pauses 30 s; its SID once it is `in-progress`.
+    async fn setup_in_progress_call(&self) -> Result<String, Fault> {
+        let sid = self.setup_call(&self.answer).await?;
+        self.wait_status(&sid, "in-progress").await?;
+        Ok(sid)
+    }
+
+    /// Polls call `sid` until its status is `want`, within a 20 s deadline.
+    async fn wait_status(&self, sid: &str, want: &str) -> Result<(), Fault> {
         let until = tokio::time::Instant::now() + self.deadline(20);
         loop {
-            let out = Outgoing {
-                method: "GET".into(),
-                url: format!("{}{}", self.common.base_url, self.call_path(&sid)),
-                basic: Some((self.common.account_sid.clone(), self.common.auth_token.clone())),
-                body: None,
-            };
-            let got = self.client.send(&out).await.map_err(|e| Fault::Setup(e.to_string()))?;
-            let status = got.json().ok().and_then(|v| v["status"].as_str().map(str::to_owned));
-            if status.as_deref() == Some("completed") {
-                return Ok(sid);
+            let (_, body) = self.api("GET", &self.call_path(sid), None).await?;
+            let status = body["status"].as_str().map(str::to_owned);
+            if status.as_deref() == Some(want) {
+                return Ok(());
             }
             if tokio::time::Instant::now() >= until {
-                return Err(Fault::Setup(format!("call {sid} did not complete in time (status {status:?})")));
+                return Err(Fault::Setup(format!("call {sid} did not become {want} in time (status {status:?})")));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     async fn setup_call_with(&self, to: &str, twiml: &str) -> Result<String, Fault> {
-        let body =
-            callspec_model::Form::from_pairs([("To", to), ("From", self.from.as_str()), ("Twiml", twiml)]).encode();
-        let out = Outgoing {
-            method: "POST".into(),
-            url: format!("{}{}", self.common.base_url, self.calls_path()),
-            basic: Some((self.common.account_sid.clone(), self.common.auth_token.clone())),
-            body: Some(("application/x-www-form-urlencoded".into(), body.into_bytes())),
-        };
-        let got = self.client.send(&out).await.map_err(|e| Fault::Setup(e.to_string()))?;
-        let sid = got.json().ok().and_then(|v| v["sid"].as_str().map(str::to_owned));
-        match (got.status, sid) {
-            (201, Some(sid)) => Ok(sid),
+        let pairs = [("To", to), ("From", self.from.as_str()), ("Twiml", twiml)];
+        let (status, body) = self.api("POST", &self.calls_path(), Some(&pairs)).await?;
+        match (status, body["sid"].as_str()) {
+            (201, Some(sid)) => Ok(sid.to_owned()),
             (status, _) => Err(Fault::Setup(format!(
                 "creating a call answered {status}: {}",
-                crate::matcher::shorten(&String::from_utf8_lossy(&got.body), 200)
+                crate::matcher::shorten(&body.to_string(), 200)
             ))),
         }
     }
@@ -250,6 +320,8 @@ pub async fn run(def: &Def, ctx: &Ctx<'_>, driver: &mut Driver) -> Result<Found,
                 None => f.not_run("SDK-ERR-1", "the SDK sent no fetch to compare its error with"),
             }
         }
+        Kind::DeleteCall => delete_call(ctx, driver, &mut f).await?,
+        Kind::Recording(case) => recordings::run(case, ctx, driver, &mut f).await?,
         Kind::Signatures(expect) => {
             let list: Vec<&Vector> = match expect {
                 Expect::Reject => vectors::REJECT.iter().collect(),
@@ -311,6 +383,25 @@ async fn create(ctx: &Ctx<'_>, driver: &mut Driver, f: &mut Findings) -> Result<
             Sent { name: "Record", values: vec!["true"], requirement: "SDK-FORM-3" },
         ],
     );
+    Ok(())
+}
+
+/// Deletes an ended call through the driver, then fetches it: the SDK must surface the 404.
+async fn delete_call(ctx: &Ctx<'_>, driver: &mut Driver, f: &mut Findings) -> Result<(), Fault> {
+    let sid = ctx.setup_completed_call().await?;
+    let call = obj(json!({"call_sid": sid}));
+    let (answer, xs) = ctx.ask(driver, Scenario::DeleteCall, &ctx.common, call.clone(), 15).await?;
+    checks::auth(f, &xs, &ctx.common.account_sid, &ctx.common.auth_token);
+    if let Some(x) = checks::single_for(f, "SDK-DEL-1", &xs, "DELETE", &ctx.call_path(&sid)) {
+        checks::deleted(f, &answer, x);
+    }
+    let (answer, xs) = ctx.ask(driver, Scenario::FetchCall, &ctx.common, call, 15).await?;
+    checks::auth(f, &xs, &ctx.common.account_sid, &ctx.common.auth_token);
+    match checks::single(f, &xs, "GET", &ctx.call_path(&sid)) {
+        Some(x) if x.status == 404 => checks::error(f, &answer, x),
+        Some(x) => f.not_run("SDK-ERR-1", &format!("the API answered the fetch of the deleted call {}", x.status)),
+        None => f.not_run("SDK-ERR-1", "the SDK sent no fetch to compare its error with"),
+    }
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! `callspec sdk` against drivers that are wrong on purpose: the broken driver
-//! (`drivers/broken/driver.py`) must FAIL exactly the checks of its three mistakes and pass the
-//! rest; known failures turn its covered failures XFAIL and a stale entry XPASS; a driver that
-//! prints garbage, hangs or never starts is ERROR (exit 2), never FAIL; a
-//! known-failure entry naming no scenario is refused. Needs `python3` on the PATH.
+//! (`drivers/broken/driver.py`) must FAIL exactly the checks of its three mistakes, pass the
+//! rest of what it declares and SKIP the scenarios its handshake leaves out; known failures turn
+//! its covered failures XFAIL and a stale entry XPASS; a driver that prints garbage, hangs or
+//! never starts is ERROR (exit 2), never FAIL; a known-failure entry naming no scenario is
+//! refused. Needs `python3` on the PATH.
 
 use super::command::{BIN, repo_root, scratch, text};
 use serde_json::Value;
@@ -43,6 +44,7 @@ fn the_broken_driver_fails_exactly_its_three_mistakes() {
     let got = outcome(&dir);
     let fail = |req: &str| ("FAIL".to_owned(), vec![req.to_owned()]);
     let pass = || ("PASS".to_owned(), Vec::new());
+    let skip = || ("SKIP".to_owned(), Vec::new());
     let expected: BTreeMap<String, (String, Vec<String>)> = [
         ("sdk::001_create_call", fail("SDK-FORM-2")),
         ("sdk::002_fetch_call", pass()),
@@ -52,6 +54,12 @@ fn the_broken_driver_fails_exactly_its_three_mistakes() {
         ("sdk::006_fetch_unknown_call", pass()),
         ("sdk::007_accept_signatures", pass()),
         ("sdk::008_reject_forged_signatures", fail("SDK-SIG-2")),
+        ("sdk::009_delete_call", skip()),
+        ("sdk::010_start_recording", skip()),
+        ("sdk::011_update_recording", skip()),
+        ("sdk::012_list_recordings", skip()),
+        ("sdk::013_fetch_recording", skip()),
+        ("sdk::014_delete_recording", skip()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
