@@ -66,6 +66,10 @@ async function perform(req) {
       return recording(await client(req).calls(req.call_sid).recordings(req.recording_sid).fetch());
     case "delete_recording":
       return { deleted: await client(req).calls(req.call_sid).recordings(req.recording_sid).remove() };
+    case "list_account_recordings":
+      return { sids: (await client(req).recordings.list({ callSid: req.call_sid })).map((r) => r.sid) };
+    case "fetch_account_recording":
+      return recording(await client(req).recordings(req.recording_sid).fetch());
     case "validate_webhook": {
       if (req.body !== null && req.body !== undefined) {
         return { valid: twilio.validateRequestWithBody(req.auth_token, req.signature, req.url, req.body) };

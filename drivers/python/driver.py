@@ -102,6 +102,10 @@ def perform(req):
         return recording_json(recordings(req)(req["recording_sid"]).fetch())
     if scenario == "delete_recording":
         return {"deleted": recordings(req)(req["recording_sid"]).delete()}
+    if scenario == "list_account_recordings":
+        return {"sids": [r.sid for r in client(req).recordings.stream(call_sid=req["call_sid"])]}
+    if scenario == "fetch_account_recording":
+        return recording_json(client(req).recordings(req["recording_sid"]).fetch())
     if scenario == "validate_webhook":
         validator = RequestValidator(req["auth_token"])
         params = req["body"] if req.get("body") is not None else Params(req["params"])

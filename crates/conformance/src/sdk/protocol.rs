@@ -35,11 +35,15 @@ pub enum Scenario {
     FetchRecording,
     /// Delete recording `recording_sid` of call `call_sid`; answer `{"deleted": true}`.
     DeleteRecording,
+    /// List the account's recordings of call `call_sid` (the `CallSid` filter); answer every SID.
+    ListAccountRecordings,
+    /// Fetch recording `recording_sid` through the account's Recordings; answer the recording.
+    FetchAccountRecording,
 }
 
 impl Scenario {
     /// Every scenario, in the order the run asks them.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 13] = [
         Scenario::CreateCall,
         Scenario::FetchCall,
         Scenario::ListCalls,
@@ -51,6 +55,8 @@ impl Scenario {
         Scenario::ListRecordings,
         Scenario::FetchRecording,
         Scenario::DeleteRecording,
+        Scenario::ListAccountRecordings,
+        Scenario::FetchAccountRecording,
     ];
 
     /// The name on the wire.
@@ -67,6 +73,8 @@ impl Scenario {
             Scenario::ListRecordings => "list_recordings",
             Scenario::FetchRecording => "fetch_recording",
             Scenario::DeleteRecording => "delete_recording",
+            Scenario::ListAccountRecordings => "list_account_recordings",
+            Scenario::FetchAccountRecording => "fetch_account_recording",
         }
     }
 }

@@ -142,6 +142,20 @@ pub const CASES: &[Def] = &[
         requirements: &["SDK-AUTH-1", "SDK-DEL-1"],
         kind: Kind::Recording(recordings::Case::Delete),
     },
+    Def {
+        name: "sdk::015_list_account_recordings",
+        title: "List the account's recordings of one call (CallSid filter)",
+        scenario: Scenario::ListAccountRecordings,
+        requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-REC-2"],
+        kind: Kind::Recording(recordings::Case::AccountList),
+    },
+    Def {
+        name: "sdk::016_fetch_account_recording",
+        title: "Fetch a stopped recording through the account's Recordings",
+        scenario: Scenario::FetchAccountRecording,
+        requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-REC-2"],
+        kind: Kind::Recording(recordings::Case::AccountFetch),
+    },
 ];
 
 /// Why a case could not reach a verdict: the case is ERROR.
@@ -195,6 +209,14 @@ impl Ctx<'_> {
 
     fn recording_path(&self, call: &str, sid: &str) -> String {
         format!("/2010-04-01/Accounts/{}/Calls/{call}/Recordings/{sid}.json", self.common.account_sid)
+    }
+
+    fn account_recordings_path(&self) -> String {
+        format!("/2010-04-01/Accounts/{}/Recordings.json", self.common.account_sid)
+    }
+
+    fn account_recording_path(&self, sid: &str) -> String {
+        format!("/2010-04-01/Accounts/{}/Recordings/{sid}.json", self.common.account_sid)
     }
 
     /// Sends `method` to `path` (with a form body of `pairs` when given) through callspec's own

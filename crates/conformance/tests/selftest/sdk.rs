@@ -60,6 +60,8 @@ fn the_broken_driver_fails_exactly_its_three_mistakes() {
         ("sdk::012_list_recordings", skip()),
         ("sdk::013_fetch_recording", skip()),
         ("sdk::014_delete_recording", skip()),
+        ("sdk::015_list_account_recordings", skip()),
+        ("sdk::016_fetch_account_recording", skip()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

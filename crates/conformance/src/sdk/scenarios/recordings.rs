@@ -1,7 +1,8 @@
 //! The recording cases of `callspec sdk`, on a call's Recordings subresource: callspec answers
 //! a call that pauses 30 s, waits (within a deadline) until it is `in-progress`, sets up the
 //! recordings a case needs through its own client, and asks the driver to start, update (pause,
-//! resume through `Twilio.CURRENT`, stop), list, fetch or delete one. The wire checks cite
+//! resume through `Twilio.CURRENT`, stop), list, fetch or delete one, on the call's
+//! subresource or (list, fetch) the account's Recordings. The wire checks cite
 //! `SDK-REC-1` (paths and methods), `SDK-FORM-1`/`-2` (the form) and `SDK-DEL-1` (DELETE); the
 //! answer checks compare the driver's recording with the emulator's answer (`SDK-REC-2`). The
 //! call is hung up when the case ends.
@@ -26,6 +27,10 @@ pub(super) enum Case {
     Fetch,
     /// `delete_recording` of a stopped recording.
     Delete,
+    /// `list_account_recordings` of a call with two recordings.
+    AccountList,
+    /// `fetch_account_recording` of a stopped recording.
+    AccountFetch,
 }
 
 /// Runs the case on a fresh in-progress call, then hangs the call up.
@@ -39,17 +44,21 @@ pub(super) async fn run(case: Case, ctx: &Ctx<'_>, driver: &mut Driver, f: &mut 
             update(ctx, driver, f, &call, "Twilio.CURRENT", &[("Status", "in-progress")]).await?;
             update(ctx, driver, f, &call, &re, &[("Status", "stopped")]).await?;
         }
-        Case::List => {
+        Case::List | Case::AccountList => {
             setup_recording(ctx, &call, true).await?;
             setup_recording(ctx, &call, false).await?;
-            list(ctx, driver, f, &call).await?;
+            list(ctx, driver, f, &call, case == Case::AccountList).await?;
         }
-        Case::Fetch => {
+        Case::Fetch | Case::AccountFetch => {
             let re = setup_recording(ctx, &call, true).await?;
-            let (answer, xs) =
-                ask(ctx, driver, Scenario::FetchRecording, json!({"call_sid": call, "recording_sid": re})).await?;
+            let (scenario, path) = if case == Case::Fetch {
+                (Scenario::FetchRecording, ctx.recording_path(&call, &re))
+            } else {
+                (Scenario::FetchAccountRecording, ctx.account_recording_path(&re))
+            };
+            let (answer, xs) = ask(ctx, driver, scenario, json!({"call_sid": call, "recording_sid": re})).await?;
             checks::auth(f, &xs, &ctx.common.account_sid, &ctx.common.auth_token);
-            let x = checks::single_for(f, "SDK-REC-1", &xs, "GET", &ctx.recording_path(&call, &re));
+            let x = checks::single_for(f, "SDK-REC-1", &xs, "GET", &path);
             checks::recording(f, &answer, x.and_then(checks::answered_json).as_ref());
         }
         Case::Delete => {
@@ -72,7 +81,8 @@ async fn ask(
     scenario: Scenario,
     extra: Value,
 ) -> Result<(Answer, Vec<super::Exchange>), Fault> {
-    let secs = if scenario == Scenario::ListRecordings { 30 } else { 15 };
+    let lists = matches!(scenario, Scenario::ListRecordings | Scenario::ListAccountRecordings);
+    let secs = if lists { 30 } else { 15 };
     ctx.ask(driver, scenario, &ctx.common, obj(extra), secs).await
 }
 
@@ -147,21 +157,33 @@ async fn update(
     Ok(())
 }
 
-/// Lists the call's recordings: only GETs of the call's list path (`SDK-REC-1`), and the
-/// driver's `sids` are those of every page served, in order (`SDK-REC-2`).
-async fn list(ctx: &Ctx<'_>, driver: &mut Driver, f: &mut Findings, call: &str) -> Result<(), Fault> {
-    let (answer, xs) = ask(ctx, driver, Scenario::ListRecordings, json!({"call_sid": call})).await?;
+/// Lists the call's recordings, on the call's list path or (`account`) on the account's with
+/// `CallSid` in every request's query: only GETs of that path (`SDK-REC-1`), and the driver's
+/// `sids` are those of every page served, in order (`SDK-REC-2`).
+async fn list(ctx: &Ctx<'_>, driver: &mut Driver, f: &mut Findings, call: &str, account: bool) -> Result<(), Fault> {
+    let (scenario, path) = if account {
+        (Scenario::ListAccountRecordings, ctx.account_recordings_path())
+    } else {
+        (Scenario::ListRecordings, ctx.recordings_path(call))
+    };
+    let (answer, xs) = ask(ctx, driver, scenario, json!({"call_sid": call})).await?;
     checks::auth(f, &xs, &ctx.common.account_sid, &ctx.common.auth_token);
-    let path = ctx.recordings_path(call);
-    if xs.is_empty() || xs.iter().any(|x| x.method != "GET" || x.path != path) {
-        let sent: Vec<String> = xs.iter().map(|x| format!("{} {}", x.method, x.path)).collect();
+    let filtered = |x: &super::Exchange| {
+        !account || callspec_model::Form::parse(x.query.as_bytes()).is_ok_and(|q| q.get("CallSid") == Some(call))
+    };
+    if xs.is_empty() || xs.iter().any(|x| x.method != "GET" || x.path != path || !filtered(x)) {
+        let sent: Vec<String> = xs.iter().map(|x| format!("{} {}?{}", x.method, x.path, x.query)).collect();
         f.fail(Miss {
             requirement: "SDK-REC-1",
             kind: FailureKind::Matcher,
             pointer: "/requests".into(),
-            expected: format!("only GET {path}"),
+            expected: if account {
+                format!("only GET {path}?…CallSid={call}…")
+            } else {
+                format!("only GET {path}")
+            },
             actual: if sent.is_empty() { "no request".into() } else { sent.join(", ") },
-            message: "listing a call's recordings sent requests other than GETs of its list path".into(),
+            message: "listing a call's recordings sent requests other than GETs of the list path (with CallSid)".into(),
         });
     } else {
         f.pass("SDK-REC-1");
