@@ -23,8 +23,9 @@
 //!      job pool; all judge before the step fails);
 //!   8. `cargo xtask mutants --sample 16`: the control run through the mutating proxy, then 16
 //!      mutants evenly spread over the reachable ones; a survivor needs its documented reason;
-//!   9. the official twilio Python SDK, unmodified, against the emulator binary, and `callspec sdk`
-//!      with its driver (`drivers/python/driver.py`, `sdk_gate`);
+//!   9. `callspec sdk` with the official SDKs' drivers, unmodified twilio-python
+//!      (`drivers/python/driver.py`, from the venv of `python_sdk`) and twilio-node
+//!      (`drivers/node/driver.js`): the SDK gate (`sdk_gate`, `docs/sdk-driver.md`);
 //!  10. report.html in headless Chromium (`html_check`; Debian's `chromium`, installed with apt
 //!      where missing and we are root, else skipped loudly): the counts, a failing case's pointer
 //!      and expected value, the callbacks in arrival order, a target's `<script>` not run, and a
@@ -44,7 +45,7 @@
 //! - `cargo xtask mutants [--sample N] [-j N] [ID-PREFIX...]`: response and webhook mutation from
 //!   the contract (`mutants/`); the full run writes `docs/mutation.md`.
 //! - `cargo xtask html-check`: step 10 of `ci` alone.
-//! - `cargo xtask sdk`: `callspec sdk` with the official SDKs' drivers (`sdk_gate`), part of step 9.
+//! - `cargo xtask sdk`: `callspec sdk` with the official SDKs' drivers (`sdk_gate`), step 9 alone.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -141,9 +142,7 @@ fn ci() -> Result<(), String> {
     faults_and_variance()?;
     let sample = mutants::CI_SAMPLE.to_string();
     mutants::run(&root(), &mut cargo(), &["--sample".to_owned(), sample])?;
-    eprintln!("\n==> xtask: the official twilio Python SDK against the emulator");
-    python_sdk::check(&root(), &mut cargo())?;
-    eprintln!("\n==> xtask: callspec sdk with the official SDKs' drivers");
+    eprintln!("\n==> xtask: callspec sdk with the official SDKs' drivers (twilio-python, twilio-node)");
     sdk_gate::check(&root(), &mut cargo())?;
     eprintln!("\n==> xtask: report.html in headless Chromium");
     html_check::check(&root(), &mut cargo())?;

@@ -1,17 +1,13 @@
-//! The official twilio Python SDK against the reference emulator: the SDK is installed into a
-//! venv under `target/`, unmodified, and `xtask/python/sdk_check.py` drives it.
+//! The Python venv under `target/py-sdk` that `cargo xtask ci` shares: the official twilio
+//! Python SDK, unmodified, is installed there for its `callspec sdk` driver
+//! (`drivers/python/driver.py`, run by `sdk_gate`), and jsonschema for `schema_check`. The SDK's
+//! checks are the `callspec sdk` scenarios (`docs/sdk-driver.md`); no script of its own.
 
-use crate::served::Served;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The SDK version the check installs; bump it deliberately.
+/// The SDK version the gate installs; bump it deliberately.
 pub(crate) const TWILIO_SDK: &str = "twilio==9.13.0";
-
-/// The emulator's seeded main account (see `crates/emulator/src/seed.rs`).
-const ACCOUNT_SID: &str = "ACc0ffee00000000000000000000000001";
-const AUTH_TOKEN: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
-const FROM: &str = "+15017122661";
 
 pub(crate) fn run(what: &str, cmd: &mut Command) -> Result<(), String> {
     let status = cmd.status().map_err(|e| format!("{what}: cannot start: {e}"))?;
@@ -30,21 +26,4 @@ pub(crate) fn venv_python(root: &Path, requirement: &str) -> Result<PathBuf, Str
         Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement]),
     )?;
     Ok(python)
-}
-
-/// Installs the SDK (once), starts the emulator binary, runs the check script.
-pub(crate) fn check(root: &Path, cargo: &mut Command) -> Result<(), String> {
-    let python = venv_python(root, TWILIO_SDK)?;
-    run("cargo build -p callspec-emulator", cargo.args(["build", "--quiet", "-p", "callspec-emulator"]))?;
-
-    let emulator = Served::start(&root.join("target/debug/callspec-emulator"), &[], &["--ring-ms", "100"])?;
-    run(
-        "python SDK check",
-        Command::new(&python).arg(root.join("xtask/python/sdk_check.py")).args([
-            &emulator.base_url,
-            ACCOUNT_SID,
-            AUTH_TOKEN,
-            FROM,
-        ]),
-    )
 }
