@@ -193,8 +193,8 @@ COMMANDS:
                               7. variance (below), 5 seeds, and poor (below); their suite runs share
                                  one job pool with 6's
                               8. mutants --sample 16: the control run and 16 mutants
-                              9. the official twilio Python SDK against the emulator, and
-                                 callspec sdk with its driver (sdk, below)
+                              9. sdk (below): callspec sdk with the twilio-python and
+                                 twilio-node drivers
                              10. html-check (below)
                              11. the payload schemas under Python's jsonschema, patterns only
     conform [ARGS]          run the conformance suite on this checkout's files (callspec --root .;
