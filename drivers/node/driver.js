@@ -42,7 +42,14 @@ const call = (c) => ({
   answered_by: c.answeredBy ?? null,
 });
 
-const recording = (r) => ({ sid: r.sid, call_sid: r.callSid, status: r.status });
+const recording = (r) => ({
+  sid: r.sid,
+  call_sid: r.callSid,
+  status: r.status,
+  source: r.source,
+  channels: r.channels,
+  duration: r.duration ?? null,
+});
 
 async function perform(req) {
   switch (req.scenario) {

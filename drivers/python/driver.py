@@ -60,7 +60,8 @@ def recordings(req):
 
 
 def recording_json(rec):
-    return {"sid": rec.sid, "call_sid": rec.call_sid, "status": rec.status}
+    return {"sid": rec.sid, "call_sid": rec.call_sid, "status": rec.status, "source": rec.source,
+            "channels": rec.channels, "duration": rec.duration}
 
 
 def kwargs(params):

@@ -262,11 +262,11 @@ pub fn call(f: &mut Findings, answer: &Answer, api: Option<&Value>) {
     for field in ["date_created", "end_time"] {
         date(f, field, ok.get(field), &api[field]);
     }
-    duration(f, ok.get("duration"), &api["duration"]);
+    duration(f, "SDK-READ-1", ok.get("duration"), &api["duration"]);
 }
 
 /// `SDK-REC-2`: the driver's recording is the one the API answered (`api`): `sid`, `call_sid`,
-/// `status`.
+/// `status`, `source`, `channels` and `duration`.
 pub fn recording(f: &mut Findings, answer: &Answer, api: Option<&Value>) {
     const R: &str = "SDK-REC-2";
     let Some(api) = api else {
@@ -275,9 +275,10 @@ pub fn recording(f: &mut Findings, answer: &Answer, api: Option<&Value>) {
     };
     match answer {
         Answer::Ok(ok) => {
-            for field in ["sid", "call_sid", "status"] {
+            for field in ["sid", "call_sid", "status", "source", "channels"] {
                 same(f, R, field, ok.get(field), &api[field]);
             }
+            duration(f, R, ok.get("duration"), &api["duration"]);
         }
         Answer::Error(_) => f.fail(Miss {
             requirement: R,
@@ -313,14 +314,14 @@ pub fn deleted(f: &mut Findings, answer: &Answer, x: &Exchange) {
 
 /// `duration`: Twilio sends a string of seconds (or null); an SDK may keep the string or read it
 /// as a number of the same value.
-fn duration(f: &mut Findings, got: Option<&Value>, want: &Value) {
+fn duration(f: &mut Findings, requirement: &str, got: Option<&Value>, want: &Value) {
     let seconds = want.as_str().and_then(|s| s.parse::<i64>().ok());
     let holds = got == Some(want) || (seconds.is_some() && got.and_then(Value::as_i64) == seconds);
     if holds {
-        f.pass("SDK-READ-1");
+        f.pass(requirement);
     } else {
         f.fail(Miss {
-            requirement: "SDK-READ-1",
+            requirement,
             kind: FailureKind::Matcher,
             pointer: "/answer/ok/duration".into(),
             expected: format!("{want}, as that string or its number of seconds"),
