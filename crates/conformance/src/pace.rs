@@ -104,6 +104,18 @@ mod tests {
     }
 
     #[test]
+    fn booked_waits_are_counted() {
+        let pacer = Pacer::new(10.0).expect("a valid rate");
+        let waits: Vec<Duration> = (0..3).map(|_| pacer.book()).collect();
+        assert_eq!(waits[0], Duration::ZERO);
+        // Booked microseconds apart: about 100 and 200 ms, counted in whole milliseconds.
+        assert!(waits[1] > Duration::from_millis(50) && waits[2] > waits[1], "{waits:?}");
+        let counted = pacer.waited();
+        let booked: Duration = waits.iter().sum();
+        assert!(counted <= booked && booked - counted < Duration::from_millis(3), "{counted:?} of {booked:?}");
+    }
+
+    #[test]
     fn only_positive_finite_rates_make_a_pacer() {
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(Pacer::new(bad).is_none(), "{bad}");

@@ -17,11 +17,31 @@ pub(crate) enum ApiOp {
     ListEnvelope,
     Delete,
     Error,
+    /// The Recordings resource (a call's and the account's): start, fetch, update, list, delete.
+    RecordingStart,
+    RecordingFetch,
+    RecordingUpdate,
+    RecordingListItem,
+    RecordingListEnvelope,
+    RecordingDelete,
 }
 
 impl ApiOp {
-    pub(crate) const ALL: [ApiOp; 7] =
-        [ApiOp::Create, ApiOp::Fetch, ApiOp::Update, ApiOp::ListItem, ApiOp::ListEnvelope, ApiOp::Delete, ApiOp::Error];
+    pub(crate) const ALL: [ApiOp; 13] = [
+        ApiOp::Create,
+        ApiOp::Fetch,
+        ApiOp::Update,
+        ApiOp::ListItem,
+        ApiOp::ListEnvelope,
+        ApiOp::Delete,
+        ApiOp::Error,
+        ApiOp::RecordingStart,
+        ApiOp::RecordingFetch,
+        ApiOp::RecordingUpdate,
+        ApiOp::RecordingListItem,
+        ApiOp::RecordingListEnvelope,
+        ApiOp::RecordingDelete,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -32,7 +52,27 @@ impl ApiOp {
             ApiOp::ListEnvelope => "list-envelope",
             ApiOp::Delete => "delete",
             ApiOp::Error => "error",
+            ApiOp::RecordingStart => "recording-start",
+            ApiOp::RecordingFetch => "recording-fetch",
+            ApiOp::RecordingUpdate => "recording-update",
+            ApiOp::RecordingListItem => "recording-list-item",
+            ApiOp::RecordingListEnvelope => "recording-list-envelope",
+            ApiOp::RecordingDelete => "recording-delete",
         }
+    }
+
+    /// A list envelope's own operation for its items, and the key that holds them.
+    pub(crate) fn items(self) -> Option<(ApiOp, &'static str)> {
+        match self {
+            ApiOp::ListEnvelope => Some((ApiOp::ListItem, "calls")),
+            ApiOp::RecordingListEnvelope => Some((ApiOp::RecordingListItem, "recordings")),
+            _ => None,
+        }
+    }
+
+    /// Whether it is a DELETE (its mutant is the status, not a field).
+    pub(crate) fn is_delete(self) -> bool {
+        matches!(self, ApiOp::Delete | ApiOp::RecordingDelete)
     }
 }
 
@@ -174,6 +214,9 @@ pub(crate) fn generate(root: &Path) -> Result<Vec<Mutant>, String> {
     let envelope: Vec<String> =
         properties(root, "call-page.schema.json")?.into_iter().filter(|p| p != "calls").collect();
     let error = properties(root, "error.schema.json")?;
+    let rec = properties(root, "recording.schema.json")?;
+    let rec_envelope: Vec<String> =
+        properties(root, "recording-page.schema.json")?.into_iter().filter(|p| p != "recordings").collect();
     let status = properties(root, "status-callback.schema.json")?;
     let recording = properties(root, "recording-callback.schema.json")?;
     let mut out = Vec::new();
@@ -182,7 +225,9 @@ pub(crate) fn generate(root: &Path) -> Result<Vec<Mutant>, String> {
             ApiOp::Create | ApiOp::Fetch | ApiOp::Update | ApiOp::ListItem => &call,
             ApiOp::ListEnvelope => &envelope,
             ApiOp::Error => &error,
-            ApiOp::Delete => {
+            ApiOp::RecordingStart | ApiOp::RecordingFetch | ApiOp::RecordingUpdate | ApiOp::RecordingListItem => &rec,
+            ApiOp::RecordingListEnvelope => &rec_envelope,
+            ApiOp::Delete | ApiOp::RecordingDelete => {
                 let target = Target::Api { op, field: "*".into() };
                 out.push(Mutant { target, op: Op::Status200, siblings: Vec::new() });
                 continue;
@@ -283,7 +328,7 @@ pub(crate) fn survivor_reason(id: &str) -> Option<&'static str> {
             "two well-formed dates of one call exchanged: Twilio's docs state no order between a call's dates"
         }
         (true, "price_unit", "null") => {
-            "the price is set after the call ends, possibly late, at the account's rate \
+            "a price is set after the call or recording ends, possibly late, at the account's rate \
              (calls-api-facts.md#call-resource-fields); price_unit comes with it"
         }
         (true, "phone_number_sid", "case") => {

@@ -183,21 +183,24 @@ fn sink_route(target: &str) -> Option<(u16, String)> {
 fn classify(request: &Message, response: &Message) -> Option<(ApiOp, String)> {
     let (method, target) = request.method_target();
     let path = target.split('?').next().unwrap_or(target);
-    let (before, after) = path.split_once("/Calls")?;
-    let account = before.rsplit('/').next().unwrap_or("").to_owned();
-    if response.status() >= 400 {
-        return Some((ApiOp::Error, account));
-    }
-    let single = after.strip_prefix('/').and_then(|s| s.strip_suffix(".json")).is_some_and(|s| !s.contains('/'));
-    let op = match (method, after == ".json", single) {
-        ("POST", true, _) => ApiOp::Create,
-        ("GET", true, _) => ApiOp::ListEnvelope,
-        ("GET", _, true) => ApiOp::Fetch,
-        ("POST", _, true) => ApiOp::Update,
-        ("DELETE", _, true) => ApiOp::Delete,
+    let (_, in_account) = path.split_once("/Accounts/")?;
+    let (account, rest) = in_account.split_once('/')?;
+    let segments: Vec<&str> = rest.strip_suffix(".json")?.split('/').collect();
+    let op = match (method, segments.as_slice()) {
+        (_, ["Calls", ..] | ["Recordings", ..]) if response.status() >= 400 => ApiOp::Error,
+        ("POST", ["Calls"]) => ApiOp::Create,
+        ("GET", ["Calls"]) => ApiOp::ListEnvelope,
+        ("GET", ["Calls", _]) => ApiOp::Fetch,
+        ("POST", ["Calls", _]) => ApiOp::Update,
+        ("DELETE", ["Calls", _]) => ApiOp::Delete,
+        ("POST", ["Calls", _, "Recordings"]) => ApiOp::RecordingStart,
+        ("GET", ["Calls", _, "Recordings"] | ["Recordings"]) => ApiOp::RecordingListEnvelope,
+        ("GET", ["Calls", _, "Recordings", _] | ["Recordings", _]) => ApiOp::RecordingFetch,
+        ("POST", ["Calls", _, "Recordings", _]) => ApiOp::RecordingUpdate,
+        ("DELETE", ["Calls", _, "Recordings", _] | ["Recordings", _]) => ApiOp::RecordingDelete,
         _ => return None,
     };
-    Some((op, account))
+    Some((op, account.to_owned()))
 }
 
 /// Learns a subaccount's token and case from its creation response.
@@ -215,11 +218,12 @@ fn learn(shared: &Shared, request: &Message, body: &Value) {
     }
 }
 
-/// The objects of a body a mutant of `op` changes (the list items for [`ApiOp::ListItem`]).
-fn objects(body: &mut Value, op: ApiOp) -> Vec<&mut serde_json::Map<String, Value>> {
-    match op {
-        ApiOp::ListItem => body
-            .get_mut("calls")
+/// The objects of a body a mutant of `want` changes, in a response of operation `op` (a list
+/// envelope's items for an item operation).
+fn objects(body: &mut Value, op: ApiOp, want: ApiOp) -> Vec<&mut serde_json::Map<String, Value>> {
+    match op.items() {
+        Some((item, key)) if item == want => body
+            .get_mut(key)
             .and_then(Value::as_array_mut)
             .map(|items| items.iter_mut().filter_map(Value::as_object_mut).collect())
             .unwrap_or_default(),
@@ -227,15 +231,18 @@ fn objects(body: &mut Value, op: ApiOp) -> Vec<&mut serde_json::Map<String, Valu
     }
 }
 
-/// Applies `mutant` to a body of operation `op` (the envelope's `calls` is not its field).
+/// Applies `mutant` to a body of operation `op` (a list envelope's items are not its fields).
 fn apply_api(mutant: &Mutant, op: ApiOp, body: &mut Value) -> bool {
     let Target::Api { op: want, field } = &mutant.target else { return false };
-    let ops: &[ApiOp] = if op == ApiOp::ListEnvelope { &[ApiOp::ListEnvelope, ApiOp::ListItem] } else { &[op] };
-    if !ops.contains(want) || (*want == ApiOp::ListEnvelope && field == "calls") {
+    let holds = match op.items() {
+        Some((item, key)) => *want == item || (*want == op && field != key),
+        None => *want == op,
+    };
+    if !holds {
         return false;
     }
     let mut changed = false;
-    for object in objects(body, *want) {
+    for object in objects(body, op, *want) {
         changed |= mutate::json(object, field, mutant.op, &mutant.siblings);
     }
     changed
@@ -247,11 +254,12 @@ fn api(shared: &Shared, request: &Message, mut response: Message) -> Message {
         learn(shared, request, body);
     }
     let Some((op, account)) = classify(request, &response) else { return response };
-    if op == ApiOp::Delete {
+    if op.is_delete() {
         let fires = response.status() == 204;
+        let id = format!("api/{}/*/status-200", op.name());
         match &shared.mutant {
-            None if fires => shared.touch("api/delete/*/status-200".into(), &account),
-            Some(m) if fires && m.op == Op::Status200 => {
+            None if fires => shared.touch(id, &account),
+            Some(m) if fires && m.id() == id => {
                 shared.fired.fetch_add(1, Ordering::SeqCst);
                 response.start = "HTTP/1.1 200 OK".into();
                 response.set_header("content-type", "application/json".into());
@@ -477,7 +485,17 @@ mod tests {
             op(format!("DELETE {base}/CA1.json HTTP/1.1"), &request("HTTP/1.1 204 No Content")),
             Some(ApiOp::Delete)
         );
-        assert_eq!(op(format!("GET {base}/CA1/Recordings.json HTTP/1.1"), &ok), None);
+        let recordings = "/2010-04-01/Accounts/AC1/Recordings";
+        let created = request("HTTP/1.1 201 Created");
+        assert_eq!(op(format!("POST {base}/CA1/Recordings.json HTTP/1.1"), &created), Some(ApiOp::RecordingStart));
+        assert_eq!(op(format!("GET {base}/CA1/Recordings.json HTTP/1.1"), &ok), Some(ApiOp::RecordingListEnvelope));
+        assert_eq!(op(format!("GET {recordings}.json?CallSid=CA1 HTTP/1.1"), &ok), Some(ApiOp::RecordingListEnvelope));
+        assert_eq!(op(format!("GET {base}/CA1/Recordings/RE1.json HTTP/1.1"), &ok), Some(ApiOp::RecordingFetch));
+        assert_eq!(op(format!("GET {recordings}/RE1.json HTTP/1.1"), &ok), Some(ApiOp::RecordingFetch));
+        assert_eq!(op(format!("POST {base}/CA1/Recordings/RE1.json HTTP/1.1"), &ok), Some(ApiOp::RecordingUpdate));
+        let gone = request("HTTP/1.1 204 No Content");
+        assert_eq!(op(format!("DELETE {recordings}/RE1.json HTTP/1.1"), &gone), Some(ApiOp::RecordingDelete));
+        assert_eq!(op(format!("GET {recordings}/RE1.mp3 HTTP/1.1"), &ok), None, "media is no JSON operation");
         assert_eq!(op(format!("GET {base}/CA1.json HTTP/1.1"), &request("HTTP/1.1 404 Not Found")), Some(ApiOp::Error));
         assert_eq!(op("GET /2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json HTTP/1.1".into(), &ok), None);
         assert_eq!(sink_route("/s4242/c/run/case/status?x=1"), Some((4242, "/c/run/case/status?x=1".into())));

@@ -147,9 +147,10 @@ async fn a_poll_that_never_holds_backs_off_to_one_request_a_second() {
     );
     let result = harness.run_case(&load(CASE_NAME, poll)).await;
     assert_eq!(result.status, Status::Fail, "{}", result.message());
-    // Attempts at 0, 0.1, 0.3, 0.7, 1.5, 2.5 and 3.0 s: 7, where a fixed 100 ms makes 30.
+    // Attempts at 0, 0.1, 0.3, 0.7, 1.5, 2.5 and 3.0 s: 7, where a fixed 100 ms makes 30. Slow
+    // requests on a loaded machine make fewer, never more.
     let polls = recorder.times("GET").len();
-    assert!((6..=8).contains(&polls), "{polls} polls in 3 s");
+    assert!((3..=8).contains(&polls), "{polls} polls in 3 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -167,5 +168,7 @@ async fn the_request_budget_holds_for_every_request() {
     assert_eq!(times.len(), 6);
     let span = times[5] - times[0];
     assert!(span >= Duration::from_millis(490), "6 requests at 10 a second span {span:?}, at least 500 ms");
-    assert!(harness.client.budget_waited() >= Duration::from_millis(400), "{:?}", harness.client.budget_waited());
+    // How long the run waited depends on how long each request took (a loaded machine waits less),
+    // so only its bound is checked here; `pace::tests` checks the accounting itself.
+    assert!(harness.client.budget_waited() <= span, "{:?} waited in {span:?}", harness.client.budget_waited());
 }
