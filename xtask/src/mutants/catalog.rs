@@ -292,6 +292,20 @@ pub(crate) fn twilio_may_produce(id: &str) -> Option<&'static str> {
                  (the queue time at create, the length in the update's answer, the recording's): Twilio may \
                  measure that (calls-api-facts.md#call-resource-fields)",
         ),
+        "api/recording-start/duration/shift"
+        | "api/recording-fetch/duration/shift"
+        | "api/recording-update/duration/shift"
+        | "api/recording-list-item/duration/shift" => Some(
+            "a recording's length, measured by Twilio, one second longer: no other view pins it \
+             (calls-api-facts.md#recordings-resource)",
+        ),
+        "api/recording-start/price/type"
+        | "api/recording-fetch/price/type"
+        | "api/recording-update/price/type"
+        | "api/recording-list-item/price/type" => Some(
+            "a recording's price is a string in Twilio's examples and a number in the call form's OpenAPI schema \
+             (calls-api-facts.md#recordings-resource)",
+        ),
         "hook/recording/ErrorCode/drop" => Some(
             "Twilio does not confirm the name of the absent recording's error parameter, so it may send none \
              named ErrorCode (calls-api-facts.md#recording-callbacks)",
@@ -326,6 +340,13 @@ pub(crate) fn survivor_reason(id: &str) -> Option<&'static str> {
         }
         (true, _, "swap") if date => {
             "two well-formed dates of one call exchanged: Twilio's docs state no order between a call's dates"
+        }
+        (true, "duration", "null") if id.starts_with("api/recording-update/") => {
+            "the update's answer may show the recording still running, whose duration is null \
+             (calls-api-facts.md#recordings-resource)"
+        }
+        (true, "date_created" | "date_updated" | "start_time", "null") if id.starts_with("api/recording-start/") => {
+            "a start's 201 may carry null dates, as Twilio's 201 for a call does (calls-api-facts.md#create-response)"
         }
         (true, "price_unit", "null") => {
             "a price is set after the call or recording ends, possibly late, at the account's rate \
