@@ -3,15 +3,15 @@
 //! in `needs`, so a profile without them SKIPs the case with the reason instead of an ERROR.
 
 use crate::fixture::{AccountChoice, Action, Auth, CaseFile};
-use crate::profile::NEEDS;
+use crate::profile::{CALLEE_KINDS, NEEDS};
 use std::collections::BTreeMap;
 
 /// The need a template variable implies, if it is one a profile may lack.
 fn need_of_variable(name: &str) -> Option<&'static str> {
+    if let Some(kind) = CALLEE_KINDS.iter().find(|k| k.variable == name) {
+        return Some(kind.need);
+    }
     Some(match name {
-        "BusyNumber" => "callees.busy",
-        "NoAnswerNumber" => "callees.no_answer",
-        "FailedNumber" => "callees.failed",
         "ConcurrencyLimit" => "concurrency-limit",
         n if n.starts_with("OtherFrom") => "numbers.other_from",
         n if n.starts_with("Trial") => "trial",

@@ -151,7 +151,8 @@ pub struct Numbers {
 }
 
 /// Callees the target connects as each kind; a kind left out skips the cases that need it.
-/// Later kinds (an answering machine, a fax) are more keys of the same table.
+/// The kinds past `failed` are scripted parties an emulator's callee table offers (real Twilio
+/// reaches only real phones); each one's behaviour is the contract in [`CALLEE_KINDS`].
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Callees {
     /// A number that answers busy.
@@ -163,10 +164,57 @@ pub struct Callees {
     /// A number that cannot be reached.
     #[serde(default)]
     pub failed: Option<String>,
+    /// A person: answers after a short ring, speaks briefly, presses nothing, stays on the line.
+    #[serde(default)]
+    pub human: Option<String>,
+    /// An answering machine: answers with a greeting of a few seconds that ends in a beep.
+    #[serde(default)]
+    pub machine: Option<String>,
+    /// Answers and never makes a sound nor presses a key.
+    #[serde(default)]
+    pub silent: Option<String>,
+    /// A person who presses `1234#` (within about a second) when a `<Gather>` listens.
+    #[serde(default)]
+    pub digits: Option<String>,
+    /// A person who hangs up about two seconds after answering.
+    #[serde(default)]
+    pub hangs_up: Option<String>,
+    /// A person who rings about three seconds before answering.
+    #[serde(default)]
+    pub slow_answer: Option<String>,
     /// Every `client:` identity and `sip:` address answers (emulators only).
     #[serde(default)]
     pub scripted: bool,
 }
+
+/// One callee kind: its key in `[callees]`, the need a case names, the case variable holding
+/// its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalleeKind {
+    /// The key in `[callees]`.
+    pub key: &'static str,
+    /// The name a case lists in `needs`.
+    pub need: &'static str,
+    /// The template variable with the number, e.g. `{BusyNumber}`.
+    pub variable: &'static str,
+}
+
+/// Every callee kind given by a number, in the order of [`Callees`].
+pub const CALLEE_KINDS: &[CalleeKind] = &[
+    CalleeKind { key: "busy", need: "callees.busy", variable: "BusyNumber" },
+    CalleeKind { key: "no_answer", need: "callees.no_answer", variable: "NoAnswerNumber" },
+    CalleeKind { key: "failed", need: "callees.failed", variable: "FailedNumber" },
+    CalleeKind { key: "human", need: "callees.human", variable: "HumanNumber" },
+    CalleeKind { key: "machine", need: "callees.machine", variable: "MachineNumber" },
+    CalleeKind { key: "silent", need: "callees.silent", variable: "SilentNumber" },
+    CalleeKind { key: "digits", need: "callees.digits", variable: "DigitsNumber" },
+    CalleeKind { key: "hangs_up", need: "callees.hangs_up", variable: "HangsUpNumber" },
+    CalleeKind { key: "slow_answer", need: "callees.slow_answer", variable: "SlowAnswerNumber" },
+];
+
+/// The least [`Capabilities::fast_clock`] factor the cases that need `fast-clock` are written
+/// for: a 60-second `TimeLimit` must end the call within a few seconds.
+pub const LEAST_FAST_CLOCK: f64 = 30.0;
 
 /// What the target supports; cases that need more are skipped with the reason.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -204,6 +252,11 @@ pub struct Capabilities {
     /// The credentials can only create calls: cases that read, update or delete are skipped.
     #[serde(default)]
     pub create_only: bool,
+    /// How many times faster than real time the target counts a call's `TimeLimit` (an
+    /// emulator's testing aid; the reference emulator's `--fast-clock`). The cases that need
+    /// `fast-clock` want at least [`LEAST_FAST_CLOCK`]; absent, they are skipped.
+    #[serde(default)]
+    pub fast_clock: Option<f64>,
 }
 
 /// Every name a case may list in `needs`: capabilities, the trial account, optional numbers and
@@ -219,10 +272,17 @@ pub const NEEDS: &[&str] = &[
     "trial",
     "test-credentials",
     "reads",
+    "fast-clock",
     "numbers.other_from",
     "callees.busy",
     "callees.no_answer",
     "callees.failed",
+    "callees.human",
+    "callees.machine",
+    "callees.silent",
+    "callees.digits",
+    "callees.hangs_up",
+    "callees.slow_answer",
     "callees.scripted",
 ];
 
@@ -243,15 +303,23 @@ impl Capabilities {
             "numbers.other_from" => {
                 return profile.numbers.other_from.is_empty().then(|| "profile has no numbers.other_from".to_owned());
             }
-            callee => {
-                let present = match callee {
-                    "callees.busy" => profile.callee("busy").is_some(),
-                    "callees.no_answer" => profile.callee("no_answer").is_some(),
-                    "callees.failed" => profile.callee("failed").is_some(),
-                    "callees.scripted" => profile.callees.scripted,
-                    _ => return Some(format!("unknown need {name:?}")),
+            "fast-clock" => {
+                return match self.fast_clock {
+                    Some(f) if f >= LEAST_FAST_CLOCK => None,
+                    Some(f) => {
+                        Some(format!("capabilities.fast_clock is {f}; the case needs at least {LEAST_FAST_CLOCK}"))
+                    }
+                    None => Some("profile does not declare capabilities.fast_clock".to_owned()),
                 };
-                return (!present).then(|| format!("profile has no {callee}"));
+            }
+            "callees.scripted" => {
+                return (!profile.callees.scripted).then(|| "profile has no callees.scripted".to_owned());
+            }
+            callee => {
+                let Some(kind) = CALLEE_KINDS.iter().find(|k| k.need == callee) else {
+                    return Some(format!("unknown need {name:?}"));
+                };
+                return profile.callee(kind.key).is_none().then(|| format!("profile has no {callee}"));
             }
         };
         (!declared).then(|| format!("profile does not declare capabilities.{}", name.replace('-', "_")))
@@ -259,13 +327,20 @@ impl Capabilities {
 }
 
 impl Profile {
-    /// The number of a callee kind (`busy`, `no_answer`, `failed`), from `[callees]` or, as
-    /// before, from `[numbers]`.
+    /// The number of a callee kind (a [`CalleeKind::key`]), from `[callees]` or, for `busy`,
+    /// `no_answer` and `failed`, as before from `[numbers]`.
     pub fn callee(&self, kind: &str) -> Option<&str> {
+        let c = &self.callees;
         let (new, old) = match kind {
-            "busy" => (&self.callees.busy, &self.numbers.busy),
-            "no_answer" => (&self.callees.no_answer, &self.numbers.no_answer),
-            "failed" => (&self.callees.failed, &self.numbers.failed),
+            "busy" => (&c.busy, &self.numbers.busy),
+            "no_answer" => (&c.no_answer, &self.numbers.no_answer),
+            "failed" => (&c.failed, &self.numbers.failed),
+            "human" => (&c.human, &None),
+            "machine" => (&c.machine, &None),
+            "silent" => (&c.silent, &None),
+            "digits" => (&c.digits, &None),
+            "hangs_up" => (&c.hangs_up, &None),
+            "slow_answer" => (&c.slow_answer, &None),
             _ => return None,
         };
         new.as_deref().or(old.as_deref())

@@ -79,6 +79,18 @@ pub struct Args {
     /// out of order, a jittered dequeue, …), deterministically per SEED.
     #[arg(long, value_name = "SEED")]
     twilio_variance: Option<u64>,
+    /// Testing aid: count a call's TimeLimit FACTOR times faster than real time, so a one-minute
+    /// limit ends the call after a second at 60 (measured durations stay real).
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = clock_factor)]
+    fast_clock: f64,
+}
+
+/// A `--fast-clock` factor: a finite number of at least 1.
+fn clock_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && f >= 1.0 => Ok(f),
+        _ => Err(format!("{text:?} is not a factor of at least 1 (1 = real time, 60 = a minute per second)")),
+    }
 }
 
 /// Writes `lines` to `out`, one per line. A reader that went away (`BrokenPipe`) stops the
@@ -197,6 +209,7 @@ pub async fn run(args: Args) -> io::Result<()> {
         faults: args.faults,
         variance: args.twilio_variance,
         journal: false,
+        fast_clock: args.fast_clock,
     };
     let stop = stop_signal()?;
     let emulator = crate::spawn(config).await?;
@@ -242,5 +255,14 @@ mod tests {
         let mut out = ClosedAfter { room: 100, written: Vec::new(), kind: io::ErrorKind::BrokenPipe };
         assert!(write_lines(&mut out, Fault::ALL.iter().take(2).map(|f| f.name())).is_ok());
         assert_eq!(out.written, b"unauthorized-without-code\nerror-status-always-400\n");
+    }
+
+    #[test]
+    fn a_clock_factor_is_at_least_one() {
+        assert_eq!(clock_factor("60"), Ok(60.0));
+        assert_eq!(clock_factor("1"), Ok(1.0));
+        for bad in ["0", "0.5", "-60", "NaN", "inf", "fast", ""] {
+            assert!(clock_factor(bad).is_err(), "{bad:?}");
+        }
     }
 }

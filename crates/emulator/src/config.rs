@@ -52,6 +52,9 @@ pub struct Config {
     /// Keep a request journal (default false): every API request and its answer, in memory,
     /// read through [`crate::Emulator::journal`]. See [`crate::Journal`].
     pub journal: bool,
+    /// How many times faster than real time a call's `TimeLimit` is counted (default 1.0), so
+    /// a suite can check a one-minute limit in a second. Measured durations stay real.
+    pub fast_clock: f64,
 }
 
 impl Default for Config {
@@ -72,6 +75,7 @@ impl Default for Config {
             faults: Vec::new(),
             variance: None,
             journal: false,
+            fast_clock: 1.0,
         }
     }
 }
@@ -82,6 +86,13 @@ impl Config {
     pub fn dequeue_period(&self) -> Duration {
         let cps = if self.cps.is_finite() && self.cps > 0.0 { self.cps } else { 1.0 };
         Duration::from_secs_f64((1.0 / cps).min(86_400.0))
+    }
+
+    /// How long `seconds` of a call's `TimeLimit` take in real time under [`Config::fast_clock`]
+    /// (a factor below 1, or not finite, counts as 1).
+    pub fn call_time(&self, seconds: u64) -> Duration {
+        let factor = if self.fast_clock.is_finite() && self.fast_clock >= 1.0 { self.fast_clock } else { 1.0 };
+        Duration::from_secs_f64(seconds as f64 / factor)
     }
 }
 
@@ -99,5 +110,15 @@ mod tests {
         assert_eq!(c.dequeue_period(), Duration::from_secs(1));
         c.cps = 1e-12;
         assert_eq!(c.dequeue_period(), Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn the_fast_clock_divides_call_time_and_ignores_nonsense() {
+        let mut c = Config { fast_clock: 60.0, ..Config::default() };
+        assert_eq!(c.call_time(60), Duration::from_secs(1));
+        for nonsense in [0.0, 0.5, -3.0, f64::NAN, f64::INFINITY] {
+            c.fast_clock = nonsense;
+            assert_eq!(c.call_time(60), Duration::from_secs(60), "{nonsense}");
+        }
     }
 }

@@ -208,7 +208,7 @@ mod layering {
         ("egress", 0, include_str!("egress.rs")),
         ("redact", 0, include_str!("redact.rs")),
         ("seed", 0, include_str!("seed.rs")),
-        ("twiml", 0, include_str!("twiml.rs")),
+        ("twiml", 0, include_str!("twiml/mod.rs")),
         ("config", 1, include_str!("config.rs")),
         ("callee", 1, include_str!("callee.rs")),
         ("policy", 2, include_str!("policy.rs")),

@@ -124,14 +124,20 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
                 ctx.core.finish(CallStatus::NoAnswer);
             }
         }
-        Outcome::Answer => {
-            if !ctx.ring(ring).await {
+        Outcome::Answer(who) => {
+            if !ctx.ring(who.ring(ring)).await {
                 return;
             }
             let Some(Some(answered)) = ctx.core.with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms())) else {
                 return;
             };
-            match execute(&mut ctx, answered).await {
+            // A callee that hangs up ends the call `completed`, whatever its TwiML was doing.
+            let hang_up = deadline_after(who.hangs_up_after().unwrap_or(MAX_WAIT));
+            let end = tokio::select! {
+                end = execute(&mut ctx, answered) => end,
+                () = tokio::time::sleep_until(hang_up) => End::Completed,
+            };
+            match end {
                 End::Completed => ctx.core.finish(CallStatus::Completed),
                 End::Busy => ctx.core.finish(CallStatus::Busy),
                 End::Stopped => {}

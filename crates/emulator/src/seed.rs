@@ -24,13 +24,29 @@ pub const CALLEE_NO_ANSWER: &str = "+15005559002";
 /// A callee that cannot be reached: the call fails right after it rings.
 pub const CALLEE_FAILED: &str = "+15005559003";
 
+/// A callee that answers with a recorded greeting ending in a beep (an answering machine).
+pub const CALLEE_MACHINE: &str = "+15005559004";
+/// A callee that answers and never makes a sound nor presses a key.
+pub const CALLEE_SILENT: &str = "+15005559005";
+/// A callee that answers as a person and presses `1234#` when a `<Gather>` listens.
+pub const CALLEE_DIGITS: &str = "+15005559006";
+/// A callee that answers as a person and hangs up two seconds later.
+pub const CALLEE_HANGS_UP: &str = "+15005559007";
+/// A callee that rings three seconds before it answers as a person.
+pub const CALLEE_SLOW_ANSWER: &str = "+15005559008";
+
 /// The callee table as text, for the startup banner and docs.
 pub fn callee_table() -> String {
     format!(
         "  {CALLEE_BUSY}  busy after the ring time\n  \
          {CALLEE_NO_ANSWER}  rings until Timeout, then no-answer\n  \
          {CALLEE_FAILED}  failed at once\n  \
-         anything else (phone, sip:, client:)  answers after the ring time"
+         {CALLEE_MACHINE}  an answering machine: a 3 s greeting, then a beep\n  \
+         {CALLEE_SILENT}  answers and stays silent (no speech, no keys)\n  \
+         {CALLEE_DIGITS}  answers and presses 1234# when a <Gather> listens\n  \
+         {CALLEE_HANGS_UP}  answers and hangs up 2 s later\n  \
+         {CALLEE_SLOW_ANSWER}  rings 3 s, then answers\n  \
+         anything else (phone, sip:, client:)  answers after the ring time, as a person"
     )
 }
 

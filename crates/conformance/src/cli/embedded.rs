@@ -33,6 +33,7 @@ impl Embedded {
             max_concurrent_requests: profile.capabilities.concurrency_limit.map(|n| n as usize),
             faults,
             variance,
+            fast_clock: profile.capabilities.fast_clock.unwrap_or(1.0),
             ..callspec_emulator::Config::default()
         };
         let emulator =

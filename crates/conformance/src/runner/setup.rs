@@ -5,7 +5,7 @@ use super::{Harness, HarnessFault};
 use crate::client::{Incoming, Outgoing};
 use crate::fixture::{AccountChoice, Case};
 use crate::matcher::shorten;
-use crate::profile::Account;
+use crate::profile::{Account, CALLEE_KINDS};
 use crate::sink::Route;
 use crate::template::Vars;
 use std::collections::BTreeMap;
@@ -103,9 +103,9 @@ impl Harness {
         }
         v.set("AnswerNumber", n.answer.clone());
         self.docs_numbers(&mut v, account, from);
-        for (name, kind) in [("BusyNumber", "busy"), ("NoAnswerNumber", "no_answer"), ("FailedNumber", "failed")] {
-            if let Some(value) = self.profile.callee(kind) {
-                v.set(name, value);
+        for kind in CALLEE_KINDS {
+            if let Some(value) = self.profile.callee(kind.key) {
+                v.set(kind.variable, value);
             }
         }
         if let (Some(t), Some(acct)) = (&self.profile.trial, &self.trial) {

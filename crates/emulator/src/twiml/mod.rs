@@ -228,10 +228,30 @@ fn start_tag(s: &str) -> Result<(Token, &str), TwimlError> {
     }
 }
 
-struct Element {
-    name: String,
-    attrs: Vec<(String, String)>,
-    text: String,
+/// An element of a verb: its name, attributes, text and nested elements (`<Number>` in `<Dial>`,
+/// `<Say>` in `<Gather>`), each the same shape.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Element {
+    pub(crate) name: String,
+    pub(crate) attrs: Vec<(String, String)>,
+    /// The text directly inside, entities decoded (nested elements' text is theirs).
+    pub(crate) text: String,
+    pub(crate) children: Vec<Element>,
+}
+
+impl Element {
+    /// The value of attribute `name`, if present.
+    pub(crate) fn attr(&self, name: &str) -> Option<&str> {
+        attr(&self.attrs, name)
+    }
+
+    /// Its text and its nested elements' text (`<Say>` with SSML tags inside).
+    pub(crate) fn deep_text(&self) -> String {
+        self.children.iter().fold(self.text.clone(), |mut all, child| {
+            all.push_str(&child.deep_text());
+            all
+        })
+    }
 }
 
 fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -244,14 +264,14 @@ fn loops(attrs: &[(String, String)]) -> u32 {
 
 fn verb(el: Element) -> Verb {
     match el.name.as_str() {
-        "Say" => Verb::Say { chars: el.text.trim().chars().count(), loops: loops(&el.attrs) },
+        "Say" => Verb::Say { chars: el.deep_text().trim().chars().count(), loops: loops(&el.attrs) },
         "Pause" => {
-            Verb::Pause { seconds: attr(&el.attrs, "length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) }
+            Verb::Pause { seconds: el.attr("length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) }
         }
         "Play" => Verb::Play { loops: loops(&el.attrs) },
         "Redirect" => Verb::Redirect {
             url: el.text.trim().to_owned(),
-            method: attr(&el.attrs, "method").and_then(HttpMethod::parse).unwrap_or_default(),
+            method: el.attr("method").and_then(HttpMethod::parse).unwrap_or_default(),
         },
         "Hangup" => Verb::Hangup,
         "Reject" => Verb::Reject,
@@ -261,72 +281,69 @@ fn verb(el: Element) -> Verb {
 
 /// Reads a TwiML document into its top-level verbs.
 pub(crate) fn parse(doc: &str) -> Result<Vec<Verb>, TwimlError> {
+    Ok(elements(doc)?.into_iter().map(verb).collect())
+}
+
+/// Reads a TwiML document into the elements directly inside `<Response>`, each with what it nests.
+pub(crate) fn elements(doc: &str) -> Result<Vec<Element>, TwimlError> {
     let mut verbs = Vec::new();
-    let mut stack: Vec<String> = Vec::new();
-    let mut current: Option<Element> = None;
+    // The open elements below `<Response>`: the verb first, then what it nests.
+    let mut open: Vec<Element> = Vec::new();
+    let mut in_root = false;
     let mut root_seen = false;
     for token in tokenize(doc)? {
         match token {
-            Token::Text(t) => match stack.len() {
-                0 if t.trim().is_empty() => {}
-                0 => {
-                    return Err(TwimlError::Malformed("text outside the root element".to_owned()));
-                }
-                1 => {}
-                _ => {
-                    if let Some(el) = current.as_mut() {
-                        el.text.push_str(&t);
-                    }
-                }
+            Token::Text(t) => match open.last_mut() {
+                Some(el) => el.text.push_str(&t),
+                None if t.trim().is_empty() || in_root => {}
+                None => return Err(TwimlError::Malformed("text outside the root element".to_owned())),
             },
             Token::Start { name, attrs, empty } => {
-                match stack.len() {
-                    0 => {
-                        if root_seen {
-                            return Err(TwimlError::Malformed("more than one root element".to_owned()));
-                        }
-                        root_seen = true;
-                        if name != "Response" {
-                            return Err(TwimlError::WrongRoot(name));
-                        }
+                if !in_root {
+                    if root_seen {
+                        return Err(TwimlError::Malformed("more than one root element".to_owned()));
                     }
-                    1 => {
-                        let el = Element { name: name.clone(), attrs, text: String::new() };
-                        if empty {
-                            verbs.push(verb(el));
-                        } else {
-                            current = Some(el);
-                        }
+                    root_seen = true;
+                    if name != "Response" {
+                        return Err(TwimlError::WrongRoot(name));
                     }
-                    _ => {}
+                    in_root = !empty;
+                    continue;
                 }
-                if !empty {
-                    stack.push(name);
+                let el = Element { name, attrs, ..Element::default() };
+                if empty {
+                    close(el, &mut open, &mut verbs);
+                } else {
+                    open.push(el);
                 }
             }
-            Token::End(name) => {
-                match stack.pop() {
-                    Some(open) if open == name => {}
-                    Some(open) => {
-                        return Err(TwimlError::Malformed(format!("</{name}> closes <{open}>")));
-                    }
-                    None => return Err(TwimlError::Malformed(format!("</{name}> closes nothing"))),
-                }
-                if stack.len() == 1
-                    && let Some(el) = current.take()
-                {
-                    verbs.push(verb(el));
-                }
-            }
+            Token::End(name) => match open.pop() {
+                Some(el) if el.name == name => close(el, &mut open, &mut verbs),
+                Some(el) => return Err(TwimlError::Malformed(format!("</{name}> closes <{}>", el.name))),
+                None if in_root && name == "Response" => in_root = false,
+                None if in_root => return Err(TwimlError::Malformed(format!("</{name}> closes <Response>"))),
+                None => return Err(TwimlError::Malformed(format!("</{name}> closes nothing"))),
+            },
         }
     }
-    if let Some(open) = stack.pop() {
-        return Err(TwimlError::Malformed(format!("<{open}> is never closed")));
+    if let Some(el) = open.pop() {
+        return Err(TwimlError::Malformed(format!("<{}> is never closed", el.name)));
+    }
+    if in_root {
+        return Err(TwimlError::Malformed("<Response> is never closed".to_owned()));
     }
     if !root_seen {
         return Err(TwimlError::NoRoot);
     }
     Ok(verbs)
+}
+
+/// A finished element: a verb when it sits directly in `<Response>`, else its parent's child.
+fn close(el: Element, open: &mut [Element], verbs: &mut Vec<Element>) {
+    match open.last_mut() {
+        Some(parent) => parent.children.push(el),
+        None => verbs.push(el),
+    }
 }
 
 #[cfg(test)]
@@ -365,6 +382,21 @@ mod tests {
         assert_eq!(Verb::Say { chars: 0, loops: 1 }.duration(), Duration::from_millis(100));
         assert_eq!(parse("<Response/>"), Ok(vec![]));
         assert_eq!(parse("<Response><![CDATA[x]]></Response>"), Ok(vec![]));
+    }
+
+    #[test]
+    fn keeps_what_a_verb_nests() {
+        let doc = r#"<Response><Dial timeout="10">
+              <Number statusCallbackEvent="initiated answered">+14155551212</Number>
+              <Client>joey</Client></Dial><Say>a <b>bold</b> word</Say></Response>"#;
+        let top = elements(doc).expect("valid TwiML");
+        assert_eq!(top.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(), ["Dial", "Say"]);
+        let dial = &top[0];
+        assert_eq!(dial.attr("timeout"), Some("10"));
+        let nouns: Vec<_> = dial.children.iter().map(|c| (c.name.as_str(), c.text.trim())).collect();
+        assert_eq!(nouns, [("Number", "+14155551212"), ("Client", "joey")]);
+        assert_eq!(dial.children[0].attr("statusCallbackEvent"), Some("initiated answered"));
+        assert_eq!(parse(doc).expect("valid")[1], Verb::Say { chars: 11, loops: 1 });
     }
 
     #[test]
