@@ -8,31 +8,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// Most exchanges a journal keeps; later ones are counted in [`Journal::dropped`] only.
 pub const JOURNAL_CAPACITY: usize = 4096;
 
-/// One API exchange as it crossed the wire.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalEntry {
-    /// The request method, e.g. `POST`.
-    pub method: String,
-    /// The request path, e.g. `/2010-04-01/Accounts/AC…/Calls.json`.
-    pub path: String,
-    /// The raw query string, without `?` (empty when there was none).
-    pub query: String,
-    /// Every request header, in arrival order, values as sent (lossy UTF-8).
-    pub headers: Vec<(String, String)>,
-    /// The raw request body (empty when none was read: not a POST, or refused before its body).
-    pub body: Vec<u8>,
-    /// The status of the answer.
-    pub status: u16,
-    /// The answer's body.
-    pub response_body: Vec<u8>,
-}
-
-impl JournalEntry {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
+/// One API exchange as it crossed the wire (the model's plain type, which `callspec sdk` reads).
+pub use callspec_model::Exchange as JournalEntry;
 
 #[derive(Debug, Default)]
 struct Inner {

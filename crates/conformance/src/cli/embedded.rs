@@ -102,20 +102,7 @@ impl crate::sdk::Journal for Embedded {
 
     fn since(&self, from: usize) -> Vec<crate::sdk::Exchange> {
         #[cfg(feature = "emulator")]
-        return self.0.journal().map_or_else(Vec::new, |j| {
-            j.since(from)
-                .into_iter()
-                .map(|e| crate::sdk::Exchange {
-                    method: e.method,
-                    path: e.path,
-                    query: e.query,
-                    headers: e.headers,
-                    body: e.body,
-                    status: e.status,
-                    response_body: e.response_body,
-                })
-                .collect()
-        });
+        return self.0.journal().map_or_else(Vec::new, |j| j.since(from));
         #[cfg(not(feature = "emulator"))]
         {
             let _ = from;

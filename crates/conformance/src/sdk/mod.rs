@@ -21,31 +21,9 @@ use driver::Driver;
 use scenarios::{CASES, Ctx, Def, Fault};
 use std::time::{Duration, Instant};
 
-/// One API exchange the emulator journaled, as callspec reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Exchange {
-    /// The request method.
-    pub method: String,
-    /// The request path.
-    pub path: String,
-    /// The raw query string.
-    pub query: String,
-    /// The request headers, in order.
-    pub headers: Vec<(String, String)>,
-    /// The raw request body.
-    pub body: Vec<u8>,
-    /// The answer's status.
-    pub status: u16,
-    /// The answer's body.
-    pub response_body: Vec<u8>,
-}
-
-impl Exchange {
-    /// The first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
+/// One API exchange the emulator journaled, as callspec reads it (the model's plain type, which
+/// the emulator's journal records, so no conversion sits between them).
+pub use callspec_model::Exchange;
 
 /// The emulator's request journal, read by position.
 pub trait Journal: Send + Sync {
