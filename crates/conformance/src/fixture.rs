@@ -303,9 +303,13 @@ pub struct Expect {
     /// Matchers on the JSON body.
     #[serde(default)]
     pub json: Vec<Matcher>,
-    /// Whether the body must be empty (e.g. 204).
+    /// Whether the body must be empty (`true`, e.g. 204) or must not be (`false`, e.g. media).
     #[serde(default)]
     pub empty_body: Option<bool>,
+    /// The media types the response may be served as (compared without parameters such as
+    /// `charset`, case-insensitively): a recording's audio as `audio/x-wav` or `audio/wav`.
+    #[serde(default)]
+    pub content_type_in: Option<Vec<String>>,
     /// Answers Twilio documents or is seen to give besides each other (400 / 21220 or 404 / 20404):
     /// the first alternative whose `status` or `status_in` names the response's status is checked
     /// too; a status no alternative names is a wrong status.

@@ -40,6 +40,7 @@ mod error;
 pub mod fault;
 mod journal;
 mod lifecycle;
+mod media;
 mod policy;
 mod queue;
 pub mod redact;
@@ -205,6 +206,7 @@ mod layering {
     const MODULES: &[(&str, u8, &str)] = &[
         ("fault", 0, include_str!("fault.rs")),
         ("journal", 0, include_str!("journal.rs")),
+        ("media", 0, include_str!("media.rs")),
         ("egress", 0, include_str!("egress.rs")),
         ("redact", 0, include_str!("redact.rs")),
         ("seed", 0, include_str!("seed.rs")),

@@ -250,9 +250,25 @@ impl Run<'_> {
             self.fail(FailureKind::Status, None, wanted, actual, "wrong status code", Some(out));
             return Ok(None);
         }
-        if expect.empty_body == Some(true) && !resp.body.is_empty() {
-            let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
-            self.fail(FailureKind::Status, None, "an empty body", body, "the body must be empty", Some(out));
+        match expect.empty_body {
+            Some(true) if !resp.body.is_empty() => {
+                let body = shorten(&String::from_utf8_lossy(&resp.body), 300);
+                self.fail(FailureKind::Status, None, "an empty body", body, "the body must be empty", Some(out));
+            }
+            Some(false) if resp.body.is_empty() => {
+                self.fail(
+                    FailureKind::Status,
+                    None,
+                    "a body",
+                    "an empty body",
+                    "the body must not be empty",
+                    Some(out),
+                );
+            }
+            _ => {}
+        }
+        if let Some(types) = &expect.content_type_in {
+            self.check_content_type(types, resp, out);
         }
         let wants_json = expect.schema.is_some() || !expect.json.is_empty() || expect.error_code.is_some();
         let json = if wants_json {
@@ -272,6 +288,17 @@ impl Run<'_> {
             Some(chosen) => Ok(self.check_expect(chosen, resp, out, index)?.or(json)),
             None if wants_json => Ok(json),
             None => Ok(resp.json().ok()),
+        }
+    }
+
+    /// The response's media type (before any `;` parameter) is one of `types`.
+    fn check_content_type(&mut self, types: &[String], resp: &Incoming, out: &Outgoing) {
+        let served = resp.content_type.as_deref().unwrap_or("");
+        let media = served.split(';').next().unwrap_or("").trim();
+        if !types.iter().any(|t| t.eq_ignore_ascii_case(media)) {
+            let expected = format!("Content-Type one of {}", types.join(", "));
+            let actual = format!("Content-Type: {served:?}");
+            self.fail(FailureKind::Status, None, expected, actual, "served as another media type", Some(out));
         }
     }
 
@@ -397,6 +424,11 @@ impl Run<'_> {
         let body = match resp.json() {
             Ok(j) => j,
             Err(_) if resp.body.is_empty() => serde_json::Value::Null,
+            // Audio and other binary bodies are named by type: their bytes say nothing to a reviewer.
+            Err(_) if std::str::from_utf8(&resp.body).map_or(true, |t| t.contains('\0')) => {
+                let media = resp.content_type.as_deref().unwrap_or("no Content-Type");
+                serde_json::Value::String(format!("[binary body, {media}]"))
+            }
             Err(_) => serde_json::Value::String(shorten(&String::from_utf8_lossy(&resp.body), 2000)),
         };
         let label = self.label.clone();

@@ -302,6 +302,7 @@ fn every_key_case() -> Value {
             { "name": "n", "requirement": "T-FORM-2", "repeat": 2, "request": with_request(json!({
                 "expect": { "status": 400, "status_in": [400, 404], "error_code": 21201, "schema": "error",
                             "json": rule_samples(Some("/status")), "empty_body": true,
+                            "content_type_in": ["audio/x-wav", "audio/wav"],
                             "either": [{ "status": 400, "error_code": 21220 }, { "status_in": [404] }] },
                 "capture": { "X": "/sid" } })) },
             { "poll": with_request(json!({

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 /// How many requirements the catalog `fixtures/requirements.toml` holds (the project's 71, plus
 /// T-SECRET-1, D-PAGE-1 and D-FIELDS-1 of the mutation work); a change to the size must be deliberate.
-const CATALOG_SIZE: usize = 100;
+const CATALOG_SIZE: usize = 101;
 /// How many of them are SDK requirements (`SDK-…`, `callspec sdk`'s).
 const SDK_SIZE: usize = 14;
 

@@ -121,6 +121,24 @@ async fn non_empty_body_where_empty_expected_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_served_as_another_type_fails() {
+    // A recording's audio answered with a JSON document: the media type is wrong, the body is there.
+    let target = canned_json(200, &json!({ "sid": "RE0123456789abcdef0123456789abcdef" })).await;
+    let steps = json!([{
+        "request": {
+            "method": "GET",
+            "path": "/2010-04-01/Accounts/{AccountSid}/Recordings/RE0123456789abcdef0123456789abcdef.mp3",
+            "expect": { "status": 200, "content_type_in": ["audio/mpeg", "audio/mp3"], "empty_body": false },
+        }
+    }]);
+    let mut media = case("R-RES-13", steps);
+    media["needs"] = json!(["callbacks", "reads", "recordings-resource"]);
+    let expected = ["served as another media type", "audio/mpeg", "application/json"];
+    let result = check(target, media, Status::Fail, &expected).await;
+    assert_eq!(result.failures.len(), 1, "the body is not empty: {:#?}", result.failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capture_of_an_absent_value_fails() {
     let target = canned_json(201, &call_with("sid", None)).await;
     let steps = json!([{

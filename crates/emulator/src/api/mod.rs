@@ -16,6 +16,7 @@ mod recordings;
 use crate::error::ApiError;
 use crate::fault::FaultSet;
 use crate::journal::{Journal, JournalEntry};
+use crate::media::MediaFormat;
 use crate::policy;
 use crate::state::{Account, Shared};
 use axum::Router;
@@ -63,6 +64,8 @@ enum Route {
     Recordings(Sid),
     /// `/Accounts/{AC}/Recordings/{RE}.json`.
     Recording(Sid, Sid),
+    /// `/Accounts/{AC}/Recordings/{RE}` (or `.wav`, `.mp3`): the recording's audio.
+    RecordingMedia(Sid, Sid, MediaFormat),
     /// `/Accounts/{AC}/IncomingPhoneNumbers.json`.
     Numbers(Sid),
     /// `/Accounts/{AC}/IncomingPhoneNumbers/{PN}.json`.
@@ -112,7 +115,12 @@ impl Route {
                 Route::CallRecording(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?, RecordingRef::parse(re)?)
             }
             ["Accounts", ac, "Recordings.json"] => Route::Recordings(account(ac)?),
-            ["Accounts", ac, "Recordings", re] => Route::Recording(account(ac)?, json_sid(re, SidKind::Recording)?),
+            ["Accounts", ac, "Recordings", re] => match MediaFormat::of_segment(re) {
+                Some((sid, format)) => {
+                    Route::RecordingMedia(account(ac)?, Sid::parse_kind(sid, SidKind::Recording).ok()?, format)
+                }
+                None => Route::Recording(account(ac)?, json_sid(re, SidKind::Recording)?),
+            },
             ["Accounts", ac, "IncomingPhoneNumbers.json"] => Route::Numbers(account(ac)?),
             ["Accounts", ac, "IncomingPhoneNumbers", pn] => {
                 Route::Number(account(ac)?, json_sid(pn, SidKind::PhoneNumber)?)
@@ -136,6 +144,7 @@ impl Route {
             | Route::CallRecording(a, ..)
             | Route::Recordings(a)
             | Route::Recording(a, _)
+            | Route::RecordingMedia(a, ..)
             | Route::Numbers(a)
             | Route::Number(a, _)
             | Route::Applications(a)
@@ -153,7 +162,11 @@ impl Route {
             | Route::Applications(_) => "GET, POST",
             Route::Call(..) | Route::CallRecording(..) => "GET, POST, DELETE",
             Route::Recording(..) => "GET, DELETE",
-            Route::Account(_) | Route::Recordings(_) | Route::Number(..) | Route::Application(..) => "GET",
+            Route::Account(_)
+            | Route::Recordings(_)
+            | Route::RecordingMedia(..)
+            | Route::Number(..)
+            | Route::Application(..) => "GET",
         }
     }
 }
@@ -353,6 +366,7 @@ async fn serve(shared: &Arc<Shared>, req: Request, journaled: &mut Vec<u8>) -> R
         Route::Recordings(_) => recordings::list(&req),
         Route::Recording(_, re) if delete => recordings::delete(&req, re),
         Route::Recording(_, re) => recordings::fetch(&req, re),
+        Route::RecordingMedia(_, re, format) => recordings::media(&req, re, format),
         Route::Numbers(_) if post => numbers::create_number(&req),
         Route::Numbers(_) => numbers::list_numbers(&req),
         Route::Number(_, pn) => numbers::fetch_number(&req, pn),
@@ -408,7 +422,7 @@ mod tests {
     const CA: &str = "CA0123456789abcdef0123456789abcdef";
 
     #[test]
-    fn routes_parse_only_json_paths() {
+    fn routes_parse_json_paths_and_recording_media() {
         let ac = Sid::parse(AC).expect("sid");
         let ca = Sid::parse(CA).expect("sid");
         assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Calls.json")), Some(Route::Calls(ac)));
@@ -431,7 +445,11 @@ mod tests {
             Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings/{re}.json")),
             Some(Route::Recording(ac, re))
         );
-        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings/{re}")), None);
+        for (suffix, format) in [("", MediaFormat::Wav), (".wav", MediaFormat::Wav), (".mp3", MediaFormat::Mp3)] {
+            let media = Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings/{re}{suffix}"));
+            assert_eq!(media, Some(Route::RecordingMedia(ac, re, format)), "{suffix:?}");
+        }
+        assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}/Recordings/{re}.ogg")), None);
         assert_eq!(Route::parse(&format!("/2010-04-01/Accounts/{AC}.json")), Some(Route::Account(ac)));
         assert_eq!(Route::parse("/2010-04-01/Accounts.json"), Some(Route::Accounts));
         for bad in [

@@ -11,11 +11,12 @@ use super::list::{Op, When, date_op, invalid};
 use super::{RecordingRef, Req, page, refuse};
 use crate::callflow;
 use crate::error::{ApiError, json_response};
+use crate::media::MediaFormat;
 use crate::policy;
 use crate::resources::{self, RecordingView};
-use crate::state::{AccountData, Recording, RecordingPlan, now_ms};
+use crate::state::{AccountData, Recording, RecordingPlan, RecordingStatus, now_ms};
 use crate::webhook::Target;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use callspec_model::error::code;
 use callspec_model::params::{
@@ -266,6 +267,21 @@ pub(super) fn fetch(req: &Req<'_>, re: Sid) -> Result<Response, ApiError> {
     let body = resources::recording(&req.account.sid, &ca, r, RecordingView::Account);
     drop(data);
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// `GET …/Recordings/{RE}` (`.wav`, `.mp3`): the audio of a completed recording, silence of its
+/// length; a recording still running, deleted or unknown has none (404).
+pub(super) fn media(req: &Req<'_>, re: Sid, format: MediaFormat) -> Result<Response, ApiError> {
+    let data = req.account.read();
+    let seconds = all_recordings(&data)
+        .into_iter()
+        .find(|(_, r)| r.sid == re.value() && !r.deleted && r.status == RecordingStatus::Completed)
+        .map(|(_, r)| r.duration_s.unwrap_or(0))
+        .ok_or_else(|| ApiError::NotFound(req.path.to_owned()))?;
+    drop(data);
+    let mut resp = (StatusCode::OK, format.silence(seconds)).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    Ok(resp)
 }
 
 /// `DELETE …/Recordings/{RE}.json`.
