@@ -127,6 +127,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_fixture_schema_lists_every_need_and_every_callee_has_one() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/fixture.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture schema reads")).expect("JSON");
+        let listed: Vec<&str> = schema["properties"]["needs"]["items"]["enum"]
+            .as_array()
+            .expect("an enum of needs")
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        assert_eq!(listed, NEEDS, "schemas/fixture.schema.json's needs and profile::NEEDS differ");
+        for kind in CALLEE_KINDS {
+            assert!(NEEDS.contains(&kind.need), "{} is not a need", kind.need);
+            assert_eq!(need_of_variable(kind.variable), Some(kind.need));
+        }
+    }
+
+    #[test]
     fn template_variables_are_read_past_indexes_and_escapes() {
         assert_eq!(template_variables("{CallSid[i]} {{x}} {BusyNumber}"), ["CallSid", "BusyNumber"]);
         assert_eq!(need_of_variable("OtherFrom0"), Some("numbers.other_from"));
