@@ -40,11 +40,9 @@ pub(crate) enum Answerer {
 /// How long the answering machine's greeting lasts before its beep.
 #[allow(dead_code, reason = "read by the AMD and <Gather> interpreters as they land")]
 pub(crate) const MACHINE_GREETING: Duration = Duration::from_secs(3);
-/// The keys [`Answerer::Digits`] presses, in order.
-#[allow(dead_code, reason = "read by the AMD and <Gather> interpreters as they land")]
+/// The keys [`Answerer::Digits`] presses, in order, each time a `<Gather>` listens.
 pub(crate) const DIGITS_PRESSED: &str = "1234#";
 /// Time between two keys of [`Answerer::Digits`], and before the first.
-#[allow(dead_code, reason = "read by the AMD and <Gather> interpreters as they land")]
 pub(crate) const DIGIT_GAP: Duration = Duration::from_millis(100);
 /// How long [`Answerer::HangsUp`] stays on the line.
 pub(crate) const HANG_UP_AFTER: Duration = Duration::from_secs(2);

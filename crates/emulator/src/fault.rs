@@ -18,7 +18,8 @@ pub enum FaultArea {
     Transport,
     /// `To`, `From`, trial restrictions, formatted numbers.
     CreateAddressing,
-    /// `Url`, `Method`, `Twiml`, `ApplicationSid`, fallback, `SendDigits`, `Timeout`.
+    /// `Url`, `Method`, `Twiml`, `ApplicationSid`, fallback, `SendDigits`, `Timeout`, and the TwiML
+    /// verbs that request the application (`<Gather>`).
     CreateInstructions,
     /// Status callbacks: events, order, parameters.
     StatusCallbacks,
@@ -232,6 +233,10 @@ faults! {
     SignatureUnsortedParams = "signature-unsorted-params", Security;
     /// W-SIG-2: a GET request's signature leaves out the query string.
     SignatureGetWithoutQuery = "signature-get-without-query", Security;
+    /// G-GATHER-1: a `<Gather>` ended by its finish key sends `Digits` with the finish key on the end.
+    GatherDigitsIncludeFinishKey = "gather-digits-include-finish-key", CreateInstructions;
+    /// G-GATHER-4: a `<Gather>` that hears nothing ends the call instead of going on with the next verb.
+    GatherNoInputSkipsNextVerb = "gather-no-input-skips-next-verb", CreateInstructions;
 }
 
 // A `FaultSet` is a `u128`.

@@ -20,6 +20,7 @@
 //!    and their header and idle deadlines, drained on shutdown.
 //! 3. `error` (API errors as Twilio bodies); `webhook` (signed requests to user URLs).
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
+//!    `gather`: what a `<Gather>` hears from the callee and the request that follows.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
 //!    fire, the per-call outbox).
 //! 6. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
@@ -38,6 +39,7 @@ mod config;
 mod egress;
 mod error;
 pub mod fault;
+mod gather;
 mod journal;
 mod lifecycle;
 mod media;
@@ -211,6 +213,7 @@ mod layering {
         ("redact", 0, include_str!("redact.rs")),
         ("seed", 0, include_str!("seed.rs")),
         ("twiml", 0, include_str!("twiml/mod.rs")),
+        ("twiml", 0, include_str!("twiml/gather.rs")),
         ("config", 1, include_str!("config.rs")),
         ("callee", 1, include_str!("callee.rs")),
         ("policy", 2, include_str!("policy.rs")),
@@ -219,6 +222,7 @@ mod layering {
         ("error", 3, include_str!("error.rs")),
         ("webhook", 3, include_str!("webhook.rs")),
         ("state", 4, include_str!("state.rs")),
+        ("gather", 4, include_str!("gather.rs")),
         ("resources", 5, include_str!("resources.rs")),
         ("callflow", 5, include_str!("callflow.rs")),
         ("lifecycle", 6, include_str!("lifecycle.rs")),

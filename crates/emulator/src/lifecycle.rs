@@ -1,8 +1,10 @@
 //! A dequeued call's life: ringing, the callee's outcome, TwiML execution with fallback and
 //! redirects, and the end. One task per dialed call; updates reach it through [`Control`].
 
+use crate::callee::Answerer;
 use crate::callee::{self, Outcome};
 use crate::callflow::{self, Answered};
+use crate::gather;
 use crate::policy;
 use crate::redact::MaskedUrl;
 use crate::state::{Account, CallRecord, Control, Shared, now_ms};
@@ -62,6 +64,8 @@ enum Source {
     Primary(Instructions),
     /// A `<Redirect>`: failures end the call.
     Redirect(Target),
+    /// A `<Gather>`'s action, with its parameters: failures end the call.
+    Action(Target, callspec_model::Form),
 }
 
 impl Core {
@@ -134,7 +138,7 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
             // A callee that hangs up ends the call `completed`, whatever its TwiML was doing.
             let hang_up = deadline_after(who.hangs_up_after().unwrap_or(MAX_WAIT));
             let end = tokio::select! {
-                end = execute(&mut ctx, answered) => end,
+                end = execute(&mut ctx, answered, who) => end,
                 () = tokio::time::sleep_until(hang_up) => End::Completed,
             };
             match end {
@@ -152,7 +156,7 @@ struct Document {
     url: Option<url::Url>,
 }
 
-async fn execute(ctx: &mut Ctx, answered: Answered) -> End {
+async fn execute(ctx: &mut Ctx, answered: Answered, who: Answerer) -> End {
     let params = answered.params;
     let mut next = answered.instructions.map(Source::Primary);
     let mut loaded = 0usize;
@@ -199,6 +203,27 @@ async fn execute(ctx: &mut Ctx, answered: Answered) -> End {
                         }
                     }
                 }
+                Verb::Gather(g) => {
+                    let heard = gather::listen(&g, who, ctx.core.shared.faults);
+                    match ctx.wait(heard.after).await {
+                        Wake::Elapsed => {}
+                        Wake::Stop => return End::Stopped,
+                        Wake::Redirect(i) => {
+                            next = Some(Source::Primary(i));
+                            continue 'documents;
+                        }
+                    }
+                    let key = ctx.core.with_call(|_, _, rec| rec.variance_key).unwrap_or_default();
+                    let (faults, variance) = (ctx.core.shared.faults, ctx.core.shared.variance);
+                    match gather::next(&g, &heard, doc.url.as_ref(), &params, (faults, variance, key)) {
+                        gather::Next::Request(target, form) => {
+                            next = Some(Source::Action(target, form));
+                            continue 'documents;
+                        }
+                        gather::Next::FallThrough => {}
+                        gather::Next::Hangup => return End::Completed,
+                    }
+                }
                 Verb::Hangup => return End::Completed,
                 Verb::Reject => return End::Busy,
                 Verb::Other(name) => {
@@ -216,8 +241,8 @@ fn sid_text(sid: u128) -> String {
 }
 
 /// Fetches and parses one document: `Some` when it is TwiML to run.
-async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, params: &VoiceRequestParams) -> Result<Document, u32> {
-    let result = ctx.shared.webhooks.send(kind, target, &params.to_form(), &ctx.account.auth_token).await;
+async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, params: &callspec_model::Form) -> Result<Document, u32> {
+    let result = ctx.shared.webhooks.send(kind, target, params, &ctx.account.auth_token).await;
     match result {
         Ok(body) => match twiml::parse(&body) {
             Ok(verbs) => Ok(Document { verbs, url: url::Url::parse(&target.url).ok() }),
@@ -244,7 +269,7 @@ async fn load(ctx: &Core, source: Source, params: &VoiceRequestParams) -> Option
         },
         Source::Primary(Instructions::Url { url, method }) => {
             let target = Target { url, method };
-            let code = match fetch(ctx, WebhookKind::Twiml, &target, params).await {
+            let code = match fetch(ctx, WebhookKind::Twiml, &target, &params.to_form()).await {
                 Ok(doc) => return Some(doc),
                 Err(code) => code,
             };
@@ -255,10 +280,11 @@ async fn load(ctx: &Core, source: Source, params: &VoiceRequestParams) -> Option
             let mut with_error = params.clone();
             with_error.error_code = Some(code.to_string());
             with_error.error_url = Some(target.url.clone());
-            fetch(ctx, WebhookKind::Fallback, &fallback, &with_error).await.ok()
+            fetch(ctx, WebhookKind::Fallback, &fallback, &with_error.to_form()).await.ok()
         }
         Source::Primary(Instructions::Application(_)) => None,
-        Source::Redirect(target) => fetch(ctx, WebhookKind::Redirect, &target, params).await.ok(),
+        Source::Redirect(target) => fetch(ctx, WebhookKind::Redirect, &target, &params.to_form()).await.ok(),
+        Source::Action(target, form) => fetch(ctx, WebhookKind::GatherAction, &target, &form).await.ok(),
     }
 }
 

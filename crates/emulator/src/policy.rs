@@ -510,6 +510,24 @@ pub(crate) fn signature(
     Some(signature::sign(&key, &signed, params))
 }
 
+// ---------------------------------------------------------------------------------------------
+// TWIML VERBS
+
+/// The `Digits` of a `<Gather>` its finish key `key` ended: the keys before it (Twilio leaves the
+/// finish key out), or with the key on the end under a fault.
+pub(crate) fn gather_digits(faults: FaultSet, mut digits: String, key: char) -> String {
+    if faults.has(Fault::GatherDigitsIncludeFinishKey) {
+        digits.push(key);
+    }
+    digits
+}
+
+/// Whether a `<Gather>` that heard nothing goes on with the next verb (Twilio's flow), rather
+/// than ending the call (a fault).
+pub(crate) const fn gather_falls_through(faults: FaultSet) -> bool {
+    !faults.has(Fault::GatherNoInputSkipsNextVerb)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

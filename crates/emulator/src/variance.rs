@@ -53,12 +53,16 @@ pub(crate) enum Behaviour {
     /// start, and `"-1"` has been seen for a running recording
     /// (`calls-api-facts.md#recordings-resource`).
     RecordingStartVariants,
+    /// A `<Gather>`'s action request carries `FinishedOnKey` when a key ended the input, and an
+    /// empty result sends `Digits=` (empty) instead of leaving `Digits` out: neither is fixed by
+    /// Twilio's `<Gather>` page (`calls-api-facts.md#gather`).
+    GatherParameters,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 9] = [
+    pub(crate) const ALL: [Behaviour; 10] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -68,6 +72,7 @@ impl Behaviour {
         Behaviour::GeoParameters,
         Behaviour::AddedFields,
         Behaviour::RecordingStartVariants,
+        Behaviour::GatherParameters,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -197,6 +202,18 @@ impl Variance {
         self.happens(Behaviour::RecordingStartVariants, call, index as u64)
     }
 
+    /// Whether the call's `<Gather>` action requests carry `FinishedOnKey`
+    /// ([`Behaviour::GatherParameters`]).
+    pub(crate) const fn finished_on_key_sent(self, call: u64) -> bool {
+        self.happens(Behaviour::GatherParameters, call, 0)
+    }
+
+    /// Whether an empty `<Gather>` result sends `Digits` empty rather than leaving it out
+    /// ([`Behaviour::GatherParameters`]).
+    pub(crate) const fn empty_digits_sent(self, call: u64) -> bool {
+        self.happens(Behaviour::GatherParameters, call, 1)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -235,6 +252,7 @@ mod tests {
             Behaviour::GeoParameters => !variance.geography(key, "+14155551212").is_empty(),
             Behaviour::AddedFields => variance.adds_fields(key),
             Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
+            Behaviour::GatherParameters => variance.finished_on_key_sent(key),
         }
     }
 

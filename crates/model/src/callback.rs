@@ -96,6 +96,32 @@ impl VoiceRequestParams {
     }
 }
 
+/// Parameters of a `<Gather>`'s action request: the voice-request set plus what was heard
+/// (`docs/reference/calls-api-facts.md#gather`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatherActionParams {
+    /// The standard voice-request parameters (`CallSid`, `AccountSid`, `From`, `To`...).
+    pub call: VoiceRequestParams,
+    /// `Digits`: the keys pressed; `None` leaves the parameter out (an empty result).
+    pub digits: Option<String>,
+    /// `FinishedOnKey`: the key that ended the input, when one did and it is sent.
+    pub finished_on_key: Option<String>,
+}
+
+impl GatherActionParams {
+    /// The parameters as form pairs, in Twilio's names.
+    pub fn to_form(&self) -> Form {
+        let mut f = self.call.to_form();
+        if let Some(v) = &self.digits {
+            f.push("Digits", v.as_str());
+        }
+        if let Some(v) = &self.finished_on_key {
+            f.push("FinishedOnKey", v.as_str());
+        }
+        f
+    }
+}
+
 /// Parameters of a status callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusCallbackParams {

@@ -1,5 +1,8 @@
 //! A small, tolerant TwiML reader: a `<Response>` document into the verbs the emulator runs
-//! (`Say`, `Pause`, `Play`, `Redirect`, `Hangup`, `Reject`; anything else is kept as skipped).
+//! (`Say`, `Pause`, `Play`, `Redirect`, `Hangup`, `Reject`, `Gather` (read in `gather`); anything
+//! else is kept as skipped).
+
+pub(crate) mod gather;
 
 use callspec_model::params::HttpMethod;
 use std::fmt;
@@ -36,6 +39,8 @@ pub(crate) enum Verb {
     Hangup,
     /// `<Reject/>`: ends the call `busy`.
     Reject,
+    /// `<Gather>`: listens for keys (run by the emulator's `gather` module).
+    Gather(Box<gather::Gather>),
     /// Any other verb: skipped.
     Other(String),
 }
@@ -273,6 +278,7 @@ fn verb(el: Element) -> Verb {
         },
         "Hangup" => Verb::Hangup,
         "Reject" => Verb::Reject,
+        "Gather" => Verb::Gather(Box::new(gather::read(&el))),
         _ => Verb::Other(el.name),
     }
 }
@@ -370,7 +376,16 @@ mod tests {
                 Verb::Pause { seconds: 3 },
                 Verb::Pause { seconds: 1 },
                 Verb::Play { loops: 1 },
-                Verb::Other("Gather".into()),
+                Verb::Gather(Box::new(gather::read(&Element {
+                    name: "Gather".into(),
+                    children: vec![Element {
+                        name: "Say".into(),
+                        text: "nested ".into(),
+                        children: vec![Element { name: "emphasis".into(), text: "words".into(), ..Element::default() }],
+                        ..Element::default()
+                    }],
+                    ..Element::default()
+                }))),
                 Verb::Redirect { url: "/next?a=1&b=2".into(), method: HttpMethod::Get },
                 Verb::Hangup,
                 Verb::Reject,

@@ -19,6 +19,7 @@ mod binary;
 mod connections;
 mod exposure;
 mod garbage;
+mod gather;
 mod journal;
 mod logs;
 mod recordings;
