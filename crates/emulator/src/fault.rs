@@ -232,6 +232,10 @@ faults! {
     SignatureUnsortedParams = "signature-unsorted-params", Security;
     /// W-SIG-2: a GET request's signature leaves out the query string.
     SignatureGetWithoutQuery = "signature-get-without-query", Security;
+    /// X-DIAL-1: a `<Dial>` leg says `direction` `outbound-api` (resource and callbacks) instead of `outbound-dial`.
+    DialChildDirectionOutboundApi = "dial-child-direction-outbound-api", Lifecycle;
+    /// X-DIAL-5: `<Dial action>` is never requested: the next verb runs instead.
+    DialActionSkipped = "dial-action-skipped", Lifecycle;
 }
 
 // A `FaultSet` is a `u128`.

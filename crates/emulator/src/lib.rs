@@ -22,12 +22,14 @@
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
 //!    fire, the per-call outbox).
-//! 6. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
-//! 7. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
-//! 8. `accounts`: seeding and subaccounts, each stored with its drainer started.
-//! 9. `api`: the REST surface (routing, auth, body limits and deadline, strict mode,
-//!    handlers); [`spawn`] here wires it all to `serve`, [`InProcess`] to nothing.
-//! 10. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
+//! 6. `dial`: a `<Dial>`'s legs (`outbound-dial` calls, one task each), the bridge and the
+//!    `action` parameters.
+//! 7. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
+//! 8. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
+//! 9. `accounts`: seeding and subaccounts, each stored with its drainer started.
+//! 10. `api`: the REST surface (routing, auth, body limits and deadline, strict mode,
+//!     handlers); [`spawn`] here wires it all to `serve`, [`InProcess`] to nothing.
+//! 11. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
 
 mod accounts;
 mod api;
@@ -35,6 +37,7 @@ mod callee;
 mod callflow;
 pub mod cli;
 mod config;
+mod dial;
 mod egress;
 mod error;
 pub mod fault;
@@ -209,6 +212,7 @@ mod layering {
         ("redact", 0, include_str!("redact.rs")),
         ("seed", 0, include_str!("seed.rs")),
         ("twiml", 0, include_str!("twiml/mod.rs")),
+        ("twiml", 0, include_str!("twiml/dial.rs")),
         ("config", 1, include_str!("config.rs")),
         ("callee", 1, include_str!("callee.rs")),
         ("policy", 2, include_str!("policy.rs")),
@@ -219,9 +223,10 @@ mod layering {
         ("state", 4, include_str!("state.rs")),
         ("resources", 5, include_str!("resources.rs")),
         ("callflow", 5, include_str!("callflow.rs")),
-        ("lifecycle", 6, include_str!("lifecycle.rs")),
-        ("queue", 7, include_str!("queue.rs")),
-        ("accounts", 8, include_str!("accounts.rs")),
+        ("dial", 6, include_str!("dial.rs")),
+        ("lifecycle", 7, include_str!("lifecycle.rs")),
+        ("queue", 8, include_str!("queue.rs")),
+        ("accounts", 9, include_str!("accounts.rs")),
     ];
 
     /// The modules a source names as `crate::module`.

@@ -53,12 +53,16 @@ pub(crate) enum Behaviour {
     /// start, and `"-1"` has been seen for a running recording
     /// (`calls-api-facts.md#recordings-resource`).
     RecordingStartVariants,
+    /// The `<Dial action>` request carries `DialCallStatus` alone, without `DialCallSid` and
+    /// `DialCallDuration`: no Twilio page this project could read fixes those two names
+    /// (`calls-api-facts.md#dial-action-request`).
+    DialActionWithoutLegDetails,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 9] = [
+    pub(crate) const ALL: [Behaviour; 10] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -68,6 +72,7 @@ impl Behaviour {
         Behaviour::GeoParameters,
         Behaviour::AddedFields,
         Behaviour::RecordingStartVariants,
+        Behaviour::DialActionWithoutLegDetails,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -197,6 +202,12 @@ impl Variance {
         self.happens(Behaviour::RecordingStartVariants, call, index as u64)
     }
 
+    /// Whether the call's `dial`-th `<Dial action>` request leaves out `DialCallSid` and
+    /// `DialCallDuration` ([`Behaviour::DialActionWithoutLegDetails`]).
+    pub(crate) const fn dial_action_without_leg_details(self, call: u64, dial: u64) -> bool {
+        self.happens(Behaviour::DialActionWithoutLegDetails, call, dial)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -235,6 +246,7 @@ mod tests {
             Behaviour::GeoParameters => !variance.geography(key, "+14155551212").is_empty(),
             Behaviour::AddedFields => variance.adds_fields(key),
             Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
+            Behaviour::DialActionWithoutLegDetails => variance.dial_action_without_leg_details(key, 0),
         }
     }
 

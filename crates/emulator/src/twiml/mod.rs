@@ -1,5 +1,8 @@
 //! A small, tolerant TwiML reader: a `<Response>` document into the verbs the emulator runs
-//! (`Say`, `Pause`, `Play`, `Redirect`, `Hangup`, `Reject`; anything else is kept as skipped).
+//! (`Say`, `Pause`, `Play`, `Redirect`, `Hangup`, `Reject`, `Dial` (read in [`dial`]); anything
+//! else is kept as skipped).
+
+pub(crate) mod dial;
 
 use callspec_model::params::HttpMethod;
 use std::fmt;
@@ -36,6 +39,8 @@ pub(crate) enum Verb {
     Hangup,
     /// `<Reject/>`: ends the call `busy`.
     Reject,
+    /// `<Dial>`: rings its nouns and bridges the first to answer.
+    Dial(dial::Dial),
     /// Any other verb: skipped.
     Other(String),
 }
@@ -265,9 +270,7 @@ fn loops(attrs: &[(String, String)]) -> u32 {
 fn verb(el: Element) -> Verb {
     match el.name.as_str() {
         "Say" => Verb::Say { chars: el.deep_text().trim().chars().count(), loops: loops(&el.attrs) },
-        "Pause" => {
-            Verb::Pause { seconds: el.attr("length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) }
-        }
+        "Pause" => Verb::Pause { seconds: el.attr("length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) },
         "Play" => Verb::Play { loops: loops(&el.attrs) },
         "Redirect" => Verb::Redirect {
             url: el.text.trim().to_owned(),
@@ -275,6 +278,7 @@ fn verb(el: Element) -> Verb {
         },
         "Hangup" => Verb::Hangup,
         "Reject" => Verb::Reject,
+        "Dial" => Verb::Dial(dial::read(&el)),
         _ => Verb::Other(el.name),
     }
 }
