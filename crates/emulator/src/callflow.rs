@@ -6,11 +6,12 @@
 //! queues happen atomically: whichever of the lifecycle task and an API update ends a call
 //! first wins, and the other sees a terminal status and does nothing.
 
+use crate::fault::FaultSet;
 use crate::policy;
 use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingPlan, RecordingStatus, Shared};
 use crate::variance::Variance;
 use crate::webhook::{Outgoing, Target, WebhookKind};
-use callspec_model::call::{API_VERSION, DIRECTION_OUTBOUND_API};
+use callspec_model::call::API_VERSION;
 use callspec_model::callback::{
     CALLBACK_SOURCE, RecordingCallbackParams, StatusCallbackParams, VoiceRequestParams, sip_response_code,
 };
@@ -18,7 +19,7 @@ use callspec_model::error::code;
 use callspec_model::params::{Instructions, PauseBehavior, RecordingEvent};
 use callspec_model::recording::{MIN_SECONDS as MIN_RECORDING_SECONDS, SOURCE_OUTBOUND_API, media_url};
 use callspec_model::status::StatusCallbackEvent;
-use callspec_model::{CallStatus, billing, rfc2822};
+use callspec_model::{CallStatus, Sid, SidKind, billing, rfc2822};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -28,7 +29,13 @@ const OVERTAKE_WINDOW: Duration = Duration::from_millis(100);
 
 /// The standard parameters of a request about this call, with `CallStatus` (and, as variance
 /// decides, where the caller and callee are).
-fn voice_params(variance: Variance, account: &Account, rec: &CallRecord, status: CallStatus) -> VoiceRequestParams {
+fn voice_params(
+    faults: FaultSet,
+    variance: Variance,
+    account: &Account,
+    rec: &CallRecord,
+    status: CallStatus,
+) -> VoiceRequestParams {
     VoiceRequestParams {
         call_sid: rec.sid().to_string(),
         account_sid: account.sid.to_string(),
@@ -36,8 +43,8 @@ fn voice_params(variance: Variance, account: &Account, rec: &CallRecord, status:
         to: rec.to.to_string(),
         call_status: status.as_str().to_owned(),
         api_version: API_VERSION.to_owned(),
-        direction: DIRECTION_OUTBOUND_API.to_owned(),
-        parent_call_sid: None,
+        direction: policy::call_direction(faults, rec.parent.is_some()).to_owned(),
+        parent_call_sid: rec.parent.map(|p| Sid::from_parts(SidKind::Call, p).to_string()),
         error_code: None,
         error_url: None,
         from_geo: variance.geography(rec.variance_key, &rec.from),
@@ -96,7 +103,7 @@ fn emit_status(shared: &Shared, account: &Account, rec: &mut CallRecord, event: 
     let terminal = event == StatusCallbackEvent::Completed;
     let recording = rec.recordings.iter().find(|r| r.source == SOURCE_OUTBOUND_API).filter(|_| terminal);
     let variance = shared.variance;
-    let mut call = voice_params(variance, account, rec, event.call_status(rec.status));
+    let mut call = voice_params(faults, variance, account, rec, event.call_status(rec.status));
     if policy::rewrites_callback_status(faults) {
         call.call_status = policy::callback_call_status(faults, event, rec.status).to_owned();
     }
@@ -260,6 +267,52 @@ pub(crate) fn dequeue(
     Some(rx)
 }
 
+/// A leg a `<Dial>` places for the call `parent`: a new call of the same account with
+/// `plan`, that never waits in the queue (`<Dial>` legs are not CPS-limited and skip `queued`):
+/// it is dialed at once, with its `initiated` and `ringing` callbacks. Returns its SID value and
+/// the control channel of the task to run it, or `None` if the parent has ended.
+pub(crate) fn start_leg(
+    shared: &Shared,
+    account: &Account,
+    parent: u128,
+    to: &str,
+    from: &str,
+    plan: crate::state::Plan,
+    now: i64,
+) -> Option<(u128, mpsc::UnboundedReceiver<Control>)> {
+    let mut data = account.write();
+    if data.call_mut(parent).is_none_or(|p| p.status.is_terminal()) {
+        return None;
+    }
+    let sid = Sid::random(SidKind::Call).value();
+    let seq = data.next_seq;
+    data.next_seq += 1;
+    let mut rec = CallRecord {
+        sid,
+        variance_key: crate::variance::call_key(account.variance_key, seq),
+        to: to.into(),
+        from: from.into(),
+        parent: Some(parent),
+        status: CallStatus::Queued,
+        phone_number_sid: data.number_sid(from),
+        created_ms: now,
+        updated_ms: now,
+        start_ms: None,
+        end_ms: None,
+        answered_ms: None,
+        queue_time_ms: 0,
+        duration_s: None,
+        price_units: None,
+        recordings: Vec::new(),
+        live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
+    };
+    // Dequeued within the same lock: nobody ever sees the leg `queued`.
+    let control = dequeue(shared, account, &mut rec, now)?;
+    data.index.insert(sid, seq);
+    data.calls.insert(seq, rec);
+    Some((sid, control))
+}
+
 /// What the lifecycle task needs once a call is answered.
 #[derive(Debug, Clone)]
 pub(crate) struct Answered {
@@ -283,7 +336,7 @@ pub(crate) fn answer(shared: &Shared, account: &Account, rec: &mut CallRecord, n
     if let Some(rp) = &plan.recording {
         start_recording(shared, account, rec, rp, SOURCE_OUTBOUND_API, now);
     }
-    let params = voice_params(shared.variance, account, rec, CallStatus::InProgress);
+    let params = voice_params(shared.faults, shared.variance, account, rec, CallStatus::InProgress);
     Some(Answered { instructions: plan.instructions, params })
 }
 

@@ -237,6 +237,10 @@ faults! {
     GatherDigitsIncludeFinishKey = "gather-digits-include-finish-key", CreateInstructions;
     /// G-GATHER-4: a `<Gather>` that hears nothing ends the call instead of going on with the next verb.
     GatherNoInputSkipsNextVerb = "gather-no-input-skips-next-verb", CreateInstructions;
+    /// X-DIAL-1: a `<Dial>` leg says `direction` `outbound-api` (resource and callbacks) instead of `outbound-dial`.
+    DialChildDirectionOutboundApi = "dial-child-direction-outbound-api", Lifecycle;
+    /// X-DIAL-5: `<Dial action>` is never requested: the next verb runs instead.
+    DialActionSkipped = "dial-action-skipped", Lifecycle;
 }
 
 // A `FaultSet` is a `u128`.

@@ -23,12 +23,14 @@
 //!    `gather`: what a `<Gather>` hears from the callee and the request that follows.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
 //!    fire, the per-call outbox).
-//! 6. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
-//! 7. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
-//! 8. `accounts`: seeding and subaccounts, each stored with its drainer started.
-//! 9. `api`: the REST surface (routing, auth, body limits and deadline, strict mode,
-//!    handlers); [`spawn`] here wires it all to `serve`, [`InProcess`] to nothing.
-//! 10. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
+//! 6. `dial`: a `<Dial>`'s legs (`outbound-dial` calls, one task each), the bridge and the
+//!    `action` parameters.
+//! 7. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
+//! 8. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
+//! 9. `accounts`: seeding and subaccounts, each stored with its drainer started.
+//! 10. `api`: the REST surface (routing, auth, body limits and deadline, strict mode,
+//!     handlers); [`spawn`] here wires it all to `serve`, [`InProcess`] to nothing.
+//! 11. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
 
 mod accounts;
 mod api;
@@ -36,6 +38,7 @@ mod callee;
 mod callflow;
 pub mod cli;
 mod config;
+mod dial;
 mod egress;
 mod error;
 pub mod fault;
@@ -214,6 +217,7 @@ mod layering {
         ("seed", 0, include_str!("seed.rs")),
         ("twiml", 0, include_str!("twiml/mod.rs")),
         ("twiml", 0, include_str!("twiml/gather.rs")),
+        ("twiml", 0, include_str!("twiml/dial.rs")),
         ("config", 1, include_str!("config.rs")),
         ("callee", 1, include_str!("callee.rs")),
         ("policy", 2, include_str!("policy.rs")),
@@ -225,9 +229,10 @@ mod layering {
         ("gather", 4, include_str!("gather.rs")),
         ("resources", 5, include_str!("resources.rs")),
         ("callflow", 5, include_str!("callflow.rs")),
-        ("lifecycle", 6, include_str!("lifecycle.rs")),
-        ("queue", 7, include_str!("queue.rs")),
-        ("accounts", 8, include_str!("accounts.rs")),
+        ("dial", 6, include_str!("dial.rs")),
+        ("lifecycle", 7, include_str!("lifecycle.rs")),
+        ("queue", 8, include_str!("queue.rs")),
+        ("accounts", 9, include_str!("accounts.rs")),
     ];
 
     /// The modules a source names as `crate::module`.

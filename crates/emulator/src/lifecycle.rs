@@ -4,16 +4,17 @@
 use crate::callee::Answerer;
 use crate::callee::{self, Outcome};
 use crate::callflow::{self, Answered};
+use crate::dial::{self, DialEnd};
 use crate::gather;
 use crate::policy;
 use crate::redact::MaskedUrl;
 use crate::state::{Account, CallRecord, Control, Shared, now_ms};
 use crate::twiml::{self, Verb};
 use crate::webhook::{Target, WebhookError, WebhookKind};
-use callspec_model::CallStatus;
 use callspec_model::callback::VoiceRequestParams;
 use callspec_model::error::code;
 use callspec_model::params::Instructions;
+use callspec_model::{CallStatus, Form};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -65,7 +66,9 @@ enum Source {
     /// A `<Redirect>`: failures end the call.
     Redirect(Target),
     /// A `<Gather>`'s action, with its parameters: failures end the call.
-    Action(Target, callspec_model::Form),
+    GatherAction(Target, Form),
+    /// A `<Dial action>`, with its parameters: failures end the call.
+    DialAction(Target, Form),
 }
 
 impl Core {
@@ -217,13 +220,21 @@ async fn execute(ctx: &mut Ctx, answered: Answered, who: Answerer) -> End {
                     let (faults, variance) = (ctx.core.shared.faults, ctx.core.shared.variance);
                     match gather::next(&g, &heard, doc.url.as_ref(), &params, (faults, variance, key)) {
                         gather::Next::Request(target, form) => {
-                            next = Some(Source::Action(target, form));
+                            next = Some(Source::GatherAction(target, form));
                             continue 'documents;
                         }
                         gather::Next::FallThrough => {}
                         gather::Next::Hangup => return End::Completed,
                     }
                 }
+                Verb::Dial(dial) => match dial_verb(ctx, &dial, doc.url.as_ref(), &params).await {
+                    Ok(None) => {}
+                    Ok(Some(source)) => {
+                        next = Some(source);
+                        continue 'documents;
+                    }
+                    Err(end) => return end,
+                },
                 Verb::Hangup => return End::Completed,
                 Verb::Reject => return End::Busy,
                 Verb::Other(name) => {
@@ -236,13 +247,40 @@ async fn execute(ctx: &mut Ctx, answered: Answered, who: Answerer) -> End {
     End::Completed
 }
 
+/// Runs a `<Dial>`: `Ok(None)` to go on with the next verb, `Ok(Some)` for the document to
+/// load instead (the action, or an update's redirect), `Err` when the call is over.
+async fn dial_verb(
+    ctx: &mut Ctx,
+    d: &twiml::dial::Dial,
+    base: Option<&url::Url>,
+    params: &VoiceRequestParams,
+) -> Result<Option<Source>, End> {
+    let (shared, account, sid) = (ctx.core.shared.clone(), ctx.core.account.clone(), ctx.core.sid);
+    let outcome = match dial::run(&shared, &account, sid, &params.from, &mut ctx.control, d).await {
+        DialEnd::Done(outcome) => outcome,
+        DialEnd::Stopped => return Err(End::Stopped),
+        DialEnd::Redirect(i) => return Ok(Some(Source::Primary(i))),
+    };
+    match dial::action(shared.faults, d, base) {
+        Ok(None) => Ok(None),
+        Ok(Some(target)) => {
+            let key = ctx.core.with_call(|_, _, rec| rec.variance_key).unwrap_or(0);
+            Ok(Some(Source::DialAction(target, dial::action_params(&shared, params, key, 0, &outcome).to_form())))
+        }
+        Err(e) => {
+            tracing::warn!(call = %sid_text(sid), error = %e, "<Dial action> cannot be resolved; ending the call");
+            Err(End::Completed)
+        }
+    }
+}
+
 fn sid_text(sid: u128) -> String {
     callspec_model::Sid::from_parts(callspec_model::SidKind::Call, sid).to_string()
 }
 
 /// Fetches and parses one document: `Some` when it is TwiML to run.
-async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, params: &callspec_model::Form) -> Result<Document, u32> {
-    let result = ctx.shared.webhooks.send(kind, target, params, &ctx.account.auth_token).await;
+async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, form: &Form) -> Result<Document, u32> {
+    let result = ctx.shared.webhooks.send(kind, target, form, &ctx.account.auth_token).await;
     match result {
         Ok(body) => match twiml::parse(&body) {
             Ok(verbs) => Ok(Document { verbs, url: url::Url::parse(&target.url).ok() }),
@@ -284,7 +322,8 @@ async fn load(ctx: &Core, source: Source, params: &VoiceRequestParams) -> Option
         }
         Source::Primary(Instructions::Application(_)) => None,
         Source::Redirect(target) => fetch(ctx, WebhookKind::Redirect, &target, &params.to_form()).await.ok(),
-        Source::Action(target, form) => fetch(ctx, WebhookKind::GatherAction, &target, &form).await.ok(),
+        Source::GatherAction(target, form) => fetch(ctx, WebhookKind::GatherAction, &target, &form).await.ok(),
+        Source::DialAction(target, form) => fetch(ctx, WebhookKind::DialAction, &target, &form).await.ok(),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::fault::{Fault, FaultSet};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use callspec_model::call::{DIRECTION_OUTBOUND_API, DIRECTION_OUTBOUND_DIAL};
 use callspec_model::error::code;
 use callspec_model::params::{
     CreateCallParams, HttpMethod, Instructions, Problem, RecordingChannels, RecordingEvent, UrlProblem, Violation,
@@ -528,6 +529,22 @@ pub(crate) const fn gather_falls_through(faults: FaultSet) -> bool {
     !faults.has(Fault::GatherNoInputSkipsNextVerb)
 }
 
+// DIAL
+
+/// The `direction` of a call leg: `outbound-dial` for a `<Dial>` leg, `outbound-api` otherwise.
+pub(crate) const fn call_direction(faults: FaultSet, dial_leg: bool) -> &'static str {
+    if dial_leg && !faults.has(Fault::DialChildDirectionOutboundApi) {
+        DIRECTION_OUTBOUND_DIAL
+    } else {
+        DIRECTION_OUTBOUND_API
+    }
+}
+
+/// Whether a `<Dial action>` is requested when the dialed call ends.
+pub(crate) const fn requests_dial_action(faults: FaultSet) -> bool {
+    !faults.has(Fault::DialActionSkipped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,6 +598,8 @@ mod tests {
         assert_eq!(create_violations(none, CreateCallParams::parse(&refused, &Everything).violations).len(), 5);
         assert!(!unsupported_method_not_found(none));
         assert!(!reshapes_call(none));
+        assert_eq!((call_direction(none, true), call_direction(none, false)), ("outbound-dial", "outbound-api"));
+        assert!(requests_dial_action(none));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::variance::Variance;
 use axum::http::StatusCode;
 use axum::response::Response;
 use callspec_model::billing::{self, PRICE_UNIT};
-use callspec_model::call::{API_VERSION, Call, DIRECTION_OUTBOUND_API, SubresourceUris, call_uri};
+use callspec_model::call::{API_VERSION, Call, SubresourceUris, call_uri};
 use callspec_model::error::code;
 use callspec_model::recording::{call_recording_uri, media_url, recording_uri};
 use callspec_model::rfc2822::format_unix_ms as rfc2822_ms;
@@ -29,14 +29,14 @@ pub(crate) fn call(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Call {
         caller_name: None,
         date_created: Some(date(rec.created_ms)),
         date_updated: Some(date(rec.updated_ms)),
-        direction: Some(DIRECTION_OUTBOUND_API.to_owned()),
+        direction: Some(policy::call_direction(faults, rec.parent.is_some()).to_owned()),
         duration: rec.duration_s.map(|d| policy::resource_duration(faults, d).to_string()),
         end_time: rec.end_ms.map(date),
         forwarded_from: None,
         from: Some(rec.from.to_string()),
         from_formatted: Some(policy::formatted(faults, &rec.from)),
         group_sid: None,
-        parent_call_sid: None,
+        parent_call_sid: rec.parent.map(|p| Sid::from_parts(SidKind::Call, p).to_string()),
         phone_number_sid: rec.phone_number_sid.map(|v| Sid::from_parts(SidKind::PhoneNumber, v).to_string()),
         price: rec.price_units.map(billing::price_text),
         price_unit: Some(PRICE_UNIT.to_owned()),

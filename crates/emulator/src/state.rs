@@ -453,6 +453,9 @@ pub(crate) struct CallRecord {
     pub(crate) to: Box<str>,
     /// `From` as sent.
     pub(crate) from: Box<str>,
+    /// CA SID value of the call whose `<Dial>` made this leg (`outbound-dial`); `None` for a
+    /// call created through the API.
+    pub(crate) parent: Option<u128>,
     /// Resource status (never `initiated`).
     pub(crate) status: CallStatus,
     /// PN SID value of the From number, when the account owns it.
@@ -494,6 +497,7 @@ impl CallRecord {
             variance_key: self.variance_key,
             to: self.to.clone(),
             from: self.from.clone(),
+            parent: self.parent,
             status: self.status,
             phone_number_sid: self.phone_number_sid,
             created_ms: self.created_ms,

@@ -57,12 +57,16 @@ pub(crate) enum Behaviour {
     /// empty result sends `Digits=` (empty) instead of leaving `Digits` out: neither is fixed by
     /// Twilio's `<Gather>` page (`calls-api-facts.md#gather`).
     GatherParameters,
+    /// The `<Dial action>` request carries `DialCallStatus` alone, without `DialCallSid` and
+    /// `DialCallDuration`: no Twilio page this project could read fixes those two names
+    /// (`calls-api-facts.md#dial-action-request`).
+    DialActionWithoutLegDetails,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 10] = [
+    pub(crate) const ALL: [Behaviour; 11] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -73,6 +77,7 @@ impl Behaviour {
         Behaviour::AddedFields,
         Behaviour::RecordingStartVariants,
         Behaviour::GatherParameters,
+        Behaviour::DialActionWithoutLegDetails,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -214,6 +219,12 @@ impl Variance {
         self.happens(Behaviour::GatherParameters, call, 1)
     }
 
+    /// Whether the call's `dial`-th `<Dial action>` request leaves out `DialCallSid` and
+    /// `DialCallDuration` ([`Behaviour::DialActionWithoutLegDetails`]).
+    pub(crate) const fn dial_action_without_leg_details(self, call: u64, dial: u64) -> bool {
+        self.happens(Behaviour::DialActionWithoutLegDetails, call, dial)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -253,6 +264,7 @@ mod tests {
             Behaviour::AddedFields => variance.adds_fields(key),
             Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
             Behaviour::GatherParameters => variance.finished_on_key_sent(key),
+            Behaviour::DialActionWithoutLegDetails => variance.dial_action_without_leg_details(key, 0),
         }
     }
 

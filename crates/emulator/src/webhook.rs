@@ -26,6 +26,8 @@ pub(crate) enum WebhookKind {
     Fallback,
     /// A `<Redirect>` target.
     Redirect,
+    /// A `<Dial action>` URL, when the dialed call ends.
+    DialAction,
     /// A status callback.
     StatusCallback,
     /// A recording status callback.
@@ -40,6 +42,7 @@ impl fmt::Display for WebhookKind {
             WebhookKind::Twiml => "twiml",
             WebhookKind::Fallback => "fallback",
             WebhookKind::Redirect => "redirect",
+            WebhookKind::DialAction => "dial-action",
             WebhookKind::StatusCallback => "status-callback",
             WebhookKind::RecordingCallback => "recording-callback",
             WebhookKind::GatherAction => "gather-action",

@@ -10,6 +10,10 @@ pub const API_VERSION: &str = "2010-04-01";
 /// `direction` (and a callback's `Direction`) of a call created through the REST API.
 pub const DIRECTION_OUTBOUND_API: &str = "outbound-api";
 
+/// `direction` (and a callback's `Direction`) of a call leg created by `<Dial>`
+/// (`docs/reference/calls-api-facts.md#dial-child-calls`).
+pub const DIRECTION_OUTBOUND_DIAL: &str = "outbound-dial";
+
 /// A Call resource: the 26 fields of the docs' example output, in its order.
 ///
 /// Values are kept as Twilio sends them (strings, `null`s kept), so a body round-trips

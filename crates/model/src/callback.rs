@@ -190,6 +190,37 @@ impl StatusCallbackParams {
     }
 }
 
+/// Parameters of the request to a `<Dial action>` URL: the voice-request parameters of the
+/// parent call, plus what became of the dialed leg
+/// (`docs/reference/calls-api-facts.md#dial-action-request`; the names beyond the base set are
+/// not fixed by a Twilio page this project could read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialActionParams {
+    /// The parent call's voice-request parameters (`CallSid` = the parent).
+    pub call: VoiceRequestParams,
+    /// `DialCallStatus`: `completed`, `busy`, `no-answer`, `failed` or `canceled`.
+    pub dial_call_status: String,
+    /// `DialCallSid`: the leg that answered.
+    pub dial_call_sid: Option<String>,
+    /// `DialCallDuration`: seconds the answered leg was up.
+    pub dial_call_duration: Option<u64>,
+}
+
+impl DialActionParams {
+    /// The parameters as form pairs, in Twilio's names.
+    pub fn to_form(&self) -> Form {
+        let mut f = self.call.to_form();
+        f.push("DialCallStatus", self.dial_call_status.as_str());
+        if let Some(v) = &self.dial_call_sid {
+            f.push("DialCallSid", v.as_str());
+        }
+        if let Some(v) = self.dial_call_duration {
+            f.push("DialCallDuration", v.to_string());
+        }
+        f
+    }
+}
+
 /// Parameters of a recording status callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingCallbackParams {

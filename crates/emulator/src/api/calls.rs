@@ -94,6 +94,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             variance_key: variance::call_key(account.variance_key, seq),
             to: params.to.as_str().into(),
             from: params.from.as_str().into(),
+            parent: None,
             status: CallStatus::Queued,
             phone_number_sid,
             created_ms: now,

@@ -170,8 +170,7 @@ impl Filters {
         self.to.as_deref().is_none_or(|to| *rec.to == *to)
             && self.from.as_deref().is_none_or(|from| *rec.from == *from)
             && self.status.is_none_or(|s| rec.status == s)
-            // The emulator makes no child legs: a ParentCallSid filter matches nothing.
-            && self.parent.is_none()
+            && self.parent.is_none_or(|p| rec.parent == Some(p.value()))
             && times(&self.start, rec.start_ms)
             && times(&self.end, rec.end_ms)
     }

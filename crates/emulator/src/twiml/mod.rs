@@ -1,7 +1,8 @@
 //! A small, tolerant TwiML reader: a `<Response>` document into the verbs the emulator runs
-//! (`Say`, `Pause`, `Play`, `Redirect`, `Hangup`, `Reject`, `Gather` (read in `gather`); anything
-//! else is kept as skipped).
+//! (`Say`, `Pause`, `Play`, `Redirect`, `Hangup`, `Reject`, `Gather` (read in [`gather`]), `Dial`
+//! (read in [`dial`]); anything else is kept as skipped).
 
+pub(crate) mod dial;
 pub(crate) mod gather;
 
 use callspec_model::params::HttpMethod;
@@ -41,6 +42,8 @@ pub(crate) enum Verb {
     Reject,
     /// `<Gather>`: listens for keys (run by the emulator's `gather` module).
     Gather(Box<gather::Gather>),
+    /// `<Dial>`: rings its nouns and bridges the first to answer.
+    Dial(dial::Dial),
     /// Any other verb: skipped.
     Other(String),
 }
@@ -279,6 +282,7 @@ fn verb(el: Element) -> Verb {
         "Hangup" => Verb::Hangup,
         "Reject" => Verb::Reject,
         "Gather" => Verb::Gather(Box::new(gather::read(&el))),
+        "Dial" => Verb::Dial(dial::read(&el)),
         _ => Verb::Other(el.name),
     }
 }

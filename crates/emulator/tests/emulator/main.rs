@@ -17,6 +17,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 mod applications;
 mod binary;
 mod connections;
+mod dial;
 mod exposure;
 mod garbage;
 mod gather;
