@@ -40,6 +40,7 @@ fn voice_params(variance: Variance, account: &Account, rec: &CallRecord, status:
         parent_call_sid: None,
         error_code: None,
         error_url: None,
+        answered_by: rec.answered_by.map(|a| a.as_str().to_owned()),
         from_geo: variance.geography(rec.variance_key, &rec.from),
         to_geo: variance.geography(rec.variance_key, &rec.to),
     }

@@ -232,6 +232,10 @@ faults! {
     SignatureUnsortedParams = "signature-unsorted-params", Security;
     /// W-SIG-2: a GET request's signature leaves out the query string.
     SignatureGetWithoutQuery = "signature-get-without-query", Security;
+    /// A-AMD-3: the `Url` request that answering machine detection held carries no `AnsweredBy`.
+    AmdAnsweredByMissing = "amd-answered-by-missing", CreateInstructions;
+    /// A-AMD-2: a machine-detection tuning value outside its documented range is accepted (201 instead of 400 / 21234).
+    AmdRangeUnchecked = "amd-range-unchecked", CreateInstructions;
 }
 
 // A `FaultSet` is a `u128`.

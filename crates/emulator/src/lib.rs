@@ -21,7 +21,8 @@
 //! 3. `error` (API errors as Twilio bodies); `webhook` (signed requests to user URLs).
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
-//!    fire, the per-call outbox).
+//!    fire, the per-call outbox); `amd` (answering machine detection: the result, when it is
+//!    known, and its async callback).
 //! 6. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
 //! 7. `queue`: the per-account FIFO and its CPS drainer, which starts lifecycles.
 //! 8. `accounts`: seeding and subaccounts, each stored with its drainer started.
@@ -30,6 +31,7 @@
 //! 10. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
 
 mod accounts;
+mod amd;
 mod api;
 mod callee;
 mod callflow;
@@ -219,6 +221,7 @@ mod layering {
         ("state", 4, include_str!("state.rs")),
         ("resources", 5, include_str!("resources.rs")),
         ("callflow", 5, include_str!("callflow.rs")),
+        ("amd", 5, include_str!("amd.rs")),
         ("lifecycle", 6, include_str!("lifecycle.rs")),
         ("queue", 7, include_str!("queue.rs")),
         ("accounts", 8, include_str!("accounts.rs")),

@@ -30,6 +30,8 @@ pub(crate) enum WebhookKind {
     StatusCallback,
     /// A recording status callback.
     RecordingCallback,
+    /// The async answering-machine-detection result (`AsyncAmdStatusCallback`).
+    AmdCallback,
 }
 
 impl fmt::Display for WebhookKind {
@@ -40,6 +42,7 @@ impl fmt::Display for WebhookKind {
             WebhookKind::Redirect => "redirect",
             WebhookKind::StatusCallback => "status-callback",
             WebhookKind::RecordingCallback => "recording-callback",
+            WebhookKind::AmdCallback => "amd-callback",
         })
     }
 }

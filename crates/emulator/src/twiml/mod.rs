@@ -265,9 +265,7 @@ fn loops(attrs: &[(String, String)]) -> u32 {
 fn verb(el: Element) -> Verb {
     match el.name.as_str() {
         "Say" => Verb::Say { chars: el.deep_text().trim().chars().count(), loops: loops(&el.attrs) },
-        "Pause" => {
-            Verb::Pause { seconds: el.attr("length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) }
-        }
+        "Pause" => Verb::Pause { seconds: el.attr("length").and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1) },
         "Play" => Verb::Play { loops: loops(&el.attrs) },
         "Redirect" => Verb::Redirect {
             url: el.text.trim().to_owned(),
