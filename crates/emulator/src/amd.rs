@@ -64,7 +64,7 @@ pub(crate) fn start(shared: &Arc<Shared>, account: &Arc<Account>, sid: u128, who
     let callback = amd.async_callback.map(|url| Target { url, method: amd.async_callback_method });
     shared.spawn(async move {
         tokio::time::sleep(detection.after).await;
-        if conclude(&shared_, &account, sid, detection).is_some()
+        if store(&account, sid, detection)
             && let Some(target) = callback
         {
             report(&shared_, &account, sid, detection, &target).await;
@@ -73,13 +73,20 @@ pub(crate) fn start(shared: &Arc<Shared>, account: &Arc<Account>, sid: u128, who
     None
 }
 
-/// Stores the result on the call if it is still in progress; returns `AnsweredBy` for the
-/// `Url` request a sync detection held (`None` when the call has ended, or a fault drops it).
-pub(crate) fn conclude(shared: &Shared, account: &Account, sid: u128, detection: Detection) -> Option<String> {
+/// Stores the result on the call if it is still in progress; false when it has ended.
+fn store(account: &Account, sid: u128, detection: Detection) -> bool {
     let mut data = account.write();
-    let rec = data.call_mut(sid).filter(|rec| rec.status == CallStatus::InProgress)?;
+    let Some(rec) = data.call_mut(sid).filter(|rec| rec.status == CallStatus::InProgress) else {
+        return false;
+    };
     rec.answered_by = Some(detection.answered_by);
-    policy::url_answered_by(shared.faults, detection.answered_by)
+    true
+}
+
+/// Ends a sync detection: stores the result and returns `AnsweredBy` for the `Url` request it
+/// held (`None` when the call has ended, or a fault drops it).
+pub(crate) fn conclude(shared: &Shared, account: &Account, sid: u128, detection: Detection) -> Option<String> {
+    store(account, sid, detection).then(|| policy::url_answered_by(shared.faults, detection.answered_by)).flatten()
 }
 
 /// Sends the async result to `AsyncAmdStatusCallback`, signed like every webhook.
