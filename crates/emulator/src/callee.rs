@@ -37,8 +37,9 @@ pub(crate) enum Answerer {
     SlowAnswer,
 }
 
+/// How long a person speaks on answering ("Hello?") before falling silent.
+pub(crate) const HUMAN_GREETING: Duration = Duration::from_millis(500);
 /// How long the answering machine's greeting lasts before its beep.
-#[allow(dead_code, reason = "read by the AMD and <Gather> interpreters as they land")]
 pub(crate) const MACHINE_GREETING: Duration = Duration::from_secs(3);
 /// The keys [`Answerer::Digits`] presses, in order, each time a `<Gather>` listens.
 pub(crate) const DIGITS_PRESSED: &str = "1234#";

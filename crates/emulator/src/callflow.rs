@@ -47,6 +47,7 @@ fn voice_params(
         parent_call_sid: rec.parent.map(|p| Sid::from_parts(SidKind::Call, p).to_string()),
         error_code: None,
         error_url: None,
+        answered_by: rec.answered_by.map(|a| a.as_str().to_owned()),
         from_geo: variance.geography(rec.variance_key, &rec.from),
         to_geo: variance.geography(rec.variance_key, &rec.to),
     }
@@ -303,6 +304,7 @@ pub(crate) fn start_leg(
         queue_time_ms: 0,
         duration_s: None,
         price_units: None,
+        answered_by: None,
         recordings: Vec::new(),
         live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
     };

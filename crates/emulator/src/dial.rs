@@ -91,6 +91,7 @@ fn leg_plan(shared: &Shared, dial: &Dial, noun: &Noun) -> Plan {
         events: policy::status_events(shared.faults, &noun.events),
         timeout_s: dial.timeout_s,
         recording: None,
+        amd: None,
     }
 }
 

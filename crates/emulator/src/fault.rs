@@ -241,6 +241,10 @@ faults! {
     DialChildDirectionOutboundApi = "dial-child-direction-outbound-api", Lifecycle;
     /// X-DIAL-5: `<Dial action>` is never requested: the next verb runs instead.
     DialActionSkipped = "dial-action-skipped", Lifecycle;
+    /// A-AMD-3: the `Url` request that answering machine detection held carries no `AnsweredBy`.
+    AmdAnsweredByMissing = "amd-answered-by-missing", CreateInstructions;
+    /// A-AMD-2: a machine-detection tuning value outside its documented range is accepted (201 instead of 400 / 21234).
+    AmdRangeUnchecked = "amd-range-unchecked", CreateInstructions;
 }
 
 // A `FaultSet` is a `u128`.

@@ -169,6 +169,7 @@ mod tests {
             api_version: "2010-04-01".into(),
             direction: "outbound-api".into(),
             parent_call_sid: None,
+            answered_by: None,
             error_code: None,
             error_url: None,
             from_geo: Default::default(),

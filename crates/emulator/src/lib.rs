@@ -22,7 +22,8 @@
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
 //!    `gather`: what a `<Gather>` hears from the callee and the request that follows.
 //! 5. `resources` (JSON rendering); `callflow` (transitions under the lock, the callbacks they
-//!    fire, the per-call outbox).
+//!    fire, the per-call outbox); `amd` (answering machine detection: the result, when it is
+//!    known, and its async callback).
 //! 6. `dial`: a `<Dial>`'s legs (`outbound-dial` calls, one task each), the bridge and the
 //!    `action` parameters.
 //! 7. `lifecycle`: the task that runs a dialed call (ring, answer, TwiML, end).
@@ -33,6 +34,7 @@
 //! 11. `cli`: the command line of the `callspec-emulator` binary and of `callspec emulator`.
 
 mod accounts;
+mod amd;
 mod api;
 mod callee;
 mod callflow;
@@ -229,6 +231,7 @@ mod layering {
         ("gather", 4, include_str!("gather.rs")),
         ("resources", 5, include_str!("resources.rs")),
         ("callflow", 5, include_str!("callflow.rs")),
+        ("amd", 5, include_str!("amd.rs")),
         ("dial", 6, include_str!("dial.rs")),
         ("lifecycle", 7, include_str!("lifecycle.rs")),
         ("queue", 8, include_str!("queue.rs")),

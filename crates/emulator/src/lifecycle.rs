@@ -1,6 +1,7 @@
 //! A dequeued call's life: ringing, the callee's outcome, TwiML execution with fallback and
 //! redirects, and the end. One task per dialed call; updates reach it through [`Control`].
 
+use crate::amd;
 use crate::callee::Answerer;
 use crate::callee::{self, Outcome};
 use crate::callflow::{self, Answered};
@@ -96,6 +97,22 @@ impl Ctx {
         }
     }
 
+    /// Sync machine detection: waits for its result before the first document (a redirect
+    /// meanwhile replaces the instructions), then stores it and adds it to the request
+    /// parameters. False when the call was stopped.
+    async fn detect(&mut self, d: amd::Detection, answered: &mut Answered) -> bool {
+        let deadline = deadline_after(d.after);
+        loop {
+            match self.wait(deadline.saturating_duration_since(Instant::now())).await {
+                Wake::Elapsed => break,
+                Wake::Stop => return false,
+                Wake::Redirect(i) => answered.instructions = Some(i),
+            }
+        }
+        answered.params.answered_by = amd::conclude(&self.core.shared, &self.core.account, self.core.sid, d);
+        true
+    }
+
     /// Waits while ringing: redirects only replace the plan then, so they are not expected.
     async fn ring(&mut self, d: Duration) -> bool {
         let deadline = deadline_after(d);
@@ -135,13 +152,22 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
             if !ctx.ring(who.ring(ring)).await {
                 return;
             }
-            let Some(Some(answered)) = ctx.core.with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms())) else {
+            let Some(Some(mut answered)) = ctx.core.with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms())) else {
                 return;
             };
+            let detection = amd::start(&ctx.core.shared, &ctx.core.account, ctx.core.sid, who);
             // A callee that hangs up ends the call `completed`, whatever its TwiML was doing.
             let hang_up = deadline_after(who.hangs_up_after().unwrap_or(MAX_WAIT));
             let end = tokio::select! {
-                end = execute(&mut ctx, answered, who) => end,
+                end = async {
+                    // Sync machine detection holds the `Url` request until its result, which it carries.
+                    if let Some(d) = detection
+                        && !ctx.detect(d, &mut answered).await
+                    {
+                        return End::Stopped;
+                    }
+                    execute(&mut ctx, answered, who).await
+                } => end,
                 () = tokio::time::sleep_until(hang_up) => End::Completed,
             };
             match end {

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::fault::{Fault, FaultSet};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use callspec_model::amd::AnsweredBy;
 use callspec_model::call::{DIRECTION_OUTBOUND_API, DIRECTION_OUTBOUND_DIAL};
 use callspec_model::error::code;
 use callspec_model::params::{
@@ -114,11 +115,12 @@ const URL_PARAMETERS: [&str; 4] = ["Url", "FallbackUrl", "StatusCallback", "Reco
 /// The violations a create is refused for: every one the model found. The leniency faults
 /// drop the kinds they tolerate, and the parameters keep the values as sent.
 pub(crate) fn create_violations(faults: FaultSet, violations: Vec<Violation>) -> Vec<Violation> {
-    const LENIENT: [Fault; 4] = [
+    const LENIENT: [Fault; 5] = [
         Fault::InvalidToAccepted,
         Fault::SendDigitsUnchecked,
         Fault::UnderscoreHostAccepted,
         Fault::MissingInstructionsAccepted,
+        Fault::AmdRangeUnchecked,
     ];
     if !faults.any(&LENIENT) {
         return violations;
@@ -135,6 +137,9 @@ fn tolerated(faults: FaultSet, v: &Violation) -> bool {
             faults.has(Fault::UnderscoreHostAccepted) && URL_PARAMETERS.contains(&parameter)
         }
         (_, Problem::NoInstructions) => faults.has(Fault::MissingInstructionsAccepted),
+        (_, Problem::OutOfRange) if v.error.code == code::MACHINE_DETECTION_INVALID => {
+            faults.has(Fault::AmdRangeUnchecked)
+        }
         _ => false,
     }
 }
@@ -545,6 +550,13 @@ pub(crate) const fn requests_dial_action(faults: FaultSet) -> bool {
     !faults.has(Fault::DialActionSkipped)
 }
 
+// ANSWERING MACHINE DETECTION
+
+/// `AnsweredBy` of the `Url` request a synchronous detection held, once it has `result`.
+pub(crate) fn url_answered_by(faults: FaultSet, result: AnsweredBy) -> Option<String> {
+    (!faults.has(Fault::AmdAnsweredByMissing)).then(|| result.as_str().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,6 +600,8 @@ mod tests {
             ("1500", 3, 3)
         );
         assert_eq!(ring_timeout(none, 2), Duration::from_secs(2));
+        assert_eq!(url_answered_by(none, AnsweredBy::MachineStart).as_deref(), Some("machine_start"));
+        assert_eq!(url_answered_by(one(Fault::AmdAnsweredByMissing), AnsweredBy::Human), None);
         assert_eq!(status_events(none, &[]), StatusEventSet::from_selected(&[]));
         assert_eq!(recording_events(none, &[]), RecordingEventSet::from_selected(&[]));
         assert!(error_json(none, true, &TwilioError::new(20003, 401, "Authenticate")).is_none());
@@ -663,6 +677,18 @@ mod tests {
         ]);
         let parsed = CreateCallParams::parse(&async_amd, &Everything);
         assert_eq!(create_violations(faults, parsed.violations).len(), 1, "only the four URL parameters");
+        let amd = Form::from_pairs([
+            ("To", "+14155551212"),
+            ("From", "+15017122661"),
+            ("Twiml", "<Response/>"),
+            ("MachineDetection", "Maybe"),
+            ("MachineDetectionSilenceTimeout", "1000"),
+        ]);
+        let parsed = CreateCallParams::parse(&amd, &Everything);
+        assert_eq!(parsed.violations.len(), 2, "{:?}", parsed.violations);
+        let kept = create_violations(one(Fault::AmdRangeUnchecked), parsed.violations);
+        assert_eq!(kept.len(), 1, "an unknown mode stays refused");
+        assert_eq!(kept[0].parameter, "MachineDetection");
     }
 
     #[test]

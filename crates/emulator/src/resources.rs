@@ -24,7 +24,7 @@ pub(crate) fn call(faults: FaultSet, account: &Sid, rec: &CallRecord) -> Call {
     let date = |ms: i64| policy::resource_date(faults, ms);
     Call {
         account_sid: Some(account.to_string()),
-        answered_by: None,
+        answered_by: rec.answered_by.map(|a| a.as_str().to_owned()),
         api_version: Some(API_VERSION.to_owned()),
         caller_name: None,
         date_created: Some(date(rec.created_ms)),
@@ -97,6 +97,9 @@ pub(crate) fn call_body(shared: &Shared, view: View, account: &Sid, rec: &CallRe
     let (faults, variance) = (shared.faults, shared.variance);
     let mut call = call(faults, account, rec);
     vary(variance, view, rec.variance_key, &mut call);
+    if let Some(result) = rec.answered_by.filter(|_| variance.coarse_answered_by(rec.variance_key)) {
+        call.answered_by = Some(result.coarse().to_owned());
+    }
     if !policy::reshapes_call(faults) && !variance.adds_fields(rec.variance_key) {
         return CallBody::Typed(call);
     }

@@ -12,8 +12,9 @@ use crate::journal::Journal;
 use crate::policy;
 use crate::variance::{self, Variance};
 use crate::webhook::{Outgoing, Target, WebhookClient};
+use callspec_model::amd::AnsweredBy;
 use callspec_model::params::{
-    AccountDirectory, ApplicationParams, HttpMethod, Instructions, PauseBehavior, RecordingChannels,
+    AccountDirectory, AmdParams, ApplicationParams, HttpMethod, Instructions, PauseBehavior, RecordingChannels,
 };
 use callspec_model::recording::RecordingEventSet;
 use callspec_model::{CallStatus, Sid, SidKind, StatusEventSet};
@@ -320,6 +321,8 @@ pub(crate) struct Plan {
     pub(crate) timeout_s: u32,
     /// Set when `Record=true`.
     pub(crate) recording: Option<RecordingPlan>,
+    /// Answering machine detection, when asked for (and not turned off by `SendDigits`).
+    pub(crate) amd: Option<AmdParams>,
 }
 
 /// A message from the API to a call's running lifecycle task.
@@ -476,6 +479,8 @@ pub(crate) struct CallRecord {
     pub(crate) duration_s: Option<u64>,
     /// 1/100000 USD, for answered calls once ended.
     pub(crate) price_units: Option<u32>,
+    /// The result of answering machine detection, once there is one.
+    pub(crate) answered_by: Option<AnsweredBy>,
     /// Its recordings, oldest first: `Record=true`'s once answered, and those started through
     /// the Recordings subresource.
     pub(crate) recordings: Vec<Recording>,
@@ -508,6 +513,7 @@ impl CallRecord {
             queue_time_ms: self.queue_time_ms,
             duration_s: self.duration_s,
             price_units: self.price_units,
+            answered_by: self.answered_by,
             recordings: Vec::new(),
             live: None,
         }

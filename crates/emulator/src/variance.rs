@@ -61,12 +61,18 @@ pub(crate) enum Behaviour {
     /// `DialCallDuration`: no Twilio page this project could read fixes those two names
     /// (`calls-api-facts.md#dial-action-request`).
     DialActionWithoutLegDetails,
+    /// Answering machine detection's latitude: the Call's `answered_by` holds the coarse value
+    /// (`machine` for every `machine_*` result; the OpenAPI describes the field as "either
+    /// `human` or `machine`"), and the async AMD callback leaves out `MachineDetectionDuration`
+    /// (only `AnsweredBy` is confirmed there); each decided apart
+    /// (`calls-api-facts.md#answering-machine-detection`).
+    AmdLatitude,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 11] = [
+    pub(crate) const ALL: [Behaviour; 12] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -78,6 +84,7 @@ impl Behaviour {
         Behaviour::RecordingStartVariants,
         Behaviour::GatherParameters,
         Behaviour::DialActionWithoutLegDetails,
+        Behaviour::AmdLatitude,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -225,6 +232,17 @@ impl Variance {
         self.happens(Behaviour::DialActionWithoutLegDetails, call, dial)
     }
 
+    /// Whether the call's `answered_by` shows the coarse value ([`Behaviour::AmdLatitude`]).
+    pub(crate) const fn coarse_answered_by(self, call: u64) -> bool {
+        self.happens(Behaviour::AmdLatitude, call, 0)
+    }
+
+    /// Whether the call's async AMD callback leaves out `MachineDetectionDuration`
+    /// ([`Behaviour::AmdLatitude`]).
+    pub(crate) const fn amd_duration_left_out(self, call: u64) -> bool {
+        self.happens(Behaviour::AmdLatitude, call, 1)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -265,6 +283,7 @@ mod tests {
             Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
             Behaviour::GatherParameters => variance.finished_on_key_sent(key),
             Behaviour::DialActionWithoutLegDetails => variance.dial_action_without_leg_details(key, 0),
+            Behaviour::AmdLatitude => variance.coarse_answered_by(key),
         }
     }
 
@@ -361,5 +380,12 @@ mod tests {
         let mut odd = serde_json::json!([1]);
         on.add_fields(9, &mut odd);
         assert_eq!(odd, serde_json::json!([1]));
+    }
+
+    #[test]
+    fn amd_latitudes_are_decided_apart() {
+        let seeds = || (0..64).map(|s| Variance::new(Some(s)));
+        assert!(seeds().any(|v| v.coarse_answered_by(3) && !v.amd_duration_left_out(3)));
+        assert!(seeds().any(|v| !v.coarse_answered_by(3) && v.amd_duration_left_out(3)));
     }
 }

@@ -34,6 +34,8 @@ pub(crate) enum WebhookKind {
     RecordingCallback,
     /// A `<Gather>`'s action.
     GatherAction,
+    /// The async answering-machine-detection result (`AsyncAmdStatusCallback`).
+    AmdCallback,
 }
 
 impl fmt::Display for WebhookKind {
@@ -46,6 +48,7 @@ impl fmt::Display for WebhookKind {
             WebhookKind::StatusCallback => "status-callback",
             WebhookKind::RecordingCallback => "recording-callback",
             WebhookKind::GatherAction => "gather-action",
+            WebhookKind::AmdCallback => "amd-callback",
         })
     }
 }

@@ -28,6 +28,8 @@ pub struct VoiceRequestParams {
     pub error_code: Option<String>,
     /// `ErrorUrl` on a fallback request: the URL that failed.
     pub error_url: Option<String>,
+    /// `AnsweredBy`, once answering machine detection has a result (`crate::amd::AnsweredBy`).
+    pub answered_by: Option<String>,
     /// Where the caller is, when known: sent as `Caller*` and `From*`.
     pub from_geo: Geo,
     /// Where the callee is, when known: sent as `Called*` and `To*`.
@@ -89,6 +91,9 @@ impl VoiceRequestParams {
         }
         if let Some(v) = &self.error_url {
             f.push("ErrorUrl", v.as_str());
+        }
+        if let Some(v) = &self.answered_by {
+            f.push("AnsweredBy", v.as_str());
         }
         self.from_geo.push_to(&mut f, ["Caller", "From"]);
         self.to_geo.push_to(&mut f, ["Called", "To"]);
@@ -285,6 +290,7 @@ mod tests {
             parent_call_sid: None,
             error_code: None,
             error_url: None,
+            answered_by: None,
             from_geo,
             to_geo,
         }

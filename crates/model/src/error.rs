@@ -101,6 +101,9 @@ pub mod code {
     pub const TRIAL_UNVERIFIED: u32 = 21219;
     /// The call is not in progress, so it cannot be redirected or updated that way.
     pub const CALL_NOT_IN_PROGRESS: u32 = 21220;
+    /// An invalid answering-machine-detection value on create (`MachineDetection` or one of
+    /// its tuning parameters out of range).
+    pub const MACHINE_DETECTION_INVALID: u32 = 21234;
     /// `PhoneNumber` is not a valid phone number (IncomingPhoneNumbers).
     pub const PHONE_NUMBER_INVALID: u32 = 21421;
     /// `PhoneNumber` is not available to buy (IncomingPhoneNumbers).

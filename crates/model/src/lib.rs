@@ -6,6 +6,8 @@
 //! uses it to behave like Twilio and the conformance runner uses it to read what a target
 //! sends. It never decides what the suite expects: fixture expectations are literals.
 //!
+//! - [`amd`]: answering machine detection: its modes, the `AnsweredBy` values, the tuning
+//!   ranges and the async AMD callback's parameters.
 //! - [`call`]: the `Call` JSON and the list page envelope.
 //! - [`status`]: `CallStatus`, its transitions, `StatusCallbackEvent` and the set a call
 //!   subscribes to.
@@ -25,6 +27,7 @@
 //! Unit tests sit next to the code; the data-driven validation and signature tests are in
 //! `tests/model.rs`.
 
+pub mod amd;
 pub mod billing;
 pub mod call;
 pub mod callback;

@@ -328,6 +328,57 @@ fn recording_rules() {
     check(&MAIN, &[URL, ("Record", "true"), ("RecordingStatusCallbackEvent", "started"), TO, FROM], &[21200]);
 }
 
+/// Answering machine detection (`docs/reference/calls-api-facts.md#answering-machine-detection`):
+/// the two modes, the documented ranges of the tuning parameters (21234 outside them), the
+/// async mode, and `SendDigits` turning detection off.
+#[test]
+fn machine_detection_rules() {
+    check(&MAIN, &[URL, ("MachineDetection", "Enable"), TO, FROM], &[]);
+    check(&MAIN, &[URL, ("MachineDetection", "DetectMessageEnd"), TO, FROM], &[]);
+    check(&MAIN, &[URL, ("MachineDetection", "Maybe"), TO, FROM], &[21234]);
+    for (name, low, high) in [
+        ("MachineDetectionSpeechThreshold", "1000", "6000"),
+        ("MachineDetectionSpeechEndThreshold", "500", "5000"),
+        ("MachineDetectionSilenceTimeout", "2000", "10000"),
+        ("MachineDetectionTimeout", "3", "60"),
+    ] {
+        check(&MAIN, &[URL, ("MachineDetection", "Enable"), (name, low), (name, high), TO, FROM], &[]);
+    }
+    for (name, bad) in [
+        ("MachineDetectionSpeechThreshold", "999"),
+        ("MachineDetectionSpeechThreshold", "6001"),
+        ("MachineDetectionSpeechEndThreshold", "499"),
+        ("MachineDetectionSpeechEndThreshold", "5001"),
+        ("MachineDetectionSilenceTimeout", "1999"),
+        ("MachineDetectionSilenceTimeout", "10001"),
+        ("MachineDetectionSilenceTimeout", "five"),
+    ] {
+        check(&MAIN, &[URL, ("MachineDetection", "Enable"), (name, bad), TO, FROM], &[21234]);
+    }
+    let async_amd = [
+        URL,
+        ("MachineDetection", "Enable"),
+        ("AsyncAmd", "true"),
+        ("AsyncAmdStatusCallback", "https://www.myapp.com/amd"),
+        ("AsyncAmdStatusCallbackMethod", "GET"),
+        TO,
+        FROM,
+    ];
+    check(&MAIN, &async_amd, &[]);
+    check(&MAIN, &[URL, ("MachineDetection", "Enable"), ("AsyncAmd", "sometimes"), TO, FROM], &[21200]);
+    check(&MAIN, &[URL, ("MachineDetection", "Enable"), ("AsyncAmdStatusCallbackMethod", "PUT"), TO, FROM], &[21209]);
+    // No callback URL at all is no error (21262 is a warning).
+    check(&MAIN, &[URL, ("MachineDetection", "Enable"), ("AsyncAmd", "true"), TO, FROM], &[]);
+    let parse = |form: &[(&str, &str)]| CreateCallParams::parse(&Form::from_pairs(form.iter().copied()), &MAIN).value;
+    let parsed = parse(&async_amd);
+    assert!(parsed.machine_detection().is_some_and(|a| a.async_amd));
+    assert_eq!(CreateCallParams::parse(&parsed.to_form(), &MAIN).value, parsed, "encodes back");
+    assert!(
+        parse(&[URL, ("MachineDetection", "Enable"), ("SendDigits", "1234"), TO, FROM]).machine_detection().is_none()
+    );
+    assert!(parse(&[URL, TO, FROM]).machine_detection().is_none());
+}
+
 #[test]
 fn every_violation_is_reported_not_just_the_first() {
     check(

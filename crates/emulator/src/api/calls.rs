@@ -53,6 +53,7 @@ fn plan(faults: FaultSet, params: &CreateCallParams, app: Option<&Application>, 
             ),
             events: policy::recording_events(faults, &params.recording_status_callback_events),
         }),
+        amd: params.machine_detection().cloned(),
     }
 }
 
@@ -105,6 +106,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             queue_time_ms: 0,
             duration_s: None,
             price_units: None,
+            answered_by: None,
             recordings: Vec::new(),
             live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
         };

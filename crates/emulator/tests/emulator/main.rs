@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use wiremock::matchers::{any, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+mod amd;
 mod applications;
 mod binary;
 mod connections;

@@ -1,6 +1,7 @@
 //! Create Call parameters (`POST …/Calls.json`): parsed with Twilio's precedence rules into
 //! the value and every violation, and encoded back; the test-credential magic numbers.
 
+use super::amd::{AmdParams, push_amd, read_amd};
 use super::check::Checker;
 use super::values::{HttpMethod, TWIML_MAX_CHARS, send_digits_valid};
 use super::{AccountDirectory, Parsed, Problem, Violation};
@@ -114,8 +115,8 @@ pub struct CreateCallParams {
     pub recording_status_callback_events: Vec<RecordingEvent>,
     /// `RecordingTrack`: inbound, outbound or both (default).
     pub recording_track: String,
-    /// `MachineDetection`, kept as sent.
-    pub machine_detection: Option<String>,
+    /// `MachineDetection`, its tuning parameters and the async mode.
+    pub amd: AmdParams,
 }
 
 /// Every parameter name `POST …/Calls.json` documents.
@@ -357,8 +358,7 @@ impl CreateCallParams {
         let time_limit = c.integer("TimeLimit", code::INVALID_PARAMETER, 1..=u32::MAX);
         let recording = read_recording(&mut c);
         c.one_of("Trim", &["trim-silence", "do-not-trim"], "trim-silence");
-        c.url("AsyncAmdStatusCallback", code::INVALID_PARAMETER);
-        c.method("AsyncAmdStatusCallbackMethod");
+        let amd = read_amd(&mut c);
         let value = CreateCallParams {
             to: to.unwrap_or_else(|| as_sent(&c, "To")),
             from: from.unwrap_or_else(|| as_sent(&c, "From")),
@@ -380,9 +380,15 @@ impl CreateCallParams {
             recording_status_callback_method: recording.callback_method,
             recording_status_callback_events: recording.events,
             recording_track: recording.track,
-            machine_detection: form.get("MachineDetection").map(str::to_owned),
+            amd,
         };
         c.finish(value)
+    }
+
+    /// The detection the call runs: none without `MachineDetection`, and none with `SendDigits`
+    /// (which makes Twilio ignore `MachineDetection`).
+    pub fn machine_detection(&self) -> Option<&AmdParams> {
+        (self.amd.mode.is_some() && self.send_digits.is_none()).then_some(&self.amd)
     }
 
     /// Where the call's TwiML comes from: the application, else `Url`, else `Twiml`.
@@ -455,9 +461,7 @@ impl CreateCallParams {
         if self.recording_track != "both" {
             f.push("RecordingTrack", self.recording_track.as_str());
         }
-        if let Some(v) = &self.machine_detection {
-            f.push("MachineDetection", v.as_str());
-        }
+        push_amd(&mut f, &self.amd);
         f
     }
 }

@@ -8,6 +8,7 @@
 //! violation; checks that need the account (its numbers, verified caller IDs, trial status,
 //! applications) go through [`AccountDirectory`].
 
+mod amd;
 mod application;
 mod check;
 mod create;
@@ -16,6 +17,7 @@ mod update;
 mod values;
 
 pub use crate::recording::{RecordingChannels, RecordingEvent};
+pub use amd::AmdParams;
 pub use application::{APPLICATION_PARAMETERS, ApplicationParams};
 pub use create::{
     CREATE_PARAMETERS, CreateCallParams, Instructions, MAGIC_FROM_INVALID, MAGIC_TO_NUMBERS, magic_number_violations,
