@@ -232,6 +232,10 @@ faults! {
     SignatureUnsortedParams = "signature-unsorted-params", Security;
     /// W-SIG-2: a GET request's signature leaves out the query string.
     SignatureGetWithoutQuery = "signature-get-without-query", Security;
+    /// C-TIMELIMIT-1: `TimeLimit` (on create and on update) is accepted but never ends the call.
+    TimeLimitIgnored = "time-limit-ignored", Lifecycle;
+    /// C-UPDTWIML-1: an update with `Twiml` answers 200 but the call goes on with its old TwiML.
+    UpdateTwimlIgnored = "update-twiml-ignored", Lifecycle;
 }
 
 // A `FaultSet` is a `u128`.

@@ -6,6 +6,7 @@ use crate::callflow::{self, Answered};
 use crate::policy;
 use crate::redact::MaskedUrl;
 use crate::state::{Account, CallRecord, Control, Shared, now_ms};
+use crate::timelimit;
 use crate::twiml::{self, Verb};
 use crate::webhook::{Target, WebhookError, WebhookKind};
 use callspec_model::CallStatus;
@@ -105,8 +106,14 @@ impl Ctx {
 /// Runs a dequeued (ringing) call to its end.
 pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, control: UnboundedReceiver<Control>) {
     let mut ctx = Ctx { core: Core { shared, account, sid }, control };
+    let dialed = Instant::now();
     let Some((to, timeout)) =
         ctx.core.with_call(|_, _, rec| (rec.to.clone(), rec.live.as_deref().map_or(60, |l| l.plan.timeout_s)))
+    else {
+        return;
+    };
+    let Some(Some((limit, key))) =
+        ctx.core.with_call(|_, _, rec| rec.live.as_deref().map(|l| (l.limit.subscribe(), rec.variance_key)))
     else {
         return;
     };
@@ -131,11 +138,15 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
             let Some(Some(answered)) = ctx.core.with_call(|s, a, rec| callflow::answer(s, a, rec, now_ms())) else {
                 return;
             };
-            // A callee that hangs up ends the call `completed`, whatever its TwiML was doing.
+            // A callee that hangs up ends the call `completed`, whatever its TwiML was doing;
+            // so does its `TimeLimit`, counted from answer (or, in variance, from dialing).
             let hang_up = deadline_after(who.hangs_up_after().unwrap_or(MAX_WAIT));
+            let shared = Arc::clone(&ctx.core.shared);
+            let counted_from = if shared.variance.time_limit_from_dial(key) { dialed } else { Instant::now() };
             let end = tokio::select! {
                 end = execute(&mut ctx, answered) => end,
                 () = tokio::time::sleep_until(hang_up) => End::Completed,
+                () = timelimit::expired(&shared.config, limit, counted_from) => End::Completed,
             };
             match end {
                 End::Completed => ctx.core.finish(CallStatus::Completed),

@@ -53,12 +53,15 @@ pub(crate) enum Behaviour {
     /// start, and `"-1"` has been seen for a running recording
     /// (`calls-api-facts.md#recordings-resource`).
     RecordingStartVariants,
+    /// A call's `TimeLimit` is counted from when it was dialed instead of from when it was
+    /// answered: Twilio does not say which (`calls-api-facts.md#time-limits-and-the-remaining-create-parameters`).
+    TimeLimitFromDial,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 9] = [
+    pub(crate) const ALL: [Behaviour; 10] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -68,6 +71,7 @@ impl Behaviour {
         Behaviour::GeoParameters,
         Behaviour::AddedFields,
         Behaviour::RecordingStartVariants,
+        Behaviour::TimeLimitFromDial,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -197,6 +201,12 @@ impl Variance {
         self.happens(Behaviour::RecordingStartVariants, call, index as u64)
     }
 
+    /// Whether the call's `TimeLimit` counts from dialing rather than from answer
+    /// ([`Behaviour::TimeLimitFromDial`]).
+    pub(crate) const fn time_limit_from_dial(self, call: u64) -> bool {
+        self.happens(Behaviour::TimeLimitFromDial, call, 0)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -235,6 +245,7 @@ mod tests {
             Behaviour::GeoParameters => !variance.geography(key, "+14155551212").is_empty(),
             Behaviour::AddedFields => variance.adds_fields(key),
             Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
+            Behaviour::TimeLimitFromDial => variance.time_limit_from_dial(key),
         }
     }
 

@@ -101,6 +101,14 @@ pub mod code {
     pub const TRIAL_UNVERIFIED: u32 = 21219;
     /// The call is not in progress, so it cannot be redirected or updated that way.
     pub const CALL_NOT_IN_PROGRESS: u32 = 21220;
+    /// `SipAuthUsername` is 256 characters or longer.
+    pub const SIP_AUTH_USERNAME_TOO_LONG: u32 = 21221;
+    /// `SipAuthPassword` is 256 characters or longer.
+    pub const SIP_AUTH_PASSWORD_TOO_LONG: u32 = 21223;
+    /// `SipAuthUsername` was sent without `SipAuthPassword`.
+    pub const SIP_AUTH_PASSWORD_MISSING: u32 = 21225;
+    /// `Byoc` is not a BYOC trunk SID of the account.
+    pub const BYOC_INVALID: u32 = 21300;
     /// `PhoneNumber` is not a valid phone number (IncomingPhoneNumbers).
     pub const PHONE_NUMBER_INVALID: u32 = 21421;
     /// `PhoneNumber` is not available to buy (IncomingPhoneNumbers).

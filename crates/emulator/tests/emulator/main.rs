@@ -20,6 +20,7 @@ mod connections;
 mod exposure;
 mod garbage;
 mod journal;
+mod limits;
 mod logs;
 mod recordings;
 mod refusals;
