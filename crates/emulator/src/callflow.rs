@@ -306,7 +306,13 @@ pub(crate) fn start_leg(
         price_units: None,
         answered_by: None,
         recordings: Vec::new(),
-        live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
+        live: Some(Box::new(Live {
+            plan,
+            sequence: 0,
+            outbox: None,
+            control: None,
+            limit: crate::timelimit::setter(None),
+        })),
     };
     // Dequeued within the same lock: nobody ever sees the leg `queued`.
     let control = dequeue(shared, account, &mut rec, now)?;

@@ -245,6 +245,10 @@ faults! {
     AmdAnsweredByMissing = "amd-answered-by-missing", CreateInstructions;
     /// A-AMD-2: a machine-detection tuning value outside its documented range is accepted (201 instead of 400 / 21234).
     AmdRangeUnchecked = "amd-range-unchecked", CreateInstructions;
+    /// C-TIMELIMIT-1: `TimeLimit` (on create and on update) is accepted but never ends the call.
+    TimeLimitIgnored = "time-limit-ignored", Lifecycle;
+    /// C-UPDTWIML-1: an update with `Twiml` answers 200 but the call goes on with its old TwiML.
+    UpdateTwimlIgnored = "update-twiml-ignored", Lifecycle;
 }
 
 // A `FaultSet` is a `u128`.

@@ -17,7 +17,8 @@
 //!    (values, rules, defaults, event sets) comes from `callspec_model`. `variance`: the
 //!    decisions variance mode ([`Config::variance`]) varies within what Twilio documents or is
 //!    observed to do, deterministic per seed; consulted beside `policy`. `serve`: connections
-//!    and their header and idle deadlines, drained on shutdown.
+//!    and their header and idle deadlines, drained on shutdown. `timelimit`: a live call's
+//!    `TimeLimit` and the timer that ends it, under [`Config::fast_clock`].
 //! 3. `error` (API errors as Twilio bodies); `webhook` (signed requests to user URLs).
 //! 4. `state`: the in-memory store, one lock per account; it holds data and starts no task.
 //!    `gather`: what a `<Gather>` hears from the callee and the request that follows.
@@ -55,6 +56,7 @@ mod resources;
 pub mod seed;
 mod serve;
 mod state;
+mod timelimit;
 mod twiml;
 mod variance;
 mod webhook;
@@ -225,6 +227,7 @@ mod layering {
         ("policy", 2, include_str!("policy.rs")),
         ("variance", 2, include_str!("variance.rs")),
         ("serve", 2, include_str!("serve.rs")),
+        ("timelimit", 2, include_str!("timelimit.rs")),
         ("error", 3, include_str!("error.rs")),
         ("webhook", 3, include_str!("webhook.rs")),
         ("state", 4, include_str!("state.rs")),

@@ -10,6 +10,7 @@ use crate::gather;
 use crate::policy;
 use crate::redact::MaskedUrl;
 use crate::state::{Account, CallRecord, Control, Shared, now_ms};
+use crate::timelimit;
 use crate::twiml::{self, Verb};
 use crate::webhook::{Target, WebhookError, WebhookKind};
 use callspec_model::callback::VoiceRequestParams;
@@ -129,8 +130,14 @@ impl Ctx {
 /// Runs a dequeued (ringing) call to its end.
 pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, control: UnboundedReceiver<Control>) {
     let mut ctx = Ctx { core: Core { shared, account, sid }, control };
+    let dialed = Instant::now();
     let Some((to, timeout)) =
         ctx.core.with_call(|_, _, rec| (rec.to.clone(), rec.live.as_deref().map_or(60, |l| l.plan.timeout_s)))
+    else {
+        return;
+    };
+    let Some(Some((limit, key))) =
+        ctx.core.with_call(|_, _, rec| rec.live.as_deref().map(|l| (l.limit.subscribe(), rec.variance_key)))
     else {
         return;
     };
@@ -156,8 +163,11 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
                 return;
             };
             let detection = amd::start(&ctx.core.shared, &ctx.core.account, ctx.core.sid, who);
-            // A callee that hangs up ends the call `completed`, whatever its TwiML was doing.
+            // A callee that hangs up ends the call `completed`, whatever its TwiML was doing;
+            // so does its `TimeLimit`, counted from answer (or, in variance, from dialing).
             let hang_up = deadline_after(who.hangs_up_after().unwrap_or(MAX_WAIT));
+            let shared = Arc::clone(&ctx.core.shared);
+            let counted_from = if shared.variance.time_limit_from_dial(key) { dialed } else { Instant::now() };
             let end = tokio::select! {
                 end = async {
                     // Sync machine detection holds the `Url` request until its result, which it carries.
@@ -169,6 +179,7 @@ pub(crate) async fn run(shared: Arc<Shared>, account: Arc<Account>, sid: u128, c
                     execute(&mut ctx, answered, who).await
                 } => end,
                 () = tokio::time::sleep_until(hang_up) => End::Completed,
+                () = timelimit::expired(&shared.config, limit, counted_from) => End::Completed,
             };
             match end {
                 End::Completed => ctx.core.finish(CallStatus::Completed),

@@ -334,6 +334,16 @@ pub(crate) const fn updates_ended_call(faults: FaultSet) -> bool {
     faults.has(Fault::UpdateEndedAllowed)
 }
 
+/// The `TimeLimit` a create or update sets, in seconds (none when the fault ignores it).
+pub(crate) const fn time_limit(faults: FaultSet, parsed: Option<u32>) -> Option<u32> {
+    if faults.has(Fault::TimeLimitIgnored) { None } else { parsed }
+}
+
+/// Whether an update's `Twiml` (without `Url`) replaces the call's instructions.
+pub(crate) const fn updates_twiml(faults: FaultSet) -> bool {
+    !faults.has(Fault::UpdateTwimlIgnored)
+}
+
 // ---------------------------------------------------------------------------------------------
 // RECORDING
 

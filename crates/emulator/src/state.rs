@@ -344,6 +344,8 @@ pub(crate) struct Live {
     pub(crate) outbox: Option<mpsc::UnboundedSender<Outgoing>>,
     /// The running lifecycle task's control channel, once dequeued.
     pub(crate) control: Option<mpsc::UnboundedSender<Control>>,
+    /// The call's `TimeLimit` in seconds, if any: set at create, replaced by an update.
+    pub(crate) limit: crate::timelimit::Setter,
 }
 
 /// The status of a recording.

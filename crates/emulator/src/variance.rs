@@ -67,12 +67,15 @@ pub(crate) enum Behaviour {
     /// (only `AnsweredBy` is confirmed there); each decided apart
     /// (`calls-api-facts.md#answering-machine-detection`).
     AmdLatitude,
+    /// A call's `TimeLimit` is counted from when it was dialed instead of from when it was
+    /// answered: Twilio does not say which (`calls-api-facts.md#time-limits-and-the-remaining-create-parameters`).
+    TimeLimitFromDial,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 12] = [
+    pub(crate) const ALL: [Behaviour; 13] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -85,6 +88,7 @@ impl Behaviour {
         Behaviour::GatherParameters,
         Behaviour::DialActionWithoutLegDetails,
         Behaviour::AmdLatitude,
+        Behaviour::TimeLimitFromDial,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -243,6 +247,12 @@ impl Variance {
         self.happens(Behaviour::AmdLatitude, call, 1)
     }
 
+    /// Whether the call's `TimeLimit` counts from dialing rather than from answer
+    /// ([`Behaviour::TimeLimitFromDial`]).
+    pub(crate) const fn time_limit_from_dial(self, call: u64) -> bool {
+        self.happens(Behaviour::TimeLimitFromDial, call, 0)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -284,6 +294,7 @@ mod tests {
             Behaviour::GatherParameters => variance.finished_on_key_sent(key),
             Behaviour::DialActionWithoutLegDetails => variance.dial_action_without_leg_details(key, 0),
             Behaviour::AmdLatitude => variance.coarse_answered_by(key),
+            Behaviour::TimeLimitFromDial => variance.time_limit_from_dial(key),
         }
     }
 

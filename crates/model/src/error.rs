@@ -104,6 +104,14 @@ pub mod code {
     /// An invalid answering-machine-detection value on create (`MachineDetection` or one of
     /// its tuning parameters out of range).
     pub const MACHINE_DETECTION_INVALID: u32 = 21234;
+    /// `SipAuthUsername` is 256 characters or longer.
+    pub const SIP_AUTH_USERNAME_TOO_LONG: u32 = 21221;
+    /// `SipAuthPassword` is 256 characters or longer.
+    pub const SIP_AUTH_PASSWORD_TOO_LONG: u32 = 21223;
+    /// `SipAuthUsername` was sent without `SipAuthPassword`.
+    pub const SIP_AUTH_PASSWORD_MISSING: u32 = 21225;
+    /// `Byoc` is not a BYOC trunk SID of the account.
+    pub const BYOC_INVALID: u32 = 21300;
     /// `PhoneNumber` is not a valid phone number (IncomingPhoneNumbers).
     pub const PHONE_NUMBER_INVALID: u32 = 21421;
     /// `PhoneNumber` is not available to buy (IncomingPhoneNumbers).

@@ -317,6 +317,40 @@ fn digits_and_timeout_rules() {
 }
 
 #[test]
+fn remaining_create_parameter_rules() {
+    const SIP: (&str, &str) = ("To", "sip:kate@example.com");
+    let valid = [
+        ("CallerId", "+15017122661"),
+        ("Trim", "do-not-trim"),
+        ("CallReason", "Your appointment tomorrow"),
+        ("RecordingTrack", "inbound"),
+        ("RecordingStatusCallbackMethod", "GET"),
+        ("TimeLimit", "60"),
+        ("CallToken", "an opaque token"),
+    ];
+    for pair in valid {
+        check(&MAIN, &[URL, pair, TO, FROM], &[]);
+    }
+    check(&MAIN, &[URL, ("Trim", "trim"), TO, FROM], &[21200]);
+    check(&MAIN, &[URL, ("RecordingTrack", "left"), TO, FROM], &[21200]);
+    check(&MAIN, &[URL, ("TimeLimit", "0"), TO, FROM], &[21200]);
+    check(&MAIN, &[URL, ("SipAuthUsername", "kate"), ("SipAuthPassword", "secret"), SIP, FROM], &[]);
+    check(&MAIN, &[URL, ("SipAuthUsername", "kate"), SIP, FROM], &[21225]);
+    check(&MAIN, &[URL, ("SipAuthPassword", "secret"), SIP, FROM], &[]);
+    let (long, longest) = ("u".repeat(256), "u".repeat(255));
+    check(&MAIN, &[URL, ("SipAuthUsername", &longest), ("SipAuthPassword", &longest), SIP, FROM], &[]);
+    check(&MAIN, &[URL, ("SipAuthUsername", &long), ("SipAuthPassword", "secret"), SIP, FROM], &[21221]);
+    check(&MAIN, &[URL, ("SipAuthUsername", "kate"), ("SipAuthPassword", &long), SIP, FROM], &[21223]);
+    let byoc = "BYaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    check(&MAIN, &[URL, ("Byoc", byoc), SIP, FROM], &[]);
+    check(&MAIN, &[URL, ("Byoc", byoc), ("To", "client:charlie"), FROM], &[]);
+    check(&MAIN, &[URL, ("Byoc", byoc), TO, FROM], &[21300]);
+    for malformed in ["BY123", "TKaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "BYgggggggggggggggggggggggggggggggg"] {
+        check(&MAIN, &[URL, ("Byoc", malformed), SIP, FROM], &[21300]);
+    }
+}
+
+#[test]
 fn recording_rules() {
     check(&MAIN, &[URL, ("Record", "true"), ("RecordingChannels", "dual"), TO, FROM], &[]);
     check(&MAIN, &[URL, ("Record", "yes"), TO, FROM], &[21200]);
@@ -427,6 +461,10 @@ fn update_rules() {
     assert_eq!(codes(&[("Url", "example.com/next.xml")]), [21205]);
     assert_eq!(codes(&[("Url", "https://example.com/next.xml"), ("Method", "PUT")]), [21209]);
     assert_eq!(codes(&[("Url", "https://example.com/x"), ("Twiml", "<Response/>")]), [21200]);
+    assert_eq!(codes(&[("Twiml", "<Response><Pause/></Response>")]), Vec::<u32>::new());
+    assert_eq!(codes(&[("TimeLimit", "60")]), Vec::<u32>::new());
+    assert_eq!(codes(&[("TimeLimit", "0")]), [21200]);
+    assert_eq!(codes(&[("TimeLimit", "sixty")]), [21200]);
     let params = UpdateCallParams::parse(&Form::from_pairs([("Url", "https://example.com/x"), ("Method", "GET")]))
         .into_result()
         .expect("valid");

@@ -1,5 +1,5 @@
 //! Calls: create (validated by the model, then queued), fetch, update (cancel, hang up,
-//! redirect), delete (its recordings stay, detached).
+//! redirect, a new `TimeLimit`), delete (its recordings stay, detached).
 
 use super::{Req, refuse};
 use crate::callflow;
@@ -9,6 +9,7 @@ use crate::policy;
 use crate::queue;
 use crate::resources::{self, View};
 use crate::state::{Application, CallRecord, Control, DetachedRecording, Directory, Live, Plan, RecordingPlan, now_ms};
+use crate::timelimit;
 use crate::variance;
 use crate::webhook::Target;
 use axum::http::StatusCode;
@@ -108,7 +109,13 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             price_units: None,
             answered_by: None,
             recordings: Vec::new(),
-            live: Some(Box::new(Live { plan, sequence: 0, outbox: None, control: None })),
+            live: Some(Box::new(Live {
+                plan,
+                sequence: 0,
+                outbox: None,
+                control: None,
+                limit: timelimit::setter(policy::time_limit(faults, params.time_limit)),
+            })),
         };
         rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
         let body = resources::call_body(req.shared, View::Create, &account.sid, &rec);
@@ -167,6 +174,10 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
         if let Some(url) = &params.status_callback {
             live.plan.status_callback = Some(Target { url: url.clone(), method: params.status_callback_method });
         }
+        // A new limit replaces the old one; the call's timer, if running, counts it from answer.
+        if let Some(seconds) = policy::time_limit(faults, params.time_limit) {
+            live.limit.send_replace(Some(seconds));
+        }
     }
     let now = now_ms();
     let ended = match params.status {
@@ -177,8 +188,8 @@ pub(super) fn update(req: &Req<'_>, ca: Sid) -> Result<Response, ApiError> {
         None => {
             let instructions = match (&params.url, &params.twiml) {
                 (Some(url), _) => Some(Instructions::Url { url: url.clone(), method: params.method }),
-                (None, Some(twiml)) => Some(Instructions::Twiml(twiml.clone())),
-                (None, None) => None,
+                (None, Some(twiml)) if policy::updates_twiml(faults) => Some(Instructions::Twiml(twiml.clone())),
+                (None, _) => None,
             };
             if let (Some(instructions), Some(live)) = (instructions, rec.live.as_deref_mut()) {
                 if in_progress

@@ -23,6 +23,7 @@ mod exposure;
 mod garbage;
 mod gather;
 mod journal;
+mod limits;
 mod logs;
 mod recordings;
 mod refusals;

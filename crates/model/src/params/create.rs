@@ -333,6 +333,47 @@ fn read_recording(c: &mut Checker<'_>) -> RecordingSettings {
     RecordingSettings { record, channels, callback, callback_method, events, track }
 }
 
+/// Longest `SipAuthUsername` and `SipAuthPassword`: 256 characters or more is an error.
+const SIP_AUTH_MAX_CHARS: usize = 255;
+
+/// `SipAuthUsername` and `SipAuthPassword`: each under 256 characters; a username needs a password.
+fn check_sip_auth(c: &mut Checker<'_>) {
+    let username = c.non_empty("SipAuthUsername");
+    let password = c.non_empty("SipAuthPassword");
+    let too_long = |v: Option<&str>| v.is_some_and(|v| v.chars().count() > SIP_AUTH_MAX_CHARS);
+    if too_long(username) {
+        let message = format!("SipAuthUsername is longer than {SIP_AUTH_MAX_CHARS} characters");
+        c.fail("SipAuthUsername", Problem::OutOfRange, code::SIP_AUTH_USERNAME_TOO_LONG, message);
+    }
+    if too_long(password) {
+        let message = format!("SipAuthPassword is longer than {SIP_AUTH_MAX_CHARS} characters");
+        c.fail("SipAuthPassword", Problem::OutOfRange, code::SIP_AUTH_PASSWORD_TOO_LONG, message);
+    }
+    if username.is_some() && password.is_none() {
+        let message = "SipAuthUsername was given without SipAuthPassword";
+        c.fail("SipAuthPassword", Problem::Missing, code::SIP_AUTH_PASSWORD_MISSING, message);
+    }
+}
+
+/// Whether `v` has the shape of a BYOC trunk SID: `BY` and 32 hex digits.
+fn byoc_sid_shaped(v: &str) -> bool {
+    v.len() == 34 && v.starts_with("BY") && v[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `Byoc`: a BYOC trunk SID of the account. It only matters when `To` is a phone number (it is
+/// ignored otherwise), where it must name a trunk the account has.
+fn check_byoc(c: &mut Checker<'_>, account: &dyn AccountDirectory, to: Option<&Endpoint>) {
+    let Some(v) = c.non_empty("Byoc") else { return };
+    let problem = if !byoc_sid_shaped(v) {
+        Problem::Malformed
+    } else if matches!(to, Some(Endpoint::Phone(_))) && !account.has_byoc_trunk(v) {
+        Problem::NotPermitted
+    } else {
+        return;
+    };
+    c.fail("Byoc", problem, code::BYOC_INVALID, format!("Byoc {v} is not a valid BYOC trunk SID of this account"));
+}
+
 impl CreateCallParams {
     /// Parses and validates a create request: the parameters as read and every violation.
     ///
@@ -358,6 +399,8 @@ impl CreateCallParams {
         let time_limit = c.integer("TimeLimit", code::INVALID_PARAMETER, 1..=u32::MAX);
         let recording = read_recording(&mut c);
         c.one_of("Trim", &["trim-silence", "do-not-trim"], "trim-silence");
+        check_sip_auth(&mut c);
+        check_byoc(&mut c, account, to.as_ref());
         let amd = read_amd(&mut c);
         let value = CreateCallParams {
             to: to.unwrap_or_else(|| as_sent(&c, "To")),

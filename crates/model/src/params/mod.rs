@@ -43,6 +43,10 @@ pub trait AccountDirectory {
     fn is_verified_caller_id(&self, e164: &str) -> bool;
     /// Whether the application belongs to the account.
     fn has_application(&self, sid: &Sid) -> bool;
+    /// Whether the BYOC trunk (`BY…`) belongs to the account; none does unless a directory says so.
+    fn has_byoc_trunk(&self, _sid: &str) -> bool {
+        false
+    }
 }
 
 /// The kind of problem a [`Violation`] reports, for callers that treat kinds differently.
