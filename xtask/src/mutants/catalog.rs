@@ -83,19 +83,29 @@ pub(crate) enum HookKind {
     Twiml,
     Status,
     Recording,
+    /// The async answering-machine-detection result sent to `AsyncAmdStatusCallback`.
+    Amd,
 }
 
 impl HookKind {
-    pub(crate) const ALL: [HookKind; 3] = [HookKind::Twiml, HookKind::Status, HookKind::Recording];
+    pub(crate) const ALL: [HookKind; 4] = [HookKind::Twiml, HookKind::Status, HookKind::Recording, HookKind::Amd];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             HookKind::Twiml => "twiml",
             HookKind::Status => "status",
             HookKind::Recording => "recording",
+            HookKind::Amd => "amd",
         }
     }
 }
+
+/// What a TwiML request carries beyond the call's parameters when it follows a verb: a
+/// `<Gather>`'s keys and a `<Dial>`'s outcome (calls-api-facts.md#gather, #dial-child-calls).
+const TWIML_ACTION_PARAMS: [&str; 5] = ["Digits", "FinishedOnKey", "DialCallStatus", "DialCallSid", "DialCallDuration"];
+
+/// The async AMD callback's parameters (calls-api-facts.md#answering-machine-detection).
+const AMD_CALLBACK_PARAMS: [&str; 4] = ["CallSid", "AccountSid", "AnsweredBy", "MachineDetectionDuration"];
 
 /// What a mutant does to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -240,9 +250,17 @@ pub(crate) fn generate(root: &Path) -> Result<Vec<Mutant>, String> {
             }
         }
     }
+    // A TwiML request carries the call's parameters, the status callback's minus its own, and
+    // after a verb what the verb gathered.
+    let twiml: Vec<String> = status.iter().cloned().chain(TWIML_ACTION_PARAMS.map(String::from)).collect();
+    let amd: Vec<String> = AMD_CALLBACK_PARAMS.map(String::from).to_vec();
     for kind in HookKind::ALL {
-        // A TwiML request carries the call's parameters, the status callback's minus its own.
-        let params = if kind == HookKind::Recording { &recording } else { &status };
+        let params = match kind {
+            HookKind::Twiml => &twiml,
+            HookKind::Status => &status,
+            HookKind::Recording => &recording,
+            HookKind::Amd => &amd,
+        };
         for param in params {
             for fop in Op::FIELD {
                 let target = Target::Hook { kind, param: param.clone() };
@@ -313,6 +331,18 @@ pub(crate) fn twilio_may_produce(id: &str) -> Option<&'static str> {
         "hook/recording/ErrorCode/shift" => Some(
             "16101 (too short) shifted is 16102 (silent), the other documented code of an absent recording \
              (calls-api-facts.md#recording-callbacks)",
+        ),
+        "hook/twiml/DialCallSid/drop" | "hook/twiml/DialCallDuration/drop" | "hook/twiml/FinishedOnKey/drop" => Some(
+            "Twilio's pages do not confirm these names of a verb's action request, so it may send none by them \
+             (calls-api-facts.md#gather, #dial-child-calls)",
+        ),
+        "hook/amd/AccountSid/drop" | "hook/amd/MachineDetectionDuration/drop" | "hook/status/AnsweredBy/drop" => Some(
+            "only AnsweredBy is confirmed in the async AMD callback, and AnsweredBy in status callbacks not at all \
+             (calls-api-facts.md#answering-machine-detection)",
+        ),
+        "hook/amd/*/reorder" => Some(
+            "the AMD result and the call's status callbacks are separate requests, in no documented order \
+             (calls-api-facts.md#answering-machine-detection)",
         ),
         "hook/status/*/reorder" => Some(
             "each status callback is its own request, so they may arrive out of order \

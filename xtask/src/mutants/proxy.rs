@@ -293,6 +293,8 @@ fn hook_kind(params: &[(String, String)]) -> HookKind {
     let has = |n: &str| params.iter().any(|(k, _)| k == n);
     if has("RecordingSid") && has("RecordingStatus") {
         HookKind::Recording
+    } else if has("AnsweredBy") && !has("CallStatus") {
+        HookKind::Amd
     } else if has("CallbackSource") || has("SequenceNumber") {
         HookKind::Status
     } else {
@@ -508,5 +510,7 @@ mod tests {
         assert_eq!(hook_kind(&p(&["CallSid", "CallbackSource", "SequenceNumber"])), HookKind::Status);
         assert_eq!(hook_kind(&p(&["CallSid", "RecordingSid", "RecordingStatus"])), HookKind::Recording);
         assert_eq!(hook_kind(&p(&["CallSid", "CallStatus"])), HookKind::Twiml);
+        assert_eq!(hook_kind(&p(&["CallSid", "CallStatus", "AnsweredBy", "Digits"])), HookKind::Twiml);
+        assert_eq!(hook_kind(&p(&["CallSid", "AccountSid", "AnsweredBy"])), HookKind::Amd);
     }
 }
