@@ -6,6 +6,7 @@
 //! queues happen atomically: whichever of the lifecycle task and an API update ends a call
 //! first wins, and the other sees a terminal status and does nothing.
 
+use crate::events::CallEvents;
 use crate::policy;
 use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingPlan, RecordingStatus, Shared};
 use crate::variance::Variance;
@@ -49,7 +50,7 @@ fn voice_params(variance: Variance, account: &Account, rec: &CallRecord, status:
 /// that an [`Outgoing::overtakable`] one (variance mode) waits up to [`OVERTAKE_WINDOW`] for the
 /// next, which then goes first. The task ends when the returned sender is dropped and the queue
 /// is empty, or at shutdown.
-fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<Outgoing> {
+fn start_outbox(shared: &Shared, auth_token: Arc<str>, events: CallEvents) -> mpsc::UnboundedSender<Outgoing> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let client = shared.webhooks.clone();
     shared.spawn(async move {
@@ -62,7 +63,7 @@ fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<
             }
             for out in batch {
                 // Failures are logged by `send` and do not affect the call.
-                let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
+                let _ = client.send(out.kind, &out.target, &out.params, &auth_token, Some(&events)).await;
             }
         }
     });
@@ -70,7 +71,8 @@ fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<
 }
 
 fn push(shared: &Shared, account: &Account, live: &mut Live, out: Outgoing) {
-    let tx = live.outbox.get_or_insert_with(|| start_outbox(shared, account.auth_token.clone()));
+    let events = live.events.clone();
+    let tx = live.outbox.get_or_insert_with(|| start_outbox(shared, account.auth_token.clone(), events));
     if tx.send(out).is_err() {
         tracing::debug!("outbox closed (shutting down); callback dropped");
     }

@@ -237,6 +237,8 @@ faults! {
     GatherDigitsIncludeFinishKey = "gather-digits-include-finish-key", CreateInstructions;
     /// G-GATHER-4: a `<Gather>` that hears nothing ends the call instead of going on with the next verb.
     GatherNoInputSkipsNextVerb = "gather-no-input-skips-next-verb", CreateInstructions;
+    /// E-EVENTS-2: a call's Events show parameter names as sent (`CallSid`) instead of in snake_case.
+    EventsParametersPascalCase = "events-parameters-pascal-case", Resource;
 }
 
 // A `FaultSet` is a `u128`.

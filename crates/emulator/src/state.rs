@@ -7,6 +7,7 @@
 //! and starts no work of its own: whoever adds an account starts its queue drainer.
 
 use crate::config::Config;
+use crate::events::CallEvents;
 use crate::fault::FaultSet;
 use crate::journal::Journal;
 use crate::policy;
@@ -341,6 +342,8 @@ pub(crate) struct Live {
     pub(crate) outbox: Option<mpsc::UnboundedSender<Outgoing>>,
     /// The running lifecycle task's control channel, once dequeued.
     pub(crate) control: Option<mpsc::UnboundedSender<Control>>,
+    /// The call's Events, shared with its [`CallRecord::events`] (the outbox records in it).
+    pub(crate) events: CallEvents,
 }
 
 /// The status of a recording.
@@ -476,6 +479,8 @@ pub(crate) struct CallRecord {
     /// Its recordings, oldest first: `Record=true`'s once answered, and those started through
     /// the Recordings subresource.
     pub(crate) recordings: Vec<Recording>,
+    /// The requests made for the call and their answers (its Events); gone with the call.
+    pub(crate) events: CallEvents,
     /// Live-only parts; `None` once ended.
     pub(crate) live: Option<Box<Live>>,
 }
@@ -505,6 +510,7 @@ impl CallRecord {
             duration_s: self.duration_s,
             price_units: self.price_units,
             recordings: Vec::new(),
+            events: CallEvents::default(),
             live: None,
         }
     }

@@ -57,12 +57,16 @@ pub(crate) enum Behaviour {
     /// empty result sends `Digits=` (empty) instead of leaving `Digits` out: neither is fixed by
     /// Twilio's `<Gather>` page (`calls-api-facts.md#gather`).
     GatherParameters,
+    /// A call's Events list the REST create that made the call first (as Twilio's OpenAPI example
+    /// does; the docs' prose speaks only of requests to the application), and list newest first
+    /// (Twilio fixes no order) (`calls-api-facts.md#call-events`).
+    CallEventsListing,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 10] = [
+    pub(crate) const ALL: [Behaviour; 11] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -73,6 +77,7 @@ impl Behaviour {
         Behaviour::AddedFields,
         Behaviour::RecordingStartVariants,
         Behaviour::GatherParameters,
+        Behaviour::CallEventsListing,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -214,6 +219,16 @@ impl Variance {
         self.happens(Behaviour::GatherParameters, call, 1)
     }
 
+    /// Whether the call's Events list its REST create first ([`Behaviour::CallEventsListing`]).
+    pub(crate) const fn events_list_create(self, call: u64) -> bool {
+        self.happens(Behaviour::CallEventsListing, call, 0)
+    }
+
+    /// Whether the call's Events are listed newest first ([`Behaviour::CallEventsListing`]).
+    pub(crate) const fn events_newest_first(self, call: u64) -> bool {
+        self.happens(Behaviour::CallEventsListing, call, 1)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -253,6 +268,7 @@ mod tests {
             Behaviour::AddedFields => variance.adds_fields(key),
             Behaviour::RecordingStartVariants => variance.recording_start_variants(key, 0),
             Behaviour::GatherParameters => variance.finished_on_key_sent(key),
+            Behaviour::CallEventsListing => variance.events_list_create(key),
         }
     }
 

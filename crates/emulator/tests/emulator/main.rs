@@ -17,6 +17,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 mod applications;
 mod binary;
 mod connections;
+mod events;
 mod exposure;
 mod garbage;
 mod gather;
