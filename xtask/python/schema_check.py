@@ -32,7 +32,10 @@ GP = "GP" + "0123456789abcdef" * 2
 TK = "TK" + "fedcba9876543210" * 2
 
 SEED_EXAMPLES = ["seed-phone", "seed-client", "seed-sip", "seed-send-digits"]
-PAYLOAD_SCHEMAS = ["call", "call-page", "error", "status-callback", "recording-callback", "recording", "recording-page"]
+PAYLOAD_SCHEMAS = [
+    "call", "call-page", "error", "status-callback", "recording-callback", "recording", "recording-page",
+    "call-event", "call-event-page",
+]
 
 ISO_DATE = "2010-08-31T20:36:28Z"
 DATE = "Tue, 31 Aug 2010 20:36:28 +0000"
@@ -318,6 +321,26 @@ def recording_checks(validators):
     expect_rejected(validators, "recording-page", "a recording with a 31-hex call_sid", bad, "/recordings/0/call_sid")
 
 
+def call_event_checks(validators):
+    """Twilio's OpenAPI example of ListCallEvent (the REST create as its one event)."""
+    event = {
+        "request": {"method": "POST", "url": f"https://api.twilio.com/2010-04-01/Accounts/{AC}/Calls/{CA}.json",
+                    "parameters": {"to": "+123456789", "from": "+987654321", "account_sid": AC}},
+        "response": {"response_code": 201, "request_duration": 50, "content_type": "application/json",
+                     "response_body": "{}", "date_created": "Tue, 11 Aug 2020 17:44:08 +0000"},
+    }
+    expect_valid(validators, "call-event", "the readFull example's event", event)
+    expect_valid(validators, "call-event", "null request and response", {"request": None, "response": None})
+    bad = copy.deepcopy(event)
+    bad["response"]["date_created"] = ISO_DATE
+    expect_rejected(validators, "call-event", "an ISO date_created", bad, "/response/date_created")
+    list_ = f"/2010-04-01/Accounts/{AC}/Calls/{CA}/Events.json"
+    page = {"events": [event], "page": 0, "page_size": 50, "start": 0, "end": 0, "uri": list_,
+            "first_page_uri": list_, "next_page_uri": None, "previous_page_uri": None}
+    expect_valid(validators, "call-event-page", "a page of one event", page)
+    expect_rejected(validators, "call-event-page", "no events key", without(page, "events"), "", ("required",))
+
+
 def error_checks(validators):
     good = {
         "code": 21201,
@@ -356,6 +379,7 @@ def main():
     status_callback_checks(validators)
     recording_callback_checks(validators)
     recording_checks(validators)
+    call_event_checks(validators)
     error_checks(validators)
     control(documents, registry)
     print(f"{passed} passed, {failed} failed")

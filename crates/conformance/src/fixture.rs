@@ -190,6 +190,12 @@ impl RequestSpec {
             || path.ends_with("/Accounts/{AccountSid}/Recordings.json")
             || (self.method.eq_ignore_ascii_case("POST") && path.ends_with("/Recordings.json"))
     }
+
+    /// Whether the request names a call's Events (`…/Calls/{CallSid}/Events.json`), with any
+    /// method: what `capabilities.call_events` declares.
+    pub fn uses_call_events(&self) -> bool {
+        self.path.split('?').next().is_some_and(|p| p.ends_with("/Events.json"))
+    }
 }
 
 fn default_method() -> String {
@@ -318,7 +324,7 @@ pub struct Expect {
 }
 
 /// A check on the value at a JSON pointer; exactly one rule.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Matcher {
     /// RFC 6901 pointer, e.g. `/subresource_uris/recordings`.
     pub pointer: String,
@@ -356,6 +362,10 @@ pub enum Rule {
     /// showed): equal, unless either side is unset (absent, null or `""`), for a value Twilio
     /// may fill in late but never changes (`phone_number_sid`).
     AgreesWith(String),
+    /// An array with at least one item in which every one of these matchers holds (their
+    /// pointers relative to the item): an item of a list whose order Twilio does not fix, found
+    /// by what it holds (the event whose `request/url` is the case's `Url`).
+    SomeItem(Vec<Matcher>),
 }
 
 /// A poll step: repeat the request until the matchers hold.

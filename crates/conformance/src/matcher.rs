@@ -1,7 +1,7 @@
 //! Checking values against fixture rules: JSON-pointer matchers on bodies and parameter
 //! rules on callback requests. Each check returns what was expected and what was found.
 
-use crate::fixture::{ParamRule, Rule};
+use crate::fixture::{Matcher, ParamRule, Rule};
 use crate::schema::check_custom_format;
 use crate::template::{TemplateError, Vars};
 use serde_json::Value;
@@ -72,7 +72,26 @@ pub fn describe_rule(rule: &Rule) -> String {
         Rule::RecentS(s) => format!("is a date within {s} s of now, or null"),
         Rule::AbsentOr(inner) => format!("is absent or {}", describe_rule(inner)),
         Rule::AgreesWith(t) => format!("agrees with {t:?} where both are set"),
+        Rule::SomeItem(matchers) => format!("has an item where {}", describe_matchers(matchers)),
     }
+}
+
+/// Matchers in words: `/a equals 1 and /b is present`.
+fn describe_matchers(matchers: &[Matcher]) -> String {
+    let each: Vec<String> = matchers.iter().map(|m| format!("{} {}", m.pointer, describe_rule(&m.rule))).collect();
+    each.join(" and ")
+}
+
+/// Whether `item` holds every matcher; a template or regex error is the rule's, not a mismatch.
+fn item_holds(item: &Value, matchers: &[Matcher], vars: &Vars, index: Option<usize>) -> Result<bool, RuleError> {
+    for m in matchers {
+        match check_rule(&m.rule, item.pointer(&m.pointer), vars, index) {
+            Ok(()) => {}
+            Err(RuleError::Mismatch(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
 
 /// Checks one rule against an optional value. Templates in the rule are rendered with `vars`.
@@ -97,6 +116,18 @@ pub fn check_rule(rule: &Rule, found: Option<&Value>, vars: &Vars, index: Option
                 _ if unset(&earlier) => Ok(()),
                 _ => mismatch(format!("{earlier:?} (the value shown earlier), or unset")),
             }
+        }
+        Rule::SomeItem(matchers) => {
+            let items = match found {
+                Some(Value::Array(items)) => items.as_slice(),
+                _ => &[],
+            };
+            for item in items {
+                if item_holds(item, matchers, vars, index)? {
+                    return Ok(());
+                }
+            }
+            mismatch(format!("an array with an item where {}", describe_matchers(matchers)))
         }
         Rule::Present(want) => {
             if found.is_some() == *want {
@@ -252,5 +283,33 @@ mod tests {
         );
         assert!(!holds(&Rule::Format("no-such-format".into()), json!("x")));
         assert_eq!(describe_rule(&call_sid), "is in format call-sid");
+    }
+
+    #[test]
+    fn some_item_finds_an_item_by_what_it_holds_in_any_order() {
+        let vars = Vars::default();
+        let rule: Rule = serde_json::from_value(json!({ "some_item": [
+            { "pointer": "/request/url", "equals": "https://x/voice" },
+            { "pointer": "/response/response_code", "equals": 200 }
+        ] }))
+        .expect("a rule");
+        let events = json!([
+            { "request": { "url": "https://x/status" }, "response": { "response_code": 200 } },
+            { "request": { "url": "https://x/voice" }, "response": { "response_code": 200 } }
+        ]);
+        assert!(check_rule(&rule, Some(&events), &vars, None).is_ok());
+        let wrong = json!([{ "request": { "url": "https://x/voice" }, "response": { "response_code": 500 } }]);
+        let m = check_rule(&rule, Some(&wrong), &vars, None).expect_err("no item holds both");
+        let RuleError::Mismatch(m) = m else { panic!("a mismatch") };
+        assert_eq!(
+            m.expected,
+            "an array with an item where /request/url equals \"https://x/voice\" and /response/response_code equals 200"
+        );
+        assert!(check_rule(&rule, Some(&json!({})), &vars, None).is_err(), "not an array");
+        assert!(check_rule(&rule, None, &vars, None).is_err(), "absent");
+        let templated: Rule =
+            serde_json::from_value(json!({ "some_item": [{ "pointer": "/a", "equals": "{Nope}" }] })).expect("a rule");
+        let e = check_rule(&templated, Some(&json!([{ "a": 1 }])), &vars, None).expect_err("template");
+        assert!(matches!(e, RuleError::Template(_)), "{e:?}");
     }
 }

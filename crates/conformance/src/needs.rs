@@ -96,6 +96,9 @@ pub fn implied(raw: &serde_json::Value, data: &CaseFile) -> BTreeMap<&'static st
         if request.is_some_and(|r| r.uses_recordings_resource()) {
             found.entry("recordings-resource").or_insert_with(|| format!("/steps/{i} uses the Recordings resource"));
         }
+        if request.is_some_and(|r| r.uses_call_events()) {
+            found.entry("call-events").or_insert_with(|| format!("/steps/{i} reads a call's Events"));
+        }
         if reads(&step.action) {
             found.entry("reads").or_insert_with(|| format!("/steps/{i} reads, updates or deletes"));
         }
@@ -167,5 +170,20 @@ mod tests {
         assert!(!uses("GET", &format!("{call}/Recordings.json")), "Record=true's list of a call needs `recordings`");
         assert!(!uses("GET", "{Recordings}"), "a captured list URI");
         assert!(!uses("POST", "/2010-04-01/Accounts/{AccountSid}/Calls.json"));
+    }
+
+    #[test]
+    fn call_events_are_read_from_the_path() {
+        let uses = |method: &str, path: &str| {
+            let spec: crate::fixture::RequestSpec =
+                serde_json::from_value(serde_json::json!({"method": method, "path": path})).expect("a request");
+            spec.uses_call_events()
+        };
+        let call = "/2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}";
+        assert!(uses("GET", &format!("{call}/Events.json")));
+        assert!(uses("GET", &format!("{call}/Events.json?PageSize=1")));
+        assert!(uses("POST", &format!("{call}/Events.json")), "a refused method still names the resource");
+        assert!(!uses("GET", &format!("{call}.json")));
+        assert!(!uses("GET", &format!("{call}/Recordings.json")));
     }
 }

@@ -232,6 +232,10 @@ pub struct Capabilities {
     /// recording through `…/Calls/{CA}/Recordings`, and the account's `Recordings.json`.
     #[serde(default)]
     pub recordings_resource: bool,
+    /// A call's Events (`…/Calls/{CA}/Events.json`) are served once the call has ended, as the
+    /// reference emulator does at once (Twilio: 15 minutes after the call ends).
+    #[serde(default)]
+    pub call_events: bool,
     /// The target can reach the sink: TwiML fetches and callbacks.
     #[serde(default)]
     pub callbacks: bool,
@@ -266,6 +270,7 @@ pub const NEEDS: &[&str] = &[
     "applications",
     "recordings",
     "recordings-resource",
+    "call-events",
     "callbacks",
     "cps",
     "concurrency-limit",
@@ -294,6 +299,7 @@ impl Capabilities {
             "applications" => self.applications,
             "recordings" => self.recordings,
             "recordings-resource" => self.recordings_resource,
+            "call-events" => self.call_events,
             "callbacks" => self.callbacks,
             "cps" => self.cps.is_some(),
             "concurrency-limit" => self.concurrency_limit.is_some(),

@@ -93,7 +93,12 @@ fn volatile(key: &str, text: &str) -> Option<&'static str> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     match key {
         "queue_time" if digits => Some("[milliseconds]"),
-        "duration" | "CallDuration" | "RecordingDuration" | "Duration" if digits => Some("[seconds]"),
+        // A call's Events show the callbacks' parameters under snake_case keys.
+        "duration" | "CallDuration" | "RecordingDuration" | "Duration" | "call_duration" | "recording_duration"
+            if digits =>
+        {
+            Some("[seconds]")
+        }
         "price"
             if text.strip_prefix('-').unwrap_or(text).split_once('.').is_some_and(|(a, b)| {
                 !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit())
@@ -165,6 +170,10 @@ impl Normalizer {
     fn walk(&mut self, key: Option<&str>, value: &Value) -> Value {
         match value {
             Value::String(s) => Value::String(self.text(key, s)),
+            // How long a request of a call's Events took, in integer milliseconds.
+            Value::Number(n) if key == Some("request_duration") && n.is_u64() => {
+                Value::String("[milliseconds]".to_owned())
+            }
             Value::Array(a) => Value::Array(a.iter().map(|v| self.walk(None, v)).collect()),
             Value::Object(o) => {
                 let mut keys: Vec<&String> = o.keys().collect();
@@ -495,6 +504,13 @@ mod tests {
             normalize(&doc),
             json!({"date_created": "[rfc2822]", "date_updated": "2010-08-31T20:36:28Z", "duration": "[seconds]",
                    "price": "[price]", "queue_time": 1000, "url": "[Sink]/events"})
+        );
+        let event = json!({"request": {"parameters": {"call_duration": "3"}},
+                           "response": {"request_duration": 41, "response_code": 200}});
+        assert_eq!(
+            normalize(&event),
+            json!({"request": {"parameters": {"call_duration": "[seconds]"}},
+                   "response": {"request_duration": "[milliseconds]", "response_code": 200}})
         );
     }
 

@@ -91,7 +91,8 @@ pub(crate) fn conclude(shared: &Shared, account: &Account, sid: u128, detection:
 
 /// Sends the async result to `AsyncAmdStatusCallback`, signed like every webhook.
 async fn report(shared: &Shared, account: &Account, sid: u128, detection: Detection, target: &Target) {
-    let variance_key = account.read().call(&call_sid(sid)).map_or(0, |rec| rec.variance_key);
+    let (variance_key, events) =
+        account.read().call(&call_sid(sid)).map_or((0, None), |rec| (rec.variance_key, Some(rec.events.clone())));
     let duration_ms = u64::try_from(detection.after.as_millis()).unwrap_or(u64::MAX);
     let params = AmdCallbackParams {
         call_sid: call_sid(sid).to_string(),
@@ -100,7 +101,8 @@ async fn report(shared: &Shared, account: &Account, sid: u128, detection: Detect
         machine_detection_duration_ms: (!shared.variance.amd_duration_left_out(variance_key)).then_some(duration_ms),
     };
     // Failures are logged by `send`; the call goes on either way.
-    let _ = shared.webhooks.send(WebhookKind::AmdCallback, target, &params.to_form(), &account.auth_token).await;
+    let form = params.to_form();
+    let _ = shared.webhooks.send(WebhookKind::AmdCallback, target, &form, &account.auth_token, events.as_ref()).await;
 }
 
 fn call_sid(sid: u128) -> callspec_model::Sid {

@@ -6,6 +6,7 @@
 //! queues happen atomically: whichever of the lifecycle task and an API update ends a call
 //! first wins, and the other sees a terminal status and does nothing.
 
+use crate::events::CallEvents;
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::state::{Account, CallRecord, Control, Live, Recording, RecordingPlan, RecordingStatus, Shared};
@@ -57,7 +58,7 @@ fn voice_params(
 /// that an [`Outgoing::overtakable`] one (variance mode) waits up to [`OVERTAKE_WINDOW`] for the
 /// next, which then goes first. The task ends when the returned sender is dropped and the queue
 /// is empty, or at shutdown.
-fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<Outgoing> {
+fn start_outbox(shared: &Shared, auth_token: Arc<str>, events: CallEvents) -> mpsc::UnboundedSender<Outgoing> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
     let client = shared.webhooks.clone();
     shared.spawn(async move {
@@ -70,7 +71,7 @@ fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<
             }
             for out in batch {
                 // Failures are logged by `send` and do not affect the call.
-                let _ = client.send(out.kind, &out.target, &out.params, &auth_token).await;
+                let _ = client.send(out.kind, &out.target, &out.params, &auth_token, Some(&events)).await;
             }
         }
     });
@@ -78,7 +79,8 @@ fn start_outbox(shared: &Shared, auth_token: Arc<str>) -> mpsc::UnboundedSender<
 }
 
 fn push(shared: &Shared, account: &Account, live: &mut Live, out: Outgoing) {
-    let tx = live.outbox.get_or_insert_with(|| start_outbox(shared, account.auth_token.clone()));
+    let events = live.events.clone();
+    let tx = live.outbox.get_or_insert_with(|| start_outbox(shared, account.auth_token.clone(), events));
     if tx.send(out).is_err() {
         tracing::debug!("outbox closed (shutting down); callback dropped");
     }
@@ -288,6 +290,7 @@ pub(crate) fn start_leg(
     let sid = Sid::random(SidKind::Call).value();
     let seq = data.next_seq;
     data.next_seq += 1;
+    let events = CallEvents::default();
     let mut rec = CallRecord {
         sid,
         variance_key: crate::variance::call_key(account.variance_key, seq),
@@ -305,6 +308,7 @@ pub(crate) fn start_leg(
         duration_s: None,
         price_units: None,
         answered_by: None,
+        events: events.clone(),
         recordings: Vec::new(),
         live: Some(Box::new(Live {
             plan,
@@ -312,6 +316,7 @@ pub(crate) fn start_leg(
             outbox: None,
             control: None,
             limit: crate::timelimit::setter(None),
+            events,
         })),
     };
     // Dequeued within the same lock: nobody ever sees the leg `queued`.

@@ -249,6 +249,8 @@ faults! {
     TimeLimitIgnored = "time-limit-ignored", Lifecycle;
     /// C-UPDTWIML-1: an update with `Twiml` answers 200 but the call goes on with its old TwiML.
     UpdateTwimlIgnored = "update-twiml-ignored", Lifecycle;
+    /// E-EVENTS-2: a call's Events show parameter names as sent (`CallSid`) instead of in snake_case.
+    EventsParametersPascalCase = "events-parameters-pascal-case", Resource;
 }
 
 // A `FaultSet` is a `u128`.

@@ -11,7 +11,7 @@
 //! 0. `fault` (the fault names), `seed` (accounts, numbers, callee table), `twiml` (the TwiML
 //!    reader): data and parsers; `egress` (the hosts webhooks may reach), `redact` (what logs
 //!    may show: masked URLs, escaped control characters), `journal` (the optional record of
-//!    every API exchange, [`Config::journal`]).
+//!    every API exchange, [`Config::journal`]), `events` (a call's Events: the requests made for it).
 //! 1. `config` (the settings); `callee` (what each number does when dialed).
 //! 2. `policy`: the decisions a [`Fault`] flips, one function each. Twilio's behaviour itself
 //!    (values, rules, defaults, event sets) comes from `callspec_model`. `variance`: the
@@ -44,6 +44,7 @@ mod config;
 mod dial;
 mod egress;
 mod error;
+mod events;
 pub mod fault;
 mod gather;
 mod journal;
@@ -215,6 +216,7 @@ mod layering {
     const MODULES: &[(&str, u8, &str)] = &[
         ("fault", 0, include_str!("fault.rs")),
         ("journal", 0, include_str!("journal.rs")),
+        ("events", 0, include_str!("events.rs")),
         ("media", 0, include_str!("media.rs")),
         ("egress", 0, include_str!("egress.rs")),
         ("redact", 0, include_str!("redact.rs")),

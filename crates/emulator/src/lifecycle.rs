@@ -317,7 +317,8 @@ fn sid_text(sid: u128) -> String {
 
 /// Fetches and parses one document: `Some` when it is TwiML to run.
 async fn fetch(ctx: &Core, kind: WebhookKind, target: &Target, form: &Form) -> Result<Document, u32> {
-    let result = ctx.shared.webhooks.send(kind, target, form, &ctx.account.auth_token).await;
+    let events = ctx.with_call(|_, _, rec| rec.events.clone());
+    let result = ctx.shared.webhooks.send(kind, target, form, &ctx.account.auth_token, events.as_ref()).await;
     match result {
         Ok(body) => match twiml::parse(&body) {
             Ok(verbs) => Ok(Document { verbs, url: url::Url::parse(&target.url).ok() }),

@@ -567,6 +567,15 @@ pub(crate) fn url_answered_by(faults: FaultSet, result: AnsweredBy) -> Option<St
     (!faults.has(Fault::AmdAnsweredByMissing)).then(|| result.as_str().to_owned())
 }
 
+// ---------------------------------------------------------------------------------------------
+// CALL EVENTS
+
+/// The key a parameter sent as `name` has in a call's Events: snake_case, as Twilio shows it,
+/// or the wire name itself (`CallSid`) under a fault.
+pub(crate) fn event_parameter_name(faults: FaultSet, name: &str) -> String {
+    if faults.has(Fault::EventsParametersPascalCase) { name.to_owned() } else { crate::events::snake_case(name) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 //! and starts no work of its own: whoever adds an account starts its queue drainer.
 
 use crate::config::Config;
+use crate::events::CallEvents;
 use crate::fault::FaultSet;
 use crate::journal::Journal;
 use crate::policy;
@@ -346,6 +347,8 @@ pub(crate) struct Live {
     pub(crate) control: Option<mpsc::UnboundedSender<Control>>,
     /// The call's `TimeLimit` in seconds, if any: set at create, replaced by an update.
     pub(crate) limit: crate::timelimit::Setter,
+    /// The call's Events, shared with its [`CallRecord::events`] (the outbox records in it).
+    pub(crate) events: CallEvents,
 }
 
 /// The status of a recording.
@@ -486,6 +489,8 @@ pub(crate) struct CallRecord {
     /// Its recordings, oldest first: `Record=true`'s once answered, and those started through
     /// the Recordings subresource.
     pub(crate) recordings: Vec<Recording>,
+    /// The requests made for the call and their answers (its Events); gone with the call.
+    pub(crate) events: CallEvents,
     /// Live-only parts; `None` once ended.
     pub(crate) live: Option<Box<Live>>,
 }
@@ -517,6 +522,7 @@ impl CallRecord {
             price_units: self.price_units,
             answered_by: self.answered_by,
             recordings: Vec::new(),
+            events: CallEvents::default(),
             live: None,
         }
     }

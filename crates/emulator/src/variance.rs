@@ -70,12 +70,16 @@ pub(crate) enum Behaviour {
     /// A call's `TimeLimit` is counted from when it was dialed instead of from when it was
     /// answered: Twilio does not say which (`calls-api-facts.md#time-limits-and-the-remaining-create-parameters`).
     TimeLimitFromDial,
+    /// A call's Events list the REST create that made the call first (as Twilio's OpenAPI example
+    /// does; the docs' prose speaks only of requests to the application), and list newest first
+    /// (Twilio fixes no order) (`calls-api-facts.md#call-events`).
+    CallEventsListing,
 }
 
 impl Behaviour {
     /// Every behaviour.
     #[cfg(test)]
-    pub(crate) const ALL: [Behaviour; 13] = [
+    pub(crate) const ALL: [Behaviour; 14] = [
         Behaviour::NullDatesAtCreate,
         Behaviour::EmptyStringsOnFetch,
         Behaviour::CallbacksOutOfOrder,
@@ -89,6 +93,7 @@ impl Behaviour {
         Behaviour::DialActionWithoutLegDetails,
         Behaviour::AmdLatitude,
         Behaviour::TimeLimitFromDial,
+        Behaviour::CallEventsListing,
     ];
 
     /// The behaviour's own stream, so that decisions of different behaviours are independent.
@@ -253,6 +258,16 @@ impl Variance {
         self.happens(Behaviour::TimeLimitFromDial, call, 0)
     }
 
+    /// Whether the call's Events list its REST create first ([`Behaviour::CallEventsListing`]).
+    pub(crate) const fn events_list_create(self, call: u64) -> bool {
+        self.happens(Behaviour::CallEventsListing, call, 0)
+    }
+
+    /// Whether the call's Events are listed newest first ([`Behaviour::CallEventsListing`]).
+    pub(crate) const fn events_newest_first(self, call: u64) -> bool {
+        self.happens(Behaviour::CallEventsListing, call, 1)
+    }
+
     /// Adds [`ADDED_FIELD`] to the Call JSON and [`ADDED_SUBRESOURCE`] to its
     /// `subresource_uris` (beside the call's `uri`), when [`Variance::adds_fields`].
     pub(crate) fn add_fields(self, call: u64, json: &mut Value) {
@@ -295,6 +310,7 @@ mod tests {
             Behaviour::DialActionWithoutLegDetails => variance.dial_action_without_leg_details(key, 0),
             Behaviour::AmdLatitude => variance.coarse_answered_by(key),
             Behaviour::TimeLimitFromDial => variance.time_limit_from_dial(key),
+            Behaviour::CallEventsListing => variance.events_list_create(key),
         }
     }
 

@@ -3,6 +3,7 @@
 //! nothing of calls or accounts (the per-call ordered sender lives in `callflow`).
 
 use crate::egress::{Egress, Refused, Verdict};
+use crate::events::{Answer, CallEvents, Event};
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::redact::MaskedUrl;
@@ -175,15 +176,22 @@ impl WebhookClient {
         Ok(WebhookClient { http, faults, egress })
     }
 
-    /// Sends one request and reads the answer's body. Logs one line either way.
+    /// Sends one request and reads the answer's body. Logs one line either way, and records the
+    /// request and its answer (or its lack) in the call's `events`, when given.
     pub(crate) async fn send(
         &self,
         kind: WebhookKind,
         target: &Target,
         params: &Form,
         auth_token: &str,
+        events: Option<&CallEvents>,
     ) -> Result<String, WebhookError> {
         let started = Instant::now();
+        let record = |answer: Option<Answer>| {
+            if let Some(log) = events {
+                log.record(Event::sent(target.method.as_str(), &target.url, params.pairs(), started, answer));
+            }
+        };
         let prepared = prepare(target, params, auth_token, self.faults).and_then(|p| match self.egress.check(&p.url) {
             Verdict::Refused(refused) => Err(WebhookError::Refused(refused)),
             Verdict::Allowed | Verdict::ByAddress => Ok(p),
@@ -193,10 +201,17 @@ impl WebhookClient {
             Err(e) => {
                 let url = MaskedUrl(&target.url);
                 tracing::warn!(%kind, method = %target.method, url = %url, error = %e, "webhook not sent");
+                record(None);
                 return Err(e);
             }
         };
         let result = self.execute(&prepared).await;
+        record(
+            result.as_ref().ok().map(|(status, content_type, body)| Answer::new(*status, content_type.clone(), body)),
+        );
+        let result = result.and_then(|(status, _, body)| {
+            if (200..300).contains(&status) { Ok((status, body)) } else { Err(WebhookError::Status(status)) }
+        });
         let latency_ms = started.elapsed().as_millis();
         let (method, url) = (prepared.method, MaskedUrl(prepared.url.as_str()));
         match &result {
@@ -209,8 +224,8 @@ impl WebhookClient {
         result.map(|(_, body)| body)
     }
 
-    /// Sends the request; the answer's status and body when the status is 2xx.
-    async fn execute(&self, prepared: &Prepared) -> Result<(u16, String), WebhookError> {
+    /// Sends the request; the answer's status, `Content-Type` and body, whatever the status.
+    async fn execute(&self, prepared: &Prepared) -> Result<(u16, Option<String>, String), WebhookError> {
         let request = match prepared.method {
             HttpMethod::Get => self.http.get(prepared.url.clone()),
             HttpMethod::Post => self
@@ -229,6 +244,8 @@ impl WebhookClient {
         };
         let mut response = request.send().await.map_err(classify)?;
         let status = response.status().as_u16();
+        let content_type =
+            response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
@@ -236,10 +253,7 @@ impl WebhookClient {
             }
             body.extend_from_slice(&chunk);
         }
-        if !(200..300).contains(&status) {
-            return Err(WebhookError::Status(status));
-        }
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+        Ok((status, content_type, String::from_utf8_lossy(&body).into_owned()))
     }
 }
 

@@ -19,6 +19,7 @@ pub(super) fn schema_requirement(schema: &str) -> Option<&'static str> {
         "recording-callback" => "R-REC-2",
         "recording" => "R-RES-11",
         "recording-page" => "R-RES-8",
+        "call-event" | "call-event-page" => "E-EVENTS-1",
         _ => return None,
     })
 }

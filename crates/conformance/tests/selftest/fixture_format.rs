@@ -237,6 +237,7 @@ fn rule_name(rule: &Rule) -> &'static str {
         Rule::RecentS(_) => "recent_s",
         Rule::AbsentOr(_) => "absent_or",
         Rule::AgreesWith(_) => "agrees_with",
+        Rule::SomeItem(_) => "some_item",
     }
 }
 
@@ -253,6 +254,7 @@ fn rule_samples(pointer: Option<&str>) -> Vec<Value> {
         json!({ "recent_s": 900 }),
         json!({ "absent_or": { "equals": "{From}" } }),
         json!({ "agrees_with": "{From}" }),
+        json!({ "some_item": [{ "pointer": "/request/url", "equals": "{Sink}/voice.xml" }] }),
     ];
     rules
         .into_iter()

@@ -8,6 +8,7 @@
 
 mod citations;
 mod command;
+mod event_schema;
 mod fake;
 mod fixture_format;
 mod golden;

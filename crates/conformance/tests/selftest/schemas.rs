@@ -85,7 +85,17 @@ pub(crate) fn check(label: &str, schema: &str, instance: &Value, expect: Expect)
 #[test]
 pub(crate) fn the_set_holds_the_expected_schemas() {
     let names: Vec<&str> = schemas().names().collect();
-    for name in ["call", "call-page", "error", "recording", "recording-page", "recording-callback", "status-callback"] {
+    for name in [
+        "call",
+        "call-page",
+        "call-event",
+        "call-event-page",
+        "error",
+        "recording",
+        "recording-page",
+        "recording-callback",
+        "status-callback",
+    ] {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
     match schemas().validate("no-such-schema", &json!({})) {

@@ -1,9 +1,10 @@
 //! Calls: create (validated by the model, then queued), fetch, update (cancel, hang up,
 //! redirect, a new `TimeLimit`), delete (its recordings stay, detached).
 
-use super::{Req, refuse};
+use super::{Req, events, refuse};
 use crate::callflow;
 use crate::error::ApiError;
+use crate::events::CallEvents;
 use crate::fault::FaultSet;
 use crate::policy;
 use crate::queue;
@@ -60,6 +61,7 @@ fn plan(faults: FaultSet, params: &CreateCallParams, app: Option<&Application>, 
 
 /// `POST …/Calls.json`.
 pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let faults = req.shared.faults;
     let form = req.form()?;
     req.strict_check(&form, CREATE_PARAMETERS, &["StatusCallbackEvent", "RecordingStatusCallbackEvent"])?;
@@ -91,6 +93,7 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
         let mut data = account.write();
         let seq = data.next_seq;
         data.next_seq += 1;
+        let events = CallEvents::default();
         let mut rec = CallRecord {
             sid: sid.value(),
             variance_key: variance::call_key(account.variance_key, seq),
@@ -109,16 +112,19 @@ pub(super) fn create(req: &Req<'_>) -> Result<Response, ApiError> {
             price_units: None,
             answered_by: None,
             recordings: Vec::new(),
+            events: events.clone(),
             live: Some(Box::new(Live {
                 plan,
                 sequence: 0,
                 outbox: None,
                 control: None,
                 limit: timelimit::setter(policy::time_limit(faults, params.time_limit)),
+                events,
             })),
         };
         rec.queue_time_ms = queue::enqueue(req.shared, &mut data, sid.value());
         let body = resources::call_body(req.shared, View::Create, &account.sid, &rec);
+        events::record_create(req, started, &form, &rec, policy::create_status(faults), &body);
         data.index.insert(sid.value(), seq);
         data.calls.insert(seq, rec);
         body

@@ -8,6 +8,7 @@
 mod accounts;
 mod auth;
 mod calls;
+mod events;
 mod list;
 mod numbers;
 mod page;
@@ -58,6 +59,8 @@ enum Route {
     Call(Sid, Sid),
     /// `/Accounts/{AC}/Calls/{CA}/Recordings.json`.
     CallRecordings(Sid, Sid),
+    /// `/Accounts/{AC}/Calls/{CA}/Events.json`.
+    CallEvents(Sid, Sid),
     /// `/Accounts/{AC}/Calls/{CA}/Recordings/{RE}.json` (or `Twilio.CURRENT.json`).
     CallRecording(Sid, Sid, RecordingRef),
     /// `/Accounts/{AC}/Recordings.json`.
@@ -111,6 +114,9 @@ impl Route {
             ["Accounts", ac, "Calls", ca, "Recordings.json"] => {
                 Route::CallRecordings(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?)
             }
+            ["Accounts", ac, "Calls", ca, "Events.json"] => {
+                Route::CallEvents(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?)
+            }
             ["Accounts", ac, "Calls", ca, "Recordings", re] => {
                 Route::CallRecording(account(ac)?, Sid::parse_kind(ca, SidKind::Call).ok()?, RecordingRef::parse(re)?)
             }
@@ -141,6 +147,7 @@ impl Route {
             | Route::Calls(a)
             | Route::Call(a, _)
             | Route::CallRecordings(a, _)
+            | Route::CallEvents(a, _)
             | Route::CallRecording(a, ..)
             | Route::Recordings(a)
             | Route::Recording(a, _)
@@ -164,6 +171,7 @@ impl Route {
             Route::Recording(..) => "GET, DELETE",
             Route::Account(_)
             | Route::Recordings(_)
+            | Route::CallEvents(..)
             | Route::RecordingMedia(..)
             | Route::Number(..)
             | Route::Application(..) => "GET",
@@ -364,6 +372,7 @@ async fn serve(shared: &Arc<Shared>, req: Request, journaled: &mut Vec<u8>) -> R
         Route::CallRecording(_, ca, re) if delete => recordings::delete_of_call(&req, ca, re),
         Route::CallRecording(_, ca, re) => recordings::fetch_of_call(&req, ca, re),
         Route::Recordings(_) => recordings::list(&req),
+        Route::CallEvents(_, ca) => events::list(&req, ca),
         Route::Recording(_, re) if delete => recordings::delete(&req, re),
         Route::Recording(_, re) => recordings::fetch(&req, re),
         Route::RecordingMedia(_, re, format) => recordings::media(&req, re, format),

@@ -19,6 +19,7 @@ mod applications;
 mod binary;
 mod connections;
 mod dial;
+mod events;
 mod exposure;
 mod garbage;
 mod gather;
