@@ -24,10 +24,13 @@ pub(crate) enum ApiOp {
     RecordingListItem,
     RecordingListEnvelope,
     RecordingDelete,
+    /// A call's Events list: its items and its envelope.
+    EventListItem,
+    EventListEnvelope,
 }
 
 impl ApiOp {
-    pub(crate) const ALL: [ApiOp; 13] = [
+    pub(crate) const ALL: [ApiOp; 15] = [
         ApiOp::Create,
         ApiOp::Fetch,
         ApiOp::Update,
@@ -41,6 +44,8 @@ impl ApiOp {
         ApiOp::RecordingListItem,
         ApiOp::RecordingListEnvelope,
         ApiOp::RecordingDelete,
+        ApiOp::EventListItem,
+        ApiOp::EventListEnvelope,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -58,6 +63,8 @@ impl ApiOp {
             ApiOp::RecordingListItem => "recording-list-item",
             ApiOp::RecordingListEnvelope => "recording-list-envelope",
             ApiOp::RecordingDelete => "recording-delete",
+            ApiOp::EventListItem => "event-list-item",
+            ApiOp::EventListEnvelope => "event-list-envelope",
         }
     }
 
@@ -66,6 +73,7 @@ impl ApiOp {
         match self {
             ApiOp::ListEnvelope => Some((ApiOp::ListItem, "calls")),
             ApiOp::RecordingListEnvelope => Some((ApiOp::RecordingListItem, "recordings")),
+            ApiOp::EventListEnvelope => Some((ApiOp::EventListItem, "events")),
             _ => None,
         }
     }
@@ -227,6 +235,9 @@ pub(crate) fn generate(root: &Path) -> Result<Vec<Mutant>, String> {
     let rec = properties(root, "recording.schema.json")?;
     let rec_envelope: Vec<String> =
         properties(root, "recording-page.schema.json")?.into_iter().filter(|p| p != "recordings").collect();
+    let event = properties(root, "call-event.schema.json")?;
+    let event_envelope: Vec<String> =
+        properties(root, "call-event-page.schema.json")?.into_iter().filter(|p| p != "events").collect();
     let status = properties(root, "status-callback.schema.json")?;
     let recording = properties(root, "recording-callback.schema.json")?;
     let mut out = Vec::new();
@@ -237,6 +248,8 @@ pub(crate) fn generate(root: &Path) -> Result<Vec<Mutant>, String> {
             ApiOp::Error => &error,
             ApiOp::RecordingStart | ApiOp::RecordingFetch | ApiOp::RecordingUpdate | ApiOp::RecordingListItem => &rec,
             ApiOp::RecordingListEnvelope => &rec_envelope,
+            ApiOp::EventListItem => &event,
+            ApiOp::EventListEnvelope => &event_envelope,
             ApiOp::Delete | ApiOp::RecordingDelete => {
                 let target = Target::Api { op, field: "*".into() };
                 out.push(Mutant { target, op: Op::Status200, siblings: Vec::new() });

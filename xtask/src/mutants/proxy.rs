@@ -198,6 +198,7 @@ fn classify(request: &Message, response: &Message) -> Option<(ApiOp, String)> {
         ("GET", ["Calls", _, "Recordings", _] | ["Recordings", _]) => ApiOp::RecordingFetch,
         ("POST", ["Calls", _, "Recordings", _]) => ApiOp::RecordingUpdate,
         ("DELETE", ["Calls", _, "Recordings", _] | ["Recordings", _]) => ApiOp::RecordingDelete,
+        ("GET", ["Calls", _, "Events"]) => ApiOp::EventListEnvelope,
         _ => return None,
     };
     Some((op, account.to_owned()))
