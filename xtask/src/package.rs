@@ -165,7 +165,7 @@ pub(crate) fn install_check(root: &Path, mut cargo: Command) -> Result<(), Strin
 /// and stops it.
 #[allow(clippy::print_stderr, reason = "xtask reports on stderr")]
 fn against_served(bin: &Path, work: &Path, root: &Path) -> Result<(), String> {
-    let emulator = crate::served::Served::start(bin, &["emulator"], &["--max-concurrent-requests", "8"])?;
+    let emulator = crate::served::Served::start(bin, &["emulator"], &crate::served::REFERENCE_PROFILE_FLAGS)?;
     eprintln!("==> xtask: the installed callspec against `callspec emulator` at {}", emulator.base_url);
     let profile = root.join("fixtures/targets/reference-emulator.toml");
     run(

@@ -11,6 +11,11 @@ const BANNER_DEADLINE: Duration = Duration::from_secs(30);
 /// What the banner says before the base URL (`callspec-emulator` and `callspec emulator` alike).
 const BANNER: &str = "callspec emulator listening on ";
 
+/// The flags that make a served emulator what `fixtures/targets/reference-emulator.toml`
+/// declares: its concurrency limit and its fast clock (the in-process run takes both from the
+/// profile).
+pub(crate) const REFERENCE_PROFILE_FLAGS: [&str; 4] = ["--max-concurrent-requests", "8", "--fast-clock", "60"];
+
 /// A running emulator; dropping it kills the process.
 pub(crate) struct Served {
     child: Child,

@@ -2,8 +2,7 @@
 //! redirects, and the end. One task per dialed call; updates reach it through [`Control`].
 
 use crate::amd;
-use crate::callee::Answerer;
-use crate::callee::{self, Outcome};
+use crate::callee::{self, Answerer, Outcome};
 use crate::callflow::{self, Answered};
 use crate::dial::{self, DialEnd};
 use crate::gather;
@@ -15,7 +14,7 @@ use crate::twiml::{self, Verb};
 use crate::webhook::{Target, WebhookError, WebhookKind};
 use callspec_model::callback::VoiceRequestParams;
 use callspec_model::error::code;
-use callspec_model::params::Instructions;
+use callspec_model::params::{HttpMethod, Instructions};
 use callspec_model::{CallStatus, Form};
 use std::sync::Arc;
 use std::time::Duration;
@@ -217,66 +216,25 @@ async fn execute(ctx: &mut Ctx, answered: Answered, who: Answerer) -> End {
             return End::Completed;
         };
         for verb in doc.verbs {
-            match verb {
-                Verb::Say { .. } | Verb::Pause { .. } | Verb::Play { .. } => match ctx.wait(verb.duration()).await {
-                    Wake::Elapsed => {}
-                    Wake::Stop => return End::Stopped,
-                    Wake::Redirect(i) => {
-                        next = Some(Source::Primary(i));
-                        continue 'documents;
-                    }
-                },
-                Verb::Redirect { url, method } => {
-                    let resolved = match &doc.url {
-                        Some(base) => base.join(&url),
-                        None => url::Url::parse(&url),
-                    };
-                    match resolved {
-                        Ok(u) => {
-                            next = Some(Source::Redirect(Target { url: u.to_string(), method }));
-                            continue 'documents;
-                        }
-                        Err(e) => {
-                            let url = MaskedUrl(&url);
-                            tracing::warn!(call = %sid_text(ctx.core.sid), url = %url, error = %e, "<Redirect> URL cannot be resolved; ending the call");
-                            return End::Completed;
-                        }
-                    }
-                }
-                Verb::Gather(g) => {
-                    let heard = gather::listen(&g, who, ctx.core.shared.faults);
-                    match ctx.wait(heard.after).await {
-                        Wake::Elapsed => {}
-                        Wake::Stop => return End::Stopped,
-                        Wake::Redirect(i) => {
-                            next = Some(Source::Primary(i));
-                            continue 'documents;
-                        }
-                    }
-                    let key = ctx.core.with_call(|_, _, rec| rec.variance_key).unwrap_or_default();
-                    let (faults, variance) = (ctx.core.shared.faults, ctx.core.shared.variance);
-                    match gather::next(&g, &heard, doc.url.as_ref(), &params, (faults, variance, key)) {
-                        gather::Next::Request(target, form) => {
-                            next = Some(Source::GatherAction(target, form));
-                            continue 'documents;
-                        }
-                        gather::Next::FallThrough => {}
-                        gather::Next::Hangup => return End::Completed,
-                    }
-                }
-                Verb::Dial(dial) => match dial_verb(ctx, &dial, doc.url.as_ref(), &params).await {
-                    Ok(None) => {}
-                    Ok(Some(source)) => {
-                        next = Some(source);
-                        continue 'documents;
-                    }
-                    Err(end) => return end,
-                },
-                Verb::Hangup => return End::Completed,
-                Verb::Reject => return End::Busy,
+            let step = match verb {
+                Verb::Say { .. } | Verb::Pause { .. } | Verb::Play { .. } => timed_verb(ctx, verb.duration()).await,
+                Verb::Redirect { url, method } => redirect_verb(ctx.core.sid, doc.url.as_ref(), &url, method),
+                Verb::Gather(g) => gather_verb(ctx, &g, who, doc.url.as_ref(), &params).await,
+                Verb::Dial(dial) => dial_verb(ctx, &dial, doc.url.as_ref(), &params).await,
+                Verb::Hangup => Err(End::Completed),
+                Verb::Reject => Err(End::Busy),
                 Verb::Other(name) => {
-                    tracing::debug!(call = %sid_text(ctx.core.sid), verb = %name, "skipping unsupported verb")
+                    tracing::debug!(call = %sid_text(ctx.core.sid), verb = %name, "skipping unsupported verb");
+                    Ok(None)
                 }
+            };
+            match step {
+                Ok(None) => {}
+                Ok(Some(source)) => {
+                    next = Some(source);
+                    continue 'documents;
+                }
+                Err(end) => return end,
             }
         }
         return End::Completed;
@@ -284,14 +242,60 @@ async fn execute(ctx: &mut Ctx, answered: Answered, who: Answerer) -> End {
     End::Completed
 }
 
-/// Runs a `<Dial>`: `Ok(None)` to go on with the next verb, `Ok(Some)` for the document to
-/// load instead (the action, or an update's redirect), `Err` when the call is over.
-async fn dial_verb(
+/// What a verb leaves the call to do: `Ok(None)` go on with the next verb, `Ok(Some)` load
+/// that document instead, `Err` the call is over.
+type Step = Result<Option<Source>, End>;
+
+/// `<Say>`, `<Pause>`, `<Play>`: the call is busy for `d`, unless an update stops or redirects it.
+async fn timed_verb(ctx: &mut Ctx, d: Duration) -> Step {
+    match ctx.wait(d).await {
+        Wake::Elapsed => Ok(None),
+        Wake::Stop => Err(End::Stopped),
+        Wake::Redirect(i) => Ok(Some(Source::Primary(i))),
+    }
+}
+
+/// `<Redirect>`: the URL resolved against the document's; one that cannot be ends the call.
+fn redirect_verb(sid: u128, base: Option<&url::Url>, url: &str, method: HttpMethod) -> Step {
+    let resolved = match base {
+        Some(base) => base.join(url),
+        None => url::Url::parse(url),
+    };
+    match resolved {
+        Ok(u) => Ok(Some(Source::Redirect(Target { url: u.to_string(), method }))),
+        Err(e) => {
+            let url = MaskedUrl(url);
+            tracing::warn!(call = %sid_text(sid), url = %url, error = %e, "<Redirect> URL cannot be resolved; ending the call");
+            Err(End::Completed)
+        }
+    }
+}
+
+/// `<Gather>`: listens for what the callee presses, then requests the action, falls through
+/// or ends the call, as `gather` decides.
+async fn gather_verb(
     ctx: &mut Ctx,
-    d: &twiml::dial::Dial,
+    g: &twiml::gather::Gather,
+    who: Answerer,
     base: Option<&url::Url>,
     params: &VoiceRequestParams,
-) -> Result<Option<Source>, End> {
+) -> Step {
+    let heard = gather::listen(g, who, ctx.core.shared.faults);
+    if let Some(source) = timed_verb(ctx, heard.after).await? {
+        return Ok(Some(source));
+    }
+    let key = ctx.core.with_call(|_, _, rec| rec.variance_key).unwrap_or_default();
+    let (faults, variance) = (ctx.core.shared.faults, ctx.core.shared.variance);
+    match gather::next(g, &heard, base, params, (faults, variance, key)) {
+        gather::Next::Request(target, form) => Ok(Some(Source::GatherAction(target, form))),
+        gather::Next::FallThrough => Ok(None),
+        gather::Next::Hangup => Err(End::Completed),
+    }
+}
+
+/// Runs a `<Dial>`: `Ok(None)` to go on with the next verb, `Ok(Some)` for the document to
+/// load instead (the action, or an update's redirect), `Err` when the call is over.
+async fn dial_verb(ctx: &mut Ctx, d: &twiml::dial::Dial, base: Option<&url::Url>, params: &VoiceRequestParams) -> Step {
     let (shared, account, sid) = (ctx.core.shared.clone(), ctx.core.account.clone(), ctx.core.sid);
     let outcome = match dial::run(&shared, &account, sid, &params.from, &mut ctx.control, d).await {
         DialEnd::Done(outcome) => outcome,

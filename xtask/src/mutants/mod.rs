@@ -106,7 +106,7 @@ fn through_proxy<T>(
     cases: &[String],
     run: impl FnOnce(&Path, &Path, &SuiteRun) -> T,
 ) -> Result<(T, Arc<proxy::Shared>), String> {
-    let emulator = Served::start(&bins.emulator, &[], &["--max-concurrent-requests", "8"])?;
+    let emulator = Served::start(&bins.emulator, &[], &crate::served::REFERENCE_PROFILE_FLAGS)?;
     let label = mutant.as_ref().map_or_else(|| "control".to_owned(), Mutant::id);
     let proxy = proxy::Proxy::start(emulator.address().to_owned(), mutant, all, profile_tokens(root))?;
     let profile = profile(root, &dir, proxy.port)?;
