@@ -8,7 +8,8 @@ but makes three mistakes an SDK could make, each of which `callspec sdk` must FA
 - its webhook validator accepts every signature, forged ones included (SDK-SIG-2).
 
 Everything else (Basic auth, .json paths, form encoding, booleans, error fields) is right. Its
-handshake lists the scenarios it performs, so the delete and recording scenarios are SKIP.
+handshake lists the scenarios it performs, so the delete, recording and machine detection
+(`create_call_amd`) scenarios are SKIP.
 """
 
 import base64
@@ -21,7 +22,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 
-# The scenarios it performs: the others (deleting, recordings) are SKIP.
+# The scenarios it performs: the others (deleting, recordings, machine detection) are SKIP.
 SCENARIOS = ["create_call", "fetch_call", "list_calls", "update_call", "validate_webhook"]
 
 

@@ -54,6 +54,7 @@ const recording = (r) => ({
 async function perform(req) {
   switch (req.scenario) {
     case "create_call":
+    case "create_call_amd":
       return call(await client(req).calls.create(options(req.params)));
     case "fetch_call":
       return call(await client(req).calls(req.call_sid).fetch());

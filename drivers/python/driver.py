@@ -27,6 +27,8 @@ KEYWORDS = {
     "RecordingStatusCallback": "recording_status_callback",
     "RecordingStatusCallbackEvent": "recording_status_callback_event",
     "RecordingStatusCallbackMethod": "recording_status_callback_method",
+    "MachineDetection": "machine_detection",
+    "MachineDetectionSpeechThreshold": "machine_detection_speech_threshold",
 }
 
 
@@ -83,7 +85,7 @@ class Params:
 
 def perform(req):
     scenario = req["scenario"]
-    if scenario == "create_call":
+    if scenario in ("create_call", "create_call_amd"):
         return call_json(client(req).calls.create(**kwargs(req["params"])))
     if scenario == "fetch_call":
         return call_json(client(req).calls(req["call_sid"]).fetch())

@@ -100,6 +100,9 @@ async fn gate(
     let Some(no_answer) = profile.callees.no_answer.clone() else {
         return config_error("callspec sdk: the reference profile names no `callees.no_answer`");
     };
+    let Some(machine) = profile.callees.machine.clone() else {
+        return config_error("callspec sdk: the reference profile names no `callees.machine`");
+    };
     let ctx = Ctx {
         client: &client,
         common: Common { base_url: base_url.clone(), account_sid: account.sid.clone(), auth_token: account.token },
@@ -107,6 +110,7 @@ async fn gate(
         from: profile.numbers.from.clone(),
         answer: profile.numbers.answer.clone(),
         no_answer,
+        machine,
         multiplier: args.timeout_multiplier,
     };
     let today = time::OffsetDateTime::now_utc().date().to_string();

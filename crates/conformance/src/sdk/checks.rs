@@ -196,7 +196,8 @@ pub struct Sent<'a> {
     pub name: &'a str,
     /// Its values on the wire (one, except for list parameters); any order for lists.
     pub values: Vec<&'a str>,
-    /// `SDK-FORM-1` (plain value), `SDK-FORM-2` (repeated key), `SDK-FORM-3` (boolean).
+    /// `SDK-FORM-1` (plain value), `SDK-FORM-2` (repeated key), `SDK-FORM-3` (boolean),
+    /// `SDK-AMD-1` (a machine detection setting).
     pub requirement: &'a str,
 }
 
@@ -216,6 +217,7 @@ pub fn params(f: &mut Findings, form: &Form, sent: &[Sent<'_>]) {
             let how = match s.requirement {
                 "SDK-FORM-2" => "each value under its own repeated key",
                 "SDK-FORM-3" => "the boolean as the string `true` or `false`",
+                "SDK-AMD-1" => "under Twilio's name, a number as its decimal digits",
                 _ => "its value percent-encoded, so that it decodes to what was given",
             };
             f.fail(Miss {

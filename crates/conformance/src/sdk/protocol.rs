@@ -15,6 +15,8 @@ pub const MAX_LINE: usize = 1 << 20;
 pub enum Scenario {
     /// Create a call with `params`; answer the call.
     CreateCall,
+    /// Create a call with `params` that ask for answering machine detection; answer the call.
+    CreateCallAmd,
     /// Fetch call `call_sid`; answer the call.
     FetchCall,
     /// List the account's calls with `page_size`; answer every SID.
@@ -43,7 +45,7 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario, in the order the run asks them.
-    pub const ALL: [Scenario; 13] = [
+    pub const ALL: [Scenario; 14] = [
         Scenario::CreateCall,
         Scenario::FetchCall,
         Scenario::ListCalls,
@@ -57,12 +59,14 @@ impl Scenario {
         Scenario::DeleteRecording,
         Scenario::ListAccountRecordings,
         Scenario::FetchAccountRecording,
+        Scenario::CreateCallAmd,
     ];
 
     /// The name on the wire.
     pub const fn name(self) -> &'static str {
         match self {
             Scenario::CreateCall => "create_call",
+            Scenario::CreateCallAmd => "create_call_amd",
             Scenario::FetchCall => "fetch_call",
             Scenario::ListCalls => "list_calls",
             Scenario::UpdateCall => "update_call",

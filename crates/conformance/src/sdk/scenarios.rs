@@ -12,6 +12,7 @@ use crate::outcome::FailureKind;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
+mod amd;
 mod recordings;
 
 /// One case of the SDK run.
@@ -38,6 +39,7 @@ enum Kind {
     Signatures(Expect),
     DeleteCall,
     Recording(recordings::Case),
+    AnsweredBy,
 }
 
 const WIRE: &[&str] = &["SDK-AUTH-1", "SDK-PATH-1", "SDK-FORM-1", "SDK-READ-1"];
@@ -156,6 +158,13 @@ pub const CASES: &[Def] = &[
         requirements: &["SDK-AUTH-1", "SDK-REC-1", "SDK-REC-2"],
         kind: Kind::Recording(recordings::Case::AccountFetch),
     },
+    Def {
+        name: "sdk::017_answered_by",
+        title: "Create a call with machine detection to an answering machine, then fetch it and read answered_by",
+        scenario: Scenario::CreateCallAmd,
+        requirements: &["SDK-AUTH-1", "SDK-PATH-1", "SDK-FORM-1", "SDK-READ-1", "SDK-AMD-1"],
+        kind: Kind::AnsweredBy,
+    },
 ];
 
 /// Why a case could not reach a verdict: the case is ERROR.
@@ -186,6 +195,8 @@ pub struct Ctx<'a> {
     pub answer: String,
     /// A number that rings and never answers.
     pub no_answer: String,
+    /// A number answered by an answering machine (a greeting of a few seconds, then a beep).
+    pub machine: String,
     /// Scales every deadline.
     pub multiplier: f64,
 }
@@ -344,6 +355,7 @@ pub async fn run(def: &Def, ctx: &Ctx<'_>, driver: &mut Driver) -> Result<Found,
         }
         Kind::DeleteCall => delete_call(ctx, driver, &mut f).await?,
         Kind::Recording(case) => recordings::run(case, ctx, driver, &mut f).await?,
+        Kind::AnsweredBy => amd::run(ctx, driver, &mut f).await?,
         Kind::Signatures(expect) => {
             let list: Vec<&Vector> = match expect {
                 Expect::Reject => vectors::REJECT.iter().collect(),
