@@ -318,10 +318,14 @@ pub(crate) fn twilio_may_produce(id: &str) -> Option<&'static str> {
             )
         }
         // A later view pins the fetched and listed lengths (the cases compare them), not these.
-        "api/create/queue_time/shift" | "api/update/duration/shift" | "hook/recording/RecordingDuration/shift" => Some(
+        "api/create/queue_time/shift"
+        | "api/update/duration/shift"
+        | "hook/recording/RecordingDuration/shift"
+        | "hook/twiml/DialCallDuration/shift"
+        | "hook/amd/MachineDetectionDuration/shift" => Some(
             "a length Twilio measures, one unit longer, in a view no later view of the same call pins \
-                 (the queue time at create, the length in the update's answer, the recording's): Twilio may \
-                 measure that (calls-api-facts.md#call-resource-fields)",
+                 (the queue time at create, the length in the update's answer, the recording's, a dialed leg's, \
+                 the detection's): Twilio may measure that (calls-api-facts.md#call-resource-fields)",
         ),
         "api/recording-start/duration/shift"
         | "api/recording-fetch/duration/shift"

@@ -428,11 +428,18 @@ fn capabilities(d: &Detected) -> String {
         "recordings_resource",
         &Finding::new(false, "not probed: set true if recordings start, pause, stop and delete via the API"),
     );
+    line(
+        "call_events",
+        &Finding::new(false, "not probed: set true if a call's Events.json lists its requests once it ended"),
+    );
     t.push_str("# cps = 1.0                      # the target's dequeue rate per account: unlocks the timing cases\n");
     t.push_str(
         "# queues_calls = false           # a target that never queues calls: shared-account creates are not spaced\n",
     );
     t.push_str("# concurrency_limit = 8          # its concurrent-request limit per account: unlocks the 429 case\n");
+    t.push_str(
+        "# fast_clock = 60.0              # emulators: TimeLimit counted this many times faster (>= 30 unlocks it)\n",
+    );
     t
 }
 
@@ -442,6 +449,13 @@ fn tail(args: &InitArgs) -> String {
     t.push_str("# [callees]\n# busy = \"+15005559001\"         # a callee that answers busy\n");
     t.push_str("# no_answer = \"+15005559002\"    # a callee that rings and is never answered\n");
     t.push_str("# failed = \"+15005559003\"       # a callee that cannot be reached\n");
+    t.push_str("# human = \"+14155551212\"        # a person who answers and stays on the line\n");
+    t.push_str("# Scripted callees (emulators): see the profile schema for each one's contract.\n");
+    t.push_str("# machine = \"+15005559004\"      # an answering machine: a greeting of a few seconds, then a beep\n");
+    t.push_str("# silent = \"+15005559005\"       # answers and makes no sound\n");
+    t.push_str("# digits = \"+15005559006\"       # presses 1234# when a <Gather> listens\n");
+    t.push_str("# hangs_up = \"+15005559007\"     # hangs up about 2 s after answering\n");
+    t.push_str("# slow_answer = \"+15005559008\"  # rings about 3 s before answering\n");
     t.push_str("# scripted = false              # true: every client: and sip: callee answers (emulators only)\n");
     t.push_str("\n# A trial account, unrelated to the main one: unlocks the trial restriction cases.\n");
     t.push_str(
