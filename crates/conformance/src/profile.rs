@@ -167,13 +167,14 @@ pub struct Callees {
     /// A person: answers after a short ring, speaks briefly, presses nothing, stays on the line.
     #[serde(default)]
     pub human: Option<String>,
-    /// An answering machine: answers with a greeting of a few seconds that ends in a beep.
+    /// An answering machine: answers with a greeting of at least 3 seconds that ends in a beep.
     #[serde(default)]
     pub machine: Option<String>,
     /// Answers and never makes a sound nor presses a key.
     #[serde(default)]
     pub silent: Option<String>,
-    /// A person who presses `1234#` (within about a second) when a `<Gather>` listens.
+    /// A person who presses `1234#` when a `<Gather>` listens, each key less than a second after
+    /// the last (the cases listen with `timeout="1"`).
     #[serde(default)]
     pub digits: Option<String>,
     /// A person who hangs up about two seconds after answering.

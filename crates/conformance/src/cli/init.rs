@@ -451,9 +451,9 @@ fn tail(args: &InitArgs) -> String {
     t.push_str("# failed = \"+15005559003\"       # a callee that cannot be reached\n");
     t.push_str("# human = \"+14155551212\"        # a person who answers and stays on the line\n");
     t.push_str("# Scripted callees (emulators): see the profile schema for each one's contract.\n");
-    t.push_str("# machine = \"+15005559004\"      # an answering machine: a greeting of a few seconds, then a beep\n");
+    t.push_str("# machine = \"+15005559004\"      # an answering machine: a greeting of at least 3 s, then a beep\n");
     t.push_str("# silent = \"+15005559005\"       # answers and makes no sound\n");
-    t.push_str("# digits = \"+15005559006\"       # presses 1234# when a <Gather> listens\n");
+    t.push_str("# digits = \"+15005559006\"       # presses 1234# at a <Gather>, keys < 1 s apart\n");
     t.push_str("# hangs_up = \"+15005559007\"     # hangs up about 2 s after answering\n");
     t.push_str("# slow_answer = \"+15005559008\"  # rings about 3 s before answering\n");
     t.push_str("# scripted = false              # true: every client: and sip: callee answers (emulators only)\n");

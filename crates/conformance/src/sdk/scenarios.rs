@@ -195,7 +195,7 @@ pub struct Ctx<'a> {
     pub answer: String,
     /// A number that rings and never answers.
     pub no_answer: String,
-    /// A number answered by an answering machine (a greeting of a few seconds, then a beep).
+    /// A number answered by an answering machine (a greeting of at least 3 s, then a beep).
     pub machine: String,
     /// Scales every deadline.
     pub multiplier: f64,
